@@ -1,0 +1,21 @@
+#pragma once
+// Process-wide facts and settings: version, plugin API version, threads.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "loom/export.hpp"
+
+namespace loom {
+
+LOOM_API std::string version();      // "0.1.0"
+LOOM_API std::string api_version();  // the hash plugins are built for
+// Threads of the compute pools of every loaded backend. LOOM_NUM_THREADS (read at the first
+// backend's load) overrides OMP_NUM_THREADS; set_num_threads overrides both.
+LOOM_API void set_num_threads(int n);
+LOOM_API int num_threads();
+
+// What `loom info` prints: (key, value) rows for the core and every backend.
+LOOM_API std::vector<std::pair<std::string, std::string>> runtime_info();
+
+}  // namespace loom

@@ -1,0 +1,131 @@
+#pragma once
+// Shape: sizes or strides of a tensor. Stored inline up to rank 6 (no heap allocation for the
+// shapes deep learning uses); larger ranks spill to the heap.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "loom/export.hpp"
+
+namespace loom {
+
+class Shape {
+ public:
+  static constexpr int kInline = 6;
+  using value_type = std::int64_t;
+
+  Shape() = default;
+  Shape(std::initializer_list<std::int64_t> v) { assign(v.begin(), v.size()); }
+  Shape(const std::vector<std::int64_t>& v) { assign(v.data(), v.size()); }  // NOLINT
+  explicit Shape(std::size_t n, std::int64_t value = 0) { resize(n, value); }
+  template <typename It>
+    requires(!std::is_integral_v<It>)
+  Shape(It first, It last) {
+    for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
+  }
+  Shape(const Shape& o) { assign(o.data(), o.size()); }
+  Shape(Shape&& o) noexcept { move_from(o); }
+  Shape& operator=(const Shape& o) {
+    if (this != &o) { clear(); assign(o.data(), o.size()); }
+    return *this;
+  }
+  Shape& operator=(Shape&& o) noexcept {
+    if (this != &o) { release(); move_from(o); }
+    return *this;
+  }
+  ~Shape() { release(); }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::int64_t* data() { return heap_ ? heap_ : inline_; }
+  const std::int64_t* data() const { return heap_ ? heap_ : inline_; }
+  std::int64_t& operator[](std::size_t i) { return data()[i]; }
+  std::int64_t operator[](std::size_t i) const { return data()[i]; }
+  std::int64_t* begin() { return data(); }
+  std::int64_t* end() { return data() + size_; }
+  const std::int64_t* begin() const { return data(); }
+  const std::int64_t* end() const { return data() + size_; }
+  std::int64_t back() const { return data()[size_ - 1]; }
+
+  void clear() { size_ = 0; }
+  void push_back(std::int64_t v) {
+    reserve(size_ + 1);
+    data()[size_++] = v;
+  }
+  void insert(std::size_t pos, std::int64_t v) {
+    push_back(0);
+    std::int64_t* d = data();
+    std::memmove(d + pos + 1, d + pos, (size_ - 1 - pos) * sizeof(std::int64_t));
+    d[pos] = v;
+  }
+  void erase(std::size_t pos) {
+    std::int64_t* d = data();
+    std::memmove(d + pos, d + pos + 1, (size_ - 1 - pos) * sizeof(std::int64_t));
+    --size_;
+  }
+  void resize(std::size_t n, std::int64_t value = 0) {
+    reserve(n);
+    for (std::size_t i = size_; i < n; ++i) data()[i] = value;
+    size_ = static_cast<std::uint32_t>(n);
+  }
+  std::vector<std::int64_t> vec() const { return {begin(), end()}; }
+
+  // Product of the entries (1 for rank 0).
+  std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (auto v : *this) n *= v;
+    return n;
+  }
+  std::string str() const;  // "(2, 3, 4)"
+
+  friend bool operator==(const Shape& a, const Shape& b) {
+    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+ private:
+  void reserve(std::size_t n) {
+    std::size_t cap = heap_ ? capacity_ : kInline;
+    if (n <= cap) return;
+    std::size_t new_cap = std::max<std::size_t>(n, 2 * cap);
+    auto* p = new std::int64_t[new_cap];
+    std::memcpy(p, data(), size_ * sizeof(std::int64_t));
+    delete[] heap_;
+    heap_ = p;
+    capacity_ = static_cast<std::uint32_t>(new_cap);
+  }
+  void assign(const std::int64_t* p, std::size_t n) {
+    reserve(n);
+    std::memcpy(data(), p, n * sizeof(std::int64_t));
+    size_ = static_cast<std::uint32_t>(n);
+  }
+  void move_from(Shape& o) {
+    size_ = o.size_;
+    if (o.heap_) {
+      heap_ = o.heap_;
+      capacity_ = o.capacity_;
+      o.heap_ = nullptr;
+    } else {
+      std::memcpy(inline_, o.inline_, size_ * sizeof(std::int64_t));
+    }
+    o.size_ = 0;
+  }
+  void release() {
+    delete[] heap_;
+    heap_ = nullptr;
+    size_ = 0;
+  }
+
+  std::int64_t inline_[kInline];
+  std::int64_t* heap_ = nullptr;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
+};
+
+LOOM_API std::string shape_str(const std::int64_t* d, std::size_t n);
+inline std::string Shape::str() const { return shape_str(data(), size_); }
+
+}  // namespace loom

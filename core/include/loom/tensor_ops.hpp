@@ -1,0 +1,97 @@
+#pragma once
+// Tensor operations as free functions (loom::add, loom::matmul, ...) and operators. They
+// broadcast and promote as PyTorch does, validate every argument before calling the backend,
+// and throw typed errors naming the op, what was expected and what was found.
+#include <cstdint>
+#include <vector>
+
+#include "loom/tensor.hpp"
+
+namespace loom {
+
+// ---- promotion and broadcasting ---------------------------------------------------------------
+// PyTorch's result_type: dimensioned tensors outrank zero-dim tensors, which outrank scalars,
+// unless the lower rank brings a higher category (bool < integral < floating).
+LOOM_API DType result_type(const Tensor& a, const Tensor& b);
+LOOM_API DType result_type(const Tensor& a, Scalar b);
+LOOM_API Shape broadcast_shapes(const Shape& a, const Shape& b);  // ShapeError if they do not fit
+// A 0-dim tensor holding a scalar.
+LOOM_API Tensor scalar_tensor(Scalar value, TensorOptions options);
+
+// ---- elementwise unary (integral inputs of float functions are promoted to float32) ----------
+#define LOOM_DECLARE_UNARY(name) LOOM_API Tensor name(const Tensor& x);
+LOOM_DECLARE_UNARY(exp) LOOM_DECLARE_UNARY(expm1) LOOM_DECLARE_UNARY(log) LOOM_DECLARE_UNARY(log1p)
+LOOM_DECLARE_UNARY(sqrt) LOOM_DECLARE_UNARY(rsqrt) LOOM_DECLARE_UNARY(sin) LOOM_DECLARE_UNARY(cos)
+LOOM_DECLARE_UNARY(tanh) LOOM_DECLARE_UNARY(sigmoid) LOOM_DECLARE_UNARY(erf)
+LOOM_DECLARE_UNARY(floor) LOOM_DECLARE_UNARY(ceil) LOOM_DECLARE_UNARY(round)
+LOOM_DECLARE_UNARY(neg) LOOM_DECLARE_UNARY(abs) LOOM_DECLARE_UNARY(sign)
+LOOM_DECLARE_UNARY(logical_not)
+#undef LOOM_DECLARE_UNARY
+LOOM_API Tensor clamp(const Tensor& x, Scalar lo, Scalar hi);
+LOOM_API Tensor clamp_min(const Tensor& x, Scalar lo);
+LOOM_API Tensor clamp_max(const Tensor& x, Scalar hi);
+
+// ---- elementwise binary -----------------------------------------------------------------------
+#define LOOM_DECLARE_BINARY(name)                               \
+  LOOM_API Tensor name(const Tensor& a, const Tensor& b);       \
+  LOOM_API Tensor name(const Tensor& a, Scalar b);              \
+  LOOM_API Tensor name(Scalar a, const Tensor& b);
+LOOM_DECLARE_BINARY(add) LOOM_DECLARE_BINARY(sub) LOOM_DECLARE_BINARY(mul)
+LOOM_DECLARE_BINARY(div)  // true division: integers are promoted to float32
+LOOM_DECLARE_BINARY(pow) LOOM_DECLARE_BINARY(maximum) LOOM_DECLARE_BINARY(minimum)
+LOOM_DECLARE_BINARY(logical_and) LOOM_DECLARE_BINARY(logical_or)
+LOOM_DECLARE_BINARY(eq) LOOM_DECLARE_BINARY(ne) LOOM_DECLARE_BINARY(lt)
+LOOM_DECLARE_BINARY(le) LOOM_DECLARE_BINARY(gt) LOOM_DECLARE_BINARY(ge)
+#undef LOOM_DECLARE_BINARY
+
+// out = cond ? a : b, broadcast together.
+LOOM_API Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+LOOM_API Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
+LOOM_API Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
+LOOM_API Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+
+// ---- reductions (dims may be negative; an empty dims list reduces everything) ----------------
+LOOM_API Tensor sum(const Tensor& x);
+LOOM_API Tensor sum(const Tensor& x, const Shape& dims, bool keepdim = false);
+LOOM_API Tensor mean(const Tensor& x);
+LOOM_API Tensor mean(const Tensor& x, const Shape& dims, bool keepdim = false);
+LOOM_API Tensor prod(const Tensor& x);
+LOOM_API Tensor prod(const Tensor& x, const Shape& dims, bool keepdim = false);
+LOOM_API Tensor max(const Tensor& x);  // of all elements; ShapeError on an empty tensor
+LOOM_API Tensor min(const Tensor& x);
+LOOM_API ValuesIndices max(const Tensor& x, std::int64_t dim, bool keepdim = false);
+LOOM_API ValuesIndices min(const Tensor& x, std::int64_t dim, bool keepdim = false);
+LOOM_API Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
+LOOM_API Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim = false);
+
+// ---- linear algebra --------------------------------------------------------------------------
+// matmul follows torch.matmul: 1-D·1-D dot, 2-D·2-D, and batched with broadcast batch dims.
+LOOM_API Tensor matmul(const Tensor& a, const Tensor& b);
+LOOM_API Tensor bmm(const Tensor& a, const Tensor& b);  // (B,M,K)·(B,K,N), no broadcasting
+
+// ---- indexing and joining ---------------------------------------------------------------------
+LOOM_API Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
+LOOM_API Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
+LOOM_API Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src);
+LOOM_API Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+LOOM_API Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+
+// ---- comparison helpers (for tests and checks; they synchronise) -----------------------------
+LOOM_API bool equal(const Tensor& a, const Tensor& b);  // same shape and values
+LOOM_API bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+                       bool equal_nan = false);
+
+// ---- operators -------------------------------------------------------------------------------
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator!(const Tensor& x) { return logical_not(x); }
+#define LOOM_DEFINE_OPERATOR(op, fn)                                               \
+  inline Tensor operator op(const Tensor& a, const Tensor& b) { return fn(a, b); } \
+  inline Tensor operator op(const Tensor& a, Scalar b) { return fn(a, b); }        \
+  inline Tensor operator op(Scalar a, const Tensor& b) { return fn(a, b); }
+LOOM_DEFINE_OPERATOR(+, add) LOOM_DEFINE_OPERATOR(-, sub) LOOM_DEFINE_OPERATOR(*, mul)
+LOOM_DEFINE_OPERATOR(/, div) LOOM_DEFINE_OPERATOR(==, eq) LOOM_DEFINE_OPERATOR(!=, ne)
+LOOM_DEFINE_OPERATOR(<, lt) LOOM_DEFINE_OPERATOR(<=, le) LOOM_DEFINE_OPERATOR(>, gt)
+LOOM_DEFINE_OPERATOR(>=, ge) LOOM_DEFINE_OPERATOR(&, logical_and) LOOM_DEFINE_OPERATOR(|, logical_or)
+#undef LOOM_DEFINE_OPERATOR
+
+}  // namespace loom

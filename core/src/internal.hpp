@@ -1,0 +1,38 @@
+#pragma once
+// Helpers shared by the core's sources (not installed).
+#include <string_view>
+
+#include "loom/backend.hpp"
+#include "loom/check.hpp"
+#include "loom/tensor.hpp"
+
+namespace loom::detail {
+
+// A dim in [-rank, rank) made non-negative; IndexError naming the op otherwise.
+std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op);
+
+Shape contiguous_strides(const Shape& sizes);
+Shape channels_last_strides(const Shape& sizes);  // rank 4 only
+// Dense strides that visit dims in the same order as `like`'s strides (PyTorch's Preserve):
+// used so that elementwise results of channels-last or transposed inputs keep that layout.
+Shape strides_like(const Shape& sizes, const Tensor& like);
+
+// A new tensor with its own storage from the device's backend allocator.
+Tensor make_tensor(const Shape& sizes, const Shape& strides, DType dtype, Device device);
+inline Tensor make_tensor(const Shape& sizes, DType dtype, Device device) {
+  return make_tensor(sizes, contiguous_strides(sizes), dtype, device);
+}
+// A view of `base`'s storage.
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset);
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset, DType dtype);
+
+// The backend for `device`, checked to support `op` on `dtype` (DTypeError naming both).
+Backend& backend_checked(Op op, Device device, DType dtype);
+
+// broadcast_shapes with the op's name in the error.
+Shape broadcast_shapes_for(std::string_view op, const Shape& a, const Shape& b);
+
+// Same device for every operand; DeviceError naming the op and both devices otherwise.
+void check_same_device(std::string_view op, const Tensor& a, const Tensor& b);
+
+}  // namespace loom::detail

@@ -1,0 +1,307 @@
+// Tensor metadata, storage, conversions and the in-place/method sugar.
+#include <algorithm>
+#include <numeric>
+
+#include "internal.hpp"
+#include "loom/random.hpp"
+
+namespace loom {
+
+Storage::Storage(void* d, std::size_t n, Device dev, Allocator* alloc)
+    : data(d), nbytes(n), device(dev), allocator(alloc) {}
+Storage::~Storage() {
+  if (allocator && data) allocator->deallocate(data, nbytes);
+}
+
+namespace detail {
+
+std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op) {
+  const std::int64_t r = std::max<std::int64_t>(rank, 1);  // a 0-d tensor takes dim 0 and -1
+  LOOM_CHECK(dim >= -r && dim < r, IndexError,
+             "{}: dim {} is out of range for a tensor of rank {} (expected a dim in [{}, {}])", op,
+             dim, rank, -r, r - 1);
+  return dim < 0 ? dim + r : dim;
+}
+
+Shape contiguous_strides(const Shape& sizes) {
+  Shape strides(sizes.size(), 1);
+  std::int64_t s = 1;
+  for (std::size_t i = sizes.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= std::max<std::int64_t>(sizes[i], 1);
+  }
+  return strides;
+}
+
+Shape channels_last_strides(const Shape& sizes) {
+  // (N, C, H, W) with memory order N, H, W, C.
+  const std::int64_t C = std::max<std::int64_t>(sizes[1], 1), H = std::max<std::int64_t>(sizes[2], 1),
+                     W = std::max<std::int64_t>(sizes[3], 1);
+  return Shape{H * W * C, 1, W * C, C};
+}
+
+Shape strides_like(const Shape& sizes, const Tensor& like) {
+  const std::size_t n = sizes.size();
+  if (like.sizes() != sizes || !like.is_non_overlapping_and_dense() || like.is_contiguous())
+    return contiguous_strides(sizes);
+  // Order dims from the innermost (smallest stride) outward; ties keep the later dim inner.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  const Shape& ls = like.strides();
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return ls[a] < ls[b] || (ls[a] == ls[b] && a > b);
+  });
+  Shape strides(n, 1);
+  std::int64_t s = 1;
+  for (std::size_t d : order) {
+    strides[d] = s;
+    s *= std::max<std::int64_t>(sizes[d], 1);
+  }
+  return strides;
+}
+
+Tensor make_tensor(const Shape& sizes, const Shape& strides, DType dtype, Device device) {
+  std::int64_t extent = 1;  // elements spanned: 1 + Σ (size − 1)·stride
+  bool empty = false;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    LOOM_CHECK(sizes[i] >= 0, ValueError, "empty: sizes must be ≥ 0, found {}", sizes.str());
+    if (sizes[i] == 0) empty = true;
+    extent += (sizes[i] - 1) * strides[i];
+  }
+  if (empty) extent = 0;
+  const std::size_t nbytes = static_cast<std::size_t>(extent) * itemsize(dtype);
+  Allocator& alloc = backend_for(device).allocator(device.index);
+  void* data = nbytes ? alloc.allocate(nbytes) : nullptr;
+  auto impl = std::make_shared<TensorImpl>();
+  impl->sizes = sizes;
+  impl->strides = strides;
+  impl->dtype = dtype;
+  impl->storage = std::make_shared<Storage>(data, nbytes, device, &alloc);
+  return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset, DType dtype) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->sizes = std::move(sizes);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  impl->dtype = dtype;
+  impl->storage = base.storage();
+  return Tensor(std::move(impl));
+}
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset) {
+  return make_view(base, std::move(sizes), std::move(strides), offset, base.dtype());
+}
+
+Backend& backend_checked(Op op, Device device, DType dtype) {
+  Backend& b = backend_for(device);
+  LOOM_CHECK(b.supports(op, dtype), DTypeError,
+             "{}: no kernel for dtype {} on device {} (backend '{}' does not support it)",
+             op_name(op), dtype_name(dtype), device.str(), b.name());
+  return b;
+}
+
+void check_same_device(std::string_view op, const Tensor& a, const Tensor& b) {
+  LOOM_CHECK(a.device() == b.device(), DeviceError,
+             "{}: expected all tensors on one device, found {} and {}", op, a.device().str(),
+             b.device().str());
+}
+
+}  // namespace detail
+
+using detail::wrap_dim;
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_) [[unlikely]]
+    throw ValueError("Tensor: this tensor is undefined (default-constructed); assign one first");
+  return *impl_;
+}
+
+std::int64_t Tensor::size(std::int64_t d) const { return sizes()[wrap_dim(d, dim(), "size")]; }
+std::int64_t Tensor::stride(std::int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+
+void* Tensor::raw_data() const {
+  const TensorImpl& i = impl();
+  return static_cast<char*>(i.storage->data) + i.offset * static_cast<std::int64_t>(itemsize());
+}
+
+bool Tensor::is_contiguous(MemoryFormat format) const {
+  const Shape& sz = sizes();
+  const Shape& st = strides();
+  if (format == MemoryFormat::ChannelsLast) {
+    if (sz.size() != 4) return false;
+    // Channels-last order: C innermost, then W, H, N. Size-1 dims may have any stride.
+    static constexpr int kOrder[4] = {1, 3, 2, 0};
+    std::int64_t expected = 1;
+    for (int d : kOrder) {
+      if (sz[d] != 1 && st[d] != expected) return false;
+      expected *= sz[d];
+    }
+    return true;
+  }
+  std::int64_t expected = 1;
+  for (std::size_t i = sz.size(); i-- > 0;) {
+    if (sz[i] != 1 && st[i] != expected) return false;
+    expected *= sz[i];
+  }
+  return true;
+}
+
+MemoryFormat Tensor::suggest_memory_format() const {
+  if (dim() == 4 && !is_contiguous() && is_contiguous(MemoryFormat::ChannelsLast))
+    return MemoryFormat::ChannelsLast;
+  return MemoryFormat::Contiguous;
+}
+
+bool Tensor::is_non_overlapping_and_dense() const {
+  const std::size_t n = sizes().size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  const Shape& st = strides();
+  const Shape& sz = sizes();
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
+  std::int64_t expected = 1;
+  for (std::size_t d : order) {
+    if (sz[d] == 1) continue;
+    if (st[d] != expected) return false;
+    expected *= sz[d];
+  }
+  return true;
+}
+
+Tensor Tensor::to(DType t) const {
+  if (t == dtype()) return *this;
+  Tensor out = detail::make_tensor(sizes(), detail::strides_like(sizes(), *this), t, device());
+  if (numel() > 0) detail::backend_checked(Op::copy, device(), dtype()).copy(out, *this);
+  return out;
+}
+
+Tensor Tensor::to(Device d) const {
+  if (d == device()) return *this;
+  Tensor src = contiguous();
+  Tensor out = detail::make_tensor(sizes(), dtype(), d);
+  const std::size_t nbytes = static_cast<std::size_t>(numel()) * itemsize();
+  if (nbytes == 0) return out;
+  if (device().type == DeviceType::CPU) {
+    backend_for(d).copy_from_host(out.raw_data(), src.raw_data(), nbytes, d.index);
+  } else if (d.type == DeviceType::CPU) {
+    backend_for(device()).copy_to_host(out.raw_data(), src.raw_data(), nbytes, device().index);
+  } else {  // device to device through the host
+    return src.to(kCPU).to(d);
+  }
+  return out;
+}
+
+Tensor Tensor::contiguous(MemoryFormat format) const {
+  if (format == MemoryFormat::Preserve) format = suggest_memory_format();
+  if (is_contiguous(format)) return *this;
+  return clone(format);
+}
+
+Tensor Tensor::clone(MemoryFormat format) const {
+  Shape strides;
+  if (format == MemoryFormat::Preserve) {
+    strides = detail::strides_like(sizes(), *this);
+  } else if (format == MemoryFormat::ChannelsLast) {
+    LOOM_CHECK(dim() == 4, ShapeError, "clone: channels-last needs a 4-D tensor, found shape {}",
+               sizes().str());
+    strides = detail::channels_last_strides(sizes());
+  } else {
+    strides = detail::contiguous_strides(sizes());
+  }
+  Tensor out = detail::make_tensor(sizes(), strides, dtype(), device());
+  if (numel() > 0) detail::backend_checked(Op::copy, device(), dtype()).copy(out, *this);
+  return out;
+}
+
+// ---- in-place ----
+Tensor& Tensor::fill_(Scalar value) {
+  if (numel() > 0) detail::backend_checked(Op::fill, device(), dtype()).fill(*this, value);
+  bump_version();
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  LOOM_CHECK(src.defined(), ValueError, "copy_: the source tensor is undefined");
+  Shape target = broadcast_shapes(sizes(), src.sizes());
+  LOOM_CHECK(target == sizes(), ShapeError,
+             "copy_: source of shape {} does not broadcast to the destination's shape {}",
+             src.sizes().str(), sizes().str());
+  Tensor s = src.device() == device() ? src : src.to(device());
+  if (numel() > 0) detail::backend_checked(Op::copy, device(), s.dtype()).copy(*this, s.expand(sizes()));
+  bump_version();
+  return *this;
+}
+
+namespace {
+// out-of-place result written back into `self` (dtype and shape must stay those of self).
+Tensor& assign_inplace(Tensor& self, const Tensor& result, std::string_view op) {
+  LOOM_CHECK(result.sizes() == self.sizes(), ShapeError,
+             "{}: the result's shape {} differs from the tensor's shape {} (in-place ops cannot "
+             "broadcast the tensor itself)", op, result.sizes().str(), self.sizes().str());
+  LOOM_CHECK(promote_types(result.dtype(), self.dtype()) == self.dtype() || result.dtype() == self.dtype(),
+             DTypeError, "{}: the result has dtype {}, which cannot be stored in this {} tensor", op,
+             dtype_name(result.dtype()), dtype_name(self.dtype()));
+  return self.copy_(result);
+}
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& o) { return assign_inplace(*this, add(*this, o), "add_"); }
+Tensor& Tensor::add_(Scalar o) { return assign_inplace(*this, add(*this, o), "add_"); }
+Tensor& Tensor::sub_(const Tensor& o) { return assign_inplace(*this, sub(*this, o), "sub_"); }
+Tensor& Tensor::sub_(Scalar o) { return assign_inplace(*this, sub(*this, o), "sub_"); }
+Tensor& Tensor::mul_(const Tensor& o) { return assign_inplace(*this, mul(*this, o), "mul_"); }
+Tensor& Tensor::mul_(Scalar o) { return assign_inplace(*this, mul(*this, o), "mul_"); }
+Tensor& Tensor::div_(const Tensor& o) { return assign_inplace(*this, div(*this, o), "div_"); }
+Tensor& Tensor::div_(Scalar o) { return assign_inplace(*this, div(*this, o), "div_"); }
+Tensor& Tensor::clamp_(Scalar lo, Scalar hi) { return assign_inplace(*this, clamp(*this, lo, hi), "clamp_"); }
+Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
+  return assign_inplace(*this, masked_fill(*this, mask, value), "masked_fill_");
+}
+
+Tensor& Tensor::uniform_(double low, double high) {
+  LOOM_CHECK(is_floating_point(), DTypeError, "uniform_: expected a floating tensor, found {}",
+             dtype_name(dtype()));
+  LOOM_CHECK(low <= high, ValueError, "uniform_: expected low ≤ high, found low={} high={}", low, high);
+  if (numel() > 0) {
+    Backend& b = detail::backend_checked(Op::uniform, device(), dtype());
+    b.uniform(*this, low, high, next_philox_key(device(), static_cast<std::uint64_t>(numel())));
+  }
+  bump_version();
+  return *this;
+}
+
+Tensor& Tensor::normal_(double mean, double std) {
+  LOOM_CHECK(is_floating_point(), DTypeError, "normal_: expected a floating tensor, found {}",
+             dtype_name(dtype()));
+  LOOM_CHECK(std >= 0, ValueError, "normal_: expected std ≥ 0, found {}", std);
+  if (numel() > 0) {
+    Backend& b = detail::backend_checked(Op::normal, device(), dtype());
+    b.normal(*this, mean, std, next_philox_key(device(), static_cast<std::uint64_t>(numel())));
+  }
+  bump_version();
+  return *this;
+}
+
+// ---- method sugar ----
+Tensor Tensor::exp() const { return loom::exp(*this); }
+Tensor Tensor::log() const { return loom::log(*this); }
+Tensor Tensor::sqrt() const { return loom::sqrt(*this); }
+Tensor Tensor::tanh() const { return loom::tanh(*this); }
+Tensor Tensor::sigmoid() const { return loom::sigmoid(*this); }
+Tensor Tensor::abs() const { return loom::abs(*this); }
+Tensor Tensor::neg() const { return loom::neg(*this); }
+Tensor Tensor::pow(Scalar e) const { return loom::pow(*this, e); }
+Tensor Tensor::sum() const { return loom::sum(*this); }
+Tensor Tensor::sum(const Shape& dims, bool keepdim) const { return loom::sum(*this, dims, keepdim); }
+Tensor Tensor::mean() const { return loom::mean(*this); }
+Tensor Tensor::mean(const Shape& dims, bool keepdim) const { return loom::mean(*this, dims, keepdim); }
+Tensor Tensor::max() const { return loom::max(*this); }
+ValuesIndices Tensor::max(std::int64_t d, bool keepdim) const { return loom::max(*this, d, keepdim); }
+Tensor Tensor::min() const { return loom::min(*this); }
+ValuesIndices Tensor::min(std::int64_t d, bool keepdim) const { return loom::min(*this, d, keepdim); }
+Tensor Tensor::argmax(std::int64_t d, bool keepdim) const { return loom::argmax(*this, d, keepdim); }
+Tensor Tensor::argmin(std::int64_t d, bool keepdim) const { return loom::argmin(*this, d, keepdim); }
+Tensor Tensor::matmul(const Tensor& other) const { return loom::matmul(*this, other); }
+
+}  // namespace loom
