@@ -3,8 +3,9 @@
 #include <limits>
 
 #include "internal.hpp"
+#include "raw_ops.hpp"
 
-namespace loom {
+namespace loom::raw {
 
 namespace {
 
@@ -60,10 +61,17 @@ Tensor binary(Op op, BinaryFn fn, const Tensor& a, const Tensor& b, DType comput
   return out;
 }
 
+Tensor logical(Op op, BinaryFn fn, const Tensor& a, const Tensor& b);
+
 Tensor arithmetic(Op op, BinaryFn fn, const Tensor& a, const Tensor& b) {
   const DType t = result_type(a, b);
-  LOOM_CHECK(t != DType::Bool, DTypeError,
-             "{}: expected numeric tensors, found bool and bool (use logical_and/logical_or)", op_name(op));
+  if (t == DType::Bool) {
+    // As PyTorch: on bools, + is "or" and * is "and"; the other operators are errors.
+    if (op == Op::add) return logical(Op::logical_or, &Backend::logical_or, a, b);
+    if (op == Op::mul) return logical(Op::logical_and, &Backend::logical_and, a, b);
+    LOOM_THROW(DTypeError, "{}: not defined for two bool tensors (use logical_not, logical_and, logical_or)",
+               op_name(op));
+  }
   return binary(op, fn, a, b, t, t);
 }
 
@@ -77,7 +85,7 @@ Tensor power(const Tensor& a, const Tensor& b) {
   const DType t = result_type(a, b);
   LOOM_CHECK(t != DType::Bool, DTypeError, "pow: expected numeric tensors, found bool");
   if (is_integral(t) && b.numel() > 0 && b.dtype() != DType::Bool && !is_floating(b.dtype())) {
-    LOOM_CHECK(min(b).item<std::int64_t>() >= 0, ValueError,
+    LOOM_CHECK(raw::min(b).item<std::int64_t>() >= 0, ValueError,
                "pow: integers to negative integer powers are not allowed (exponent tensor has a "
                "negative value); use a floating base");
   }
@@ -92,13 +100,12 @@ Tensor logical(Op op, BinaryFn fn, const Tensor& a, const Tensor& b) {
   return binary(op, fn, a.to(DType::Bool), b.to(DType::Bool), DType::Bool, DType::Bool);
 }
 
-// A scalar operand becomes a 0-d tensor of the dtype the other operand promotes to with it.
-Tensor wrap(Scalar s, const Tensor& other) {
+}  // namespace
+
+Tensor wrap_scalar(Scalar s, const Tensor& other) {
   check_defined("scalar op", other);
   return scalar_tensor(s, TensorOptions(result_type(other, s), other.device()));
 }
-
-}  // namespace
 
 // ---- unary ----
 #define LOOM_UNARY_FLOAT(name) \
@@ -139,31 +146,7 @@ Tensor clamp(const Tensor& x, Scalar lo, Scalar hi) {
   return out;
 }
 
-namespace {
-Scalar lowest_of(DType t) {
-  if (is_floating(t)) return -std::numeric_limits<double>::infinity();
-  return t == DType::UInt8 ? Scalar(0) : Scalar(std::numeric_limits<std::int64_t>::min());
-}
-Scalar highest_of(DType t) {
-  if (is_floating(t)) return std::numeric_limits<double>::infinity();
-  return t == DType::UInt8 ? Scalar(255) : Scalar(std::numeric_limits<std::int64_t>::max());
-}
-}  // namespace
-
-Tensor clamp_min(const Tensor& x, Scalar lo) {
-  check_defined("clamp_min", x);
-  return clamp(x, lo, highest_of(result_type(x, lo)));
-}
-Tensor clamp_max(const Tensor& x, Scalar hi) {
-  check_defined("clamp_max", x);
-  return clamp(x, lowest_of(result_type(x, hi)), hi);
-}
-
 // ---- binary ----
-#define LOOM_BINARY_SCALARS(name)                                                  \
-  Tensor name(const Tensor& a, Scalar b) { return name(a, wrap(b, a)); }          \
-  Tensor name(Scalar a, const Tensor& b) { return name(wrap(a, b), b); }
-
 Tensor add(const Tensor& a, const Tensor& b) { return arithmetic(Op::add, &Backend::add, a, b); }
 Tensor sub(const Tensor& a, const Tensor& b) { return arithmetic(Op::sub, &Backend::sub, a, b); }
 Tensor mul(const Tensor& a, const Tensor& b) { return arithmetic(Op::mul, &Backend::mul, a, b); }
@@ -179,23 +162,6 @@ Tensor lt(const Tensor& a, const Tensor& b) { return compare(Op::lt, &Backend::l
 Tensor le(const Tensor& a, const Tensor& b) { return compare(Op::le, &Backend::le, a, b); }
 Tensor gt(const Tensor& a, const Tensor& b) { return compare(Op::gt, &Backend::gt, a, b); }
 Tensor ge(const Tensor& a, const Tensor& b) { return compare(Op::ge, &Backend::ge, a, b); }
-
-LOOM_BINARY_SCALARS(add) LOOM_BINARY_SCALARS(sub) LOOM_BINARY_SCALARS(mul)
-LOOM_BINARY_SCALARS(maximum) LOOM_BINARY_SCALARS(minimum)
-LOOM_BINARY_SCALARS(logical_and) LOOM_BINARY_SCALARS(logical_or)
-LOOM_BINARY_SCALARS(eq) LOOM_BINARY_SCALARS(ne) LOOM_BINARY_SCALARS(lt)
-LOOM_BINARY_SCALARS(le) LOOM_BINARY_SCALARS(gt) LOOM_BINARY_SCALARS(ge)
-LOOM_BINARY_SCALARS(div)
-#undef LOOM_BINARY_SCALARS
-
-Tensor pow(const Tensor& a, Scalar b) {
-  check_defined("pow", a);
-  LOOM_CHECK(!(is_integral(result_type(a, b), true) && !b.is_floating() && b.to<std::int64_t>() < 0),
-             ValueError, "pow: integers to negative integer powers are not allowed (exponent {}); "
-             "use a floating base", b.to<std::int64_t>());
-  return pow(a, wrap(b, a));
-}
-Tensor pow(Scalar a, const Tensor& b) { return pow(wrap(a, b), b); }
 
 // ---- where / masked_fill ----
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -216,8 +182,6 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   }
   return out;
 }
-Tensor where(const Tensor& cond, const Tensor& a, Scalar b) { return where(cond, a, wrap(b, a)); }
-Tensor where(const Tensor& cond, Scalar a, const Tensor& b) { return where(cond, wrap(a, b), b); }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   check_defined("masked_fill", x);
@@ -235,4 +199,4 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   return out;
 }
 
-}  // namespace loom
+}  // namespace loom::raw

@@ -2,8 +2,9 @@
 #include <cmath>
 
 #include "internal.hpp"
+#include "raw_ops.hpp"
 
-namespace loom {
+namespace loom::raw {
 
 using detail::backend_checked;
 using detail::make_tensor;
@@ -21,8 +22,8 @@ void check_index_tensor(std::string_view op, const Tensor& x, const Tensor& inde
 // Every index must lie in [0, size); checked before any kernel runs (kernels trust it).
 void check_index_range(std::string_view op, const Tensor& index, std::int64_t size, std::int64_t dim) {
   if (index.numel() == 0) return;
-  const std::int64_t lo = min(index).item<std::int64_t>();
-  const std::int64_t hi = max(index).item<std::int64_t>();
+  const std::int64_t lo = raw::min(index).item<std::int64_t>();
+  const std::int64_t hi = raw::max(index).item<std::int64_t>();
   LOOM_CHECK(lo >= 0 && hi < size, IndexError,
              "{}: index out of range: found values in [{}, {}], expected [0, {}) for dim {} of size {}",
              op, lo, hi, size, dim, size);
@@ -126,21 +127,9 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   return out;
 }
 
-Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
-  LOOM_CHECK(!tensors.empty(), ValueError, "stack: expected at least one tensor, found none");
-  LOOM_CHECK(tensors.front().defined(), ValueError, "stack: tensor 0 is undefined");
-  const std::int64_t d = wrap_dim(dim, tensors.front().dim() + 1, "stack");
-  std::vector<Tensor> parts;
-  parts.reserve(tensors.size());
-  for (std::size_t i = 0; i < tensors.size(); ++i) {
-    LOOM_CHECK(tensors[i].defined() && tensors[i].sizes() == tensors.front().sizes(), ShapeError,
-               "stack: expected tensors of one shape {}, found tensor {} of shape {}",
-               tensors.front().sizes().str(), i,
-               tensors[i].defined() ? tensors[i].sizes().str() : std::string("(undefined)"));
-    parts.push_back(tensors[i].unsqueeze(d));
-  }
-  return cat(parts, d);
-}
+}  // namespace loom::raw
+
+namespace loom {
 
 bool equal(const Tensor& a, const Tensor& b) {
   if (a.sizes() != b.sizes()) return false;

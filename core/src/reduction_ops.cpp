@@ -4,17 +4,16 @@
 #include <limits>
 
 #include "internal.hpp"
+#include "raw_ops.hpp"
 
-namespace loom {
+namespace loom::raw {
 
 using detail::backend_checked;
 using detail::make_tensor;
 using detail::wrap_dim;
 
-namespace {
-
 // Which dims to reduce (all when `dims` is empty), as a mask; IndexError on a repeated dim.
-std::vector<bool> reduced_mask(std::string_view op, const Tensor& x, const Shape& dims) {
+std::vector<bool> reduced_dims(std::string_view op, const Tensor& x, const Shape& dims) {
   const std::int64_t rank = x.dim();
   std::vector<bool> mask(static_cast<std::size_t>(rank), dims.empty());
   for (auto d : dims) {
@@ -25,6 +24,8 @@ std::vector<bool> reduced_mask(std::string_view op, const Tensor& x, const Shape
   }
   return mask;
 }
+
+namespace {
 
 Shape keepdim_shape(const Tensor& x, const std::vector<bool>& mask) {
   Shape s = x.sizes();
@@ -46,7 +47,7 @@ using ReduceFn = void (Backend::*)(const Tensor&, const Tensor&);
 Tensor accumulate(Op op, ReduceFn fn, Scalar identity, const Tensor& x, const Shape& dims, bool keepdim) {
   const std::string_view name = op_name(op);
   LOOM_CHECK(x.defined(), ValueError, "{}: the input tensor is undefined", name);
-  auto mask = reduced_mask(name, x, dims);
+  auto mask = reduced_dims(name, x, dims);
   const DType out_dtype = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Tensor out = make_tensor(keepdim_shape(x, mask), out_dtype, x.device());
   if (out.numel() > 0) {
@@ -69,8 +70,6 @@ ValuesIndices arg_reduce(Op op, ArgReduceFn fn, const Tensor& x, std::int64_t di
   LOOM_CHECK(src.sizes()[d] > 0, ShapeError,
              "{}: cannot reduce dim {} of size 0 (shape {}): the result would be undefined", name,
              d, x.sizes().str());
-  LOOM_CHECK(x.dtype() != DType::Bool || op == Op::max || op == Op::min, DTypeError,
-             "{}: bool is not supported", name);
   Shape kshape = src.sizes();
   kshape[d] = 1;
   Tensor values = make_tensor(kshape, x.dtype(), x.device());
@@ -96,26 +95,23 @@ Tensor all_reduce(Op op, ArgReduceFn fn, const Tensor& x) {
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
   return accumulate(Op::sum, &Backend::sum, 0, x, dims, keepdim);
 }
-Tensor sum(const Tensor& x) { return sum(x, Shape{}, false); }
 Tensor prod(const Tensor& x, const Shape& dims, bool keepdim) {
   return accumulate(Op::prod, &Backend::prod, 1, x, dims, keepdim);
 }
-Tensor prod(const Tensor& x) { return prod(x, Shape{}, false); }
 
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   LOOM_CHECK(x.defined(), ValueError, "mean: the input tensor is undefined");
   LOOM_CHECK(x.is_floating_point(), DTypeError,
              "mean: expected a floating tensor, found {} (convert with .to(DType::Float32))",
              dtype_name(x.dtype()));
-  auto mask = reduced_mask("mean", x, dims);
+  auto mask = reduced_dims("mean", x, dims);
   std::int64_t count = 1;
   for (std::size_t i = 0; i < mask.size(); ++i)
     if (mask[i]) count *= x.sizes()[i];
-  Tensor s = sum(x, dims, keepdim);
+  Tensor s = raw::sum(x, dims, keepdim);
   // An empty reduction gives NaN, as PyTorch (0/0).
-  return div(s, count == 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(count));
+  return loom::div(s, count == 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(count));
 }
-Tensor mean(const Tensor& x) { return mean(x, Shape{}, false); }
 
 Tensor max(const Tensor& x) { return all_reduce(Op::max, &Backend::max, x); }
 Tensor min(const Tensor& x) { return all_reduce(Op::min, &Backend::min, x); }
@@ -125,8 +121,6 @@ ValuesIndices max(const Tensor& x, std::int64_t dim, bool keepdim) {
 ValuesIndices min(const Tensor& x, std::int64_t dim, bool keepdim) {
   return arg_reduce(Op::min, &Backend::min, x, dim, keepdim);
 }
-Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return max(x, dim, keepdim).indices; }
-Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim) { return min(x, dim, keepdim).indices; }
 
 // ---- matmul ----
 namespace {
@@ -191,4 +185,4 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out.view(out_shape);
 }
 
-}  // namespace loom
+}  // namespace loom::raw

@@ -3,6 +3,8 @@
 #include <numeric>
 
 #include "internal.hpp"
+#include "raw_ops.hpp"
+#include "loom/autograd.hpp"
 #include "loom/random.hpp"
 
 namespace loom {
@@ -169,59 +171,68 @@ bool Tensor::is_non_overlapping_and_dense() const {
   return true;
 }
 
-Tensor Tensor::to(DType t) const {
-  if (t == dtype()) return *this;
-  Tensor out = detail::make_tensor(sizes(), detail::strides_like(sizes(), *this), t, device());
-  if (numel() > 0) detail::backend_checked(Op::copy, device(), dtype()).copy(out, *this);
+Tensor raw::to_dtype(const Tensor& x, DType t) {
+  if (t == x.dtype()) return x;
+  Tensor out = detail::make_tensor(x.sizes(), detail::strides_like(x.sizes(), x), t, x.device());
+  if (x.numel() > 0) detail::backend_checked(Op::copy, x.device(), x.dtype()).copy(out, x);
   return out;
 }
 
-Tensor Tensor::to(Device d) const {
-  if (d == device()) return *this;
-  Tensor src = contiguous();
-  Tensor out = detail::make_tensor(sizes(), dtype(), d);
-  const std::size_t nbytes = static_cast<std::size_t>(numel()) * itemsize();
+Tensor raw::to_device(const Tensor& x, Device d) {
+  if (d == x.device()) return x;
+  Tensor src = x.contiguous();
+  Tensor out = detail::make_tensor(x.sizes(), x.dtype(), d);
+  const std::size_t nbytes = static_cast<std::size_t>(x.numel()) * x.itemsize();
   if (nbytes == 0) return out;
-  if (device().type == DeviceType::CPU) {
+  if (x.device().type == DeviceType::CPU) {
     backend_for(d).copy_from_host(out.raw_data(), src.raw_data(), nbytes, d.index);
   } else if (d.type == DeviceType::CPU) {
-    backend_for(device()).copy_to_host(out.raw_data(), src.raw_data(), nbytes, device().index);
+    backend_for(x.device()).copy_to_host(out.raw_data(), src.raw_data(), nbytes, x.device().index);
   } else {  // device to device through the host
-    return src.to(kCPU).to(d);
+    return to_device(to_device(src, kCPU), d);
   }
   return out;
 }
 
-Tensor Tensor::contiguous(MemoryFormat format) const {
-  if (format == MemoryFormat::Preserve) format = suggest_memory_format();
-  if (is_contiguous(format)) return *this;
-  return clone(format);
-}
-
-Tensor Tensor::clone(MemoryFormat format) const {
+Tensor raw::clone(const Tensor& x, MemoryFormat format) {
   Shape strides;
   if (format == MemoryFormat::Preserve) {
-    strides = detail::strides_like(sizes(), *this);
+    strides = detail::strides_like(x.sizes(), x);
   } else if (format == MemoryFormat::ChannelsLast) {
-    LOOM_CHECK(dim() == 4, ShapeError, "clone: channels-last needs a 4-D tensor, found shape {}",
-               sizes().str());
-    strides = detail::channels_last_strides(sizes());
+    LOOM_CHECK(x.dim() == 4, ShapeError, "clone: channels-last needs a 4-D tensor, found shape {}",
+               x.sizes().str());
+    strides = detail::channels_last_strides(x.sizes());
   } else {
-    strides = detail::contiguous_strides(sizes());
+    strides = detail::contiguous_strides(x.sizes());
   }
-  Tensor out = detail::make_tensor(sizes(), strides, dtype(), device());
-  if (numel() > 0) detail::backend_checked(Op::copy, device(), dtype()).copy(out, *this);
+  Tensor out = detail::make_tensor(x.sizes(), strides, x.dtype(), x.device());
+  if (x.numel() > 0) detail::backend_checked(Op::copy, x.device(), x.dtype()).copy(out, x);
   return out;
 }
 
 // ---- in-place ----
+namespace {
+// In-place ops do not take part in autograd: on a tensor that requires grad they would
+// silently detach its history, so they are refused while grad mode is on.
+void check_inplace(const Tensor& t, std::string_view op) {
+  if (!is_grad_enabled() || !t.requires_grad()) return;
+  LOOM_CHECK(!t.is_leaf(), ValueError,
+             "{}: a leaf tensor that requires grad cannot be modified in place while grad mode is on "
+             "(update parameters inside a NoGradGuard)", op);
+  LOOM_THROW(ValueError, "{}: in-place ops on tensors that are part of the autograd graph are not "
+             "supported; use the out-of-place op (it records its gradient)", op);
+}
+}  // namespace
+
 Tensor& Tensor::fill_(Scalar value) {
+  check_inplace(*this, "fill_");
   if (numel() > 0) detail::backend_checked(Op::fill, device(), dtype()).fill(*this, value);
   bump_version();
   return *this;
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace(*this, "copy_");
   LOOM_CHECK(src.defined(), ValueError, "copy_: the source tensor is undefined");
   Shape target = broadcast_shapes(sizes(), src.sizes());
   LOOM_CHECK(target == sizes(), ShapeError,
@@ -236,6 +247,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 namespace {
 // out-of-place result written back into `self` (dtype and shape must stay those of self).
 Tensor& assign_inplace(Tensor& self, const Tensor& result, std::string_view op) {
+  check_inplace(self, op);
   LOOM_CHECK(result.sizes() == self.sizes(), ShapeError,
              "{}: the result's shape {} differs from the tensor's shape {} (in-place ops cannot "
              "broadcast the tensor itself)", op, result.sizes().str(), self.sizes().str());
@@ -260,6 +272,7 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {
 }
 
 Tensor& Tensor::uniform_(double low, double high) {
+  check_inplace(*this, "uniform_");
   LOOM_CHECK(is_floating_point(), DTypeError, "uniform_: expected a floating tensor, found {}",
              dtype_name(dtype()));
   LOOM_CHECK(low <= high, ValueError, "uniform_: expected low ≤ high, found low={} high={}", low, high);
@@ -272,6 +285,7 @@ Tensor& Tensor::uniform_(double low, double high) {
 }
 
 Tensor& Tensor::normal_(double mean, double std) {
+  check_inplace(*this, "normal_");
   LOOM_CHECK(is_floating_point(), DTypeError, "normal_: expected a floating tensor, found {}",
              dtype_name(dtype()));
   LOOM_CHECK(std >= 0, ValueError, "normal_: expected std ≥ 0, found {}", std);

@@ -64,7 +64,7 @@ struct Printer {
     out += '[';
     for (std::int64_t i = 0; i < n; ++i) {
       if (summarise && n > 2 * kEdgeItems && i == kEdgeItems) {
-        out += last ? "..., " : fmt::format("...,\n{:{}}", "", indent + 1);
+        out += last ? " ..., " : fmt::format("...,\n{:{}}", "", indent + 1);
         i = n - kEdgeItems;
       }
       idx.push_back(i);

@@ -4,8 +4,9 @@
 #include <numeric>
 
 #include "internal.hpp"
+#include "raw_ops.hpp"
 
-namespace loom {
+namespace loom::raw {
 
 using detail::make_view;
 using detail::wrap_dim;
@@ -70,170 +71,130 @@ bool view_strides(const Shape& sizes, const Shape& strides, const Shape& new_siz
 
 }  // namespace
 
-Tensor Tensor::view(const Shape& shape) const {
-  Shape new_sizes = infer_size(shape, numel(), "view");
+Tensor view(const Tensor& x, const Shape& shape) {
+  Shape new_sizes = infer_size(shape, x.numel(), "view");
   Shape new_strides;
-  LOOM_CHECK(view_strides(sizes(), strides(), new_sizes, new_strides), ShapeError,
+  LOOM_CHECK(view_strides(x.sizes(), x.strides(), new_sizes, new_strides), ShapeError,
              "view: a tensor of shape {} with strides {} cannot be viewed as {} without copying; "
-             "use reshape()", sizes().str(), strides().str(), new_sizes.str());
-  return make_view(*this, new_sizes, new_strides, storage_offset());
+             "use reshape()", x.sizes().str(), x.strides().str(), new_sizes.str());
+  return make_view(x, new_sizes, new_strides, x.storage_offset());
 }
 
-Tensor Tensor::reshape(const Shape& shape) const {
-  Shape new_sizes = infer_size(shape, numel(), "reshape");
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  Shape new_sizes = infer_size(shape, x.numel(), "reshape");
   Shape new_strides;
-  if (view_strides(sizes(), strides(), new_sizes, new_strides))
-    return make_view(*this, new_sizes, new_strides, storage_offset());
-  return contiguous().view(new_sizes);
+  if (view_strides(x.sizes(), x.strides(), new_sizes, new_strides))
+    return make_view(x, new_sizes, new_strides, x.storage_offset());
+  return view(x.contiguous(), new_sizes);
 }
 
-Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
-  d0 = wrap_dim(d0, dim(), "transpose");
-  d1 = wrap_dim(d1, dim(), "transpose");
-  if (dim() == 0) return *this;
-  Shape sz = sizes(), st = strides();
+Tensor transpose(const Tensor& x, std::int64_t d0, std::int64_t d1) {
+  d0 = wrap_dim(d0, x.dim(), "transpose");
+  d1 = wrap_dim(d1, x.dim(), "transpose");
+  if (x.dim() == 0) return x;
+  Shape sz = x.sizes(), st = x.strides();
   std::swap(sz[d0], sz[d1]);
   std::swap(st[d0], st[d1]);
-  return make_view(*this, sz, st, storage_offset());
+  return make_view(x, sz, st, x.storage_offset());
 }
 
-Tensor Tensor::t() const {
-  LOOM_CHECK(dim() <= 2, ShapeError, "t: expected a tensor of rank ≤ 2, found shape {}; use transpose()",
-             sizes().str());
-  return dim() < 2 ? *this : transpose(0, 1);
-}
-
-Tensor Tensor::permute(const Shape& dims) const {
-  LOOM_CHECK(static_cast<std::int64_t>(dims.size()) == dim(), ShapeError,
-             "permute: expected {} dims for a tensor of shape {}, found {}", dim(), sizes().str(),
+Tensor permute(const Tensor& x, const Shape& dims) {
+  LOOM_CHECK(static_cast<std::int64_t>(dims.size()) == x.dim(), ShapeError,
+             "permute: expected {} dims for a tensor of shape {}, found {}", x.dim(), x.sizes().str(),
              dims.str());
   Shape sz(dims.size()), st(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (std::size_t i = 0; i < dims.size(); ++i) {
-    std::int64_t d = wrap_dim(dims[i], dim(), "permute");
+    std::int64_t d = wrap_dim(dims[i], x.dim(), "permute");
     LOOM_CHECK(!seen[d], ShapeError, "permute: dim {} appears twice in {}", d, dims.str());
     seen[d] = true;
-    sz[i] = sizes()[d];
-    st[i] = strides()[d];
+    sz[i] = x.sizes()[d];
+    st[i] = x.strides()[d];
   }
-  return make_view(*this, sz, st, storage_offset());
+  return make_view(x, sz, st, x.storage_offset());
 }
 
-Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end, std::int64_t step) const {
-  d = wrap_dim(d, dim(), "slice");
-  LOOM_CHECK(dim() > 0, ShapeError, "slice: cannot slice a 0-d tensor");
+Tensor slice(const Tensor& x, std::int64_t d, std::int64_t start, std::int64_t end, std::int64_t step) {
+  d = wrap_dim(d, x.dim(), "slice");
+  LOOM_CHECK(x.dim() > 0, ShapeError, "slice: cannot slice a 0-d tensor");
   LOOM_CHECK(step > 0, ValueError, "slice: step must be positive, found {}", step);
-  const std::int64_t n = sizes()[d];
+  const std::int64_t n = x.sizes()[d];
   // Python-style clamping of start and end.
   if (start < 0) start += n;
   if (end < 0) end += n;
   start = std::clamp<std::int64_t>(start, 0, n);
   end = std::clamp<std::int64_t>(end, start, n);
-  Shape sz = sizes(), st = strides();
+  Shape sz = x.sizes(), st = x.strides();
   sz[d] = (end - start + step - 1) / step;
-  st[d] = strides()[d] * step;
-  return make_view(*this, sz, st, storage_offset() + start * strides()[d]);
+  st[d] = x.strides()[d] * step;
+  return make_view(x, sz, st, x.storage_offset() + start * x.strides()[d]);
 }
 
-Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
-  d = wrap_dim(d, dim(), "narrow");
-  const std::int64_t n = sizes()[d];
-  if (start < 0) start += n;
-  LOOM_CHECK(start >= 0 && length >= 0 && start + length <= n, IndexError,
-             "narrow: range [{}, {}) is outside dim {} of size {}", start, start + length, d, n);
-  Shape sz = sizes();
-  sz[d] = length;
-  return make_view(*this, sz, strides(), storage_offset() + start * strides()[d]);
-}
-
-Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
-  LOOM_CHECK(dim() > 0, ShapeError, "select: cannot index a 0-d tensor");
-  d = wrap_dim(d, dim(), "select");
-  const std::int64_t n = sizes()[d];
+Tensor select(const Tensor& x, std::int64_t d, std::int64_t index) {
+  LOOM_CHECK(x.dim() > 0, ShapeError, "select: cannot index a 0-d tensor");
+  d = wrap_dim(d, x.dim(), "select");
+  const std::int64_t n = x.sizes()[d];
   LOOM_CHECK(index >= -n && index < n, IndexError,
              "select: index {} is out of range for dim {} of size {}", index, d, n);
   if (index < 0) index += n;
-  Shape sz = sizes(), st = strides();
+  Shape sz = x.sizes(), st = x.strides();
   sz.erase(d);
   st.erase(d);
-  return make_view(*this, sz, st, storage_offset() + index * strides()[d]);
+  return make_view(x, sz, st, x.storage_offset() + index * x.strides()[d]);
 }
 
-Tensor Tensor::expand(const Shape& shape) const {
-  LOOM_CHECK(static_cast<std::int64_t>(shape.size()) >= dim(), ShapeError,
+Tensor expand(const Tensor& x, const Shape& shape) {
+  if (shape == x.sizes()) return x;
+  LOOM_CHECK(static_cast<std::int64_t>(shape.size()) >= x.dim(), ShapeError,
              "expand: the target {} has fewer dims than the tensor's shape {}", shape.str(),
-             sizes().str());
-  const std::size_t n = shape.size(), lead = n - sizes().size();
+             x.sizes().str());
+  const std::size_t n = shape.size(), lead = n - x.sizes().size();
   Shape sz(n), st(n);
   for (std::size_t i = 0; i < n; ++i) {
     const bool new_dim = i < lead;
-    const std::int64_t cur = new_dim ? 1 : sizes()[i - lead];
+    const std::int64_t cur = new_dim ? 1 : x.sizes()[i - lead];
     const std::int64_t want = shape[i] == -1 ? cur : shape[i];
     LOOM_CHECK(!(new_dim && shape[i] == -1), ShapeError,
                "expand: -1 is not allowed for the new leading dim {} in {}", i, shape.str());
     LOOM_CHECK(cur == want || cur == 1, ShapeError,
                "expand: shape {} cannot expand to {}: dim {} has size {} (only size-1 dims expand)",
-               sizes().str(), shape.str(), i, cur);
+               x.sizes().str(), shape.str(), i, cur);
     sz[i] = want;
-    st[i] = new_dim || (cur == 1 && want != 1) ? 0 : strides()[i - lead];
+    st[i] = new_dim || (cur == 1 && want != 1) ? 0 : x.strides()[i - lead];
   }
-  return make_view(*this, sz, st, storage_offset());
+  return make_view(x, sz, st, x.storage_offset());
 }
 
-Tensor Tensor::squeeze() const {
+Tensor squeeze(const Tensor& x) {
   Shape sz, st;
-  for (std::int64_t i = 0; i < dim(); ++i)
-    if (sizes()[i] != 1) {
-      sz.push_back(sizes()[i]);
-      st.push_back(strides()[i]);
+  for (std::int64_t i = 0; i < x.dim(); ++i)
+    if (x.sizes()[i] != 1) {
+      sz.push_back(x.sizes()[i]);
+      st.push_back(x.strides()[i]);
     }
-  return make_view(*this, sz, st, storage_offset());
+  return make_view(x, sz, st, x.storage_offset());
 }
 
-Tensor Tensor::squeeze(std::int64_t d) const {
-  if (dim() == 0) return *this;
-  d = wrap_dim(d, dim(), "squeeze");
-  if (sizes()[d] != 1) return *this;
-  Shape sz = sizes(), st = strides();
+Tensor squeeze(const Tensor& x, std::int64_t d) {
+  if (x.dim() == 0) return x;
+  d = wrap_dim(d, x.dim(), "squeeze");
+  if (x.sizes()[d] != 1) return x;
+  Shape sz = x.sizes(), st = x.strides();
   sz.erase(d);
   st.erase(d);
-  return make_view(*this, sz, st, storage_offset());
+  return make_view(x, sz, st, x.storage_offset());
 }
 
-Tensor Tensor::unsqueeze(std::int64_t d) const {
-  d = wrap_dim(d, dim() + 1, "unsqueeze");
-  Shape sz = sizes(), st = strides();
-  const std::int64_t stride = d < dim() ? sizes()[d] * strides()[d] : 1;
+Tensor unsqueeze(const Tensor& x, std::int64_t d) {
+  d = wrap_dim(d, x.dim() + 1, "unsqueeze");
+  Shape sz = x.sizes(), st = x.strides();
+  const std::int64_t stride = d < x.dim() ? x.sizes()[d] * x.strides()[d] : 1;
   sz.insert(d, 1);
   st.insert(d, stride);
-  return make_view(*this, sz, st, storage_offset());
+  return make_view(x, sz, st, x.storage_offset());
 }
 
-Tensor Tensor::flatten(std::int64_t start, std::int64_t end) const {
-  if (dim() == 0) return reshape({1});
-  start = wrap_dim(start, dim(), "flatten");
-  end = wrap_dim(end, dim(), "flatten");
-  LOOM_CHECK(start <= end, ValueError, "flatten: start_dim {} comes after end_dim {}", start, end);
-  Shape shape;
-  for (std::int64_t i = 0; i < start; ++i) shape.push_back(sizes()[i]);
-  std::int64_t merged = 1;
-  for (std::int64_t i = start; i <= end; ++i) merged *= sizes()[i];
-  shape.push_back(merged);
-  for (std::int64_t i = end + 1; i < dim(); ++i) shape.push_back(sizes()[i]);
-  return reshape(shape);
-}
-
-Tensor Tensor::unflatten(std::int64_t d, const Shape& parts) const {
-  d = wrap_dim(d, dim(), "unflatten");
-  Shape p = infer_size(parts, sizes()[d], "unflatten");
-  Shape shape;
-  for (std::int64_t i = 0; i < d; ++i) shape.push_back(sizes()[i]);
-  for (auto v : p) shape.push_back(v);
-  for (std::int64_t i = d + 1; i < dim(); ++i) shape.push_back(sizes()[i]);
-  return view(shape);
-}
-
-Tensor Tensor::as_strided(const Shape& sz, const Shape& st, std::int64_t offset) const {
+Tensor as_strided(const Tensor& x, const Shape& sz, const Shape& st, std::int64_t offset) {
   LOOM_CHECK(sz.size() == st.size(), ShapeError,
              "as_strided: sizes {} and strides {} have different ranks", sz.str(), st.str());
   std::int64_t last = offset;
@@ -244,11 +205,11 @@ Tensor Tensor::as_strided(const Shape& sz, const Shape& st, std::int64_t offset)
     if (sz[i] == 0) empty = true;
     last += (sz[i] - 1) * st[i];
   }
-  const std::int64_t capacity = static_cast<std::int64_t>(storage()->nbytes / itemsize());
+  const std::int64_t capacity = static_cast<std::int64_t>(x.storage()->nbytes / x.itemsize());
   LOOM_CHECK(offset >= 0 && (empty || last < capacity), IndexError,
              "as_strided: sizes {} strides {} offset {} reach element {}, but the storage holds {}",
              sz.str(), st.str(), offset, last, capacity);
-  return make_view(*this, sz, st, offset);
+  return make_view(x, sz, st, offset);
 }
 
-}  // namespace loom
+}  // namespace loom::raw

@@ -3,6 +3,7 @@
 // storage. Views share storage; contiguous() copies only when needed. Channels-last is a
 // memory format expressed by strides (logical shape N,C,H,W; NHWC in memory), as in PyTorch.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -19,6 +20,10 @@
 namespace loom {
 
 class Allocator;
+namespace autograd {
+class Node;
+struct AutogradMeta;
+}  // namespace autograd
 
 // Device memory shared by a tensor and its views. The version counter is bumped by every
 // in-place write to any view of the storage; autograd compares it with the version it saved.
@@ -47,6 +52,7 @@ struct TensorImpl {
   std::int64_t offset = 0;   // in elements, from storage->data
   DType dtype = DType::Float32;
   std::shared_ptr<Storage> storage;
+  std::shared_ptr<autograd::AutogradMeta> autograd;  // null unless it takes part in autograd
 };
 
 // Options for factories: zeros({2, 3}), zeros({2, 3}, DType::Float64), zeros({2}, Device("cpu")).
@@ -163,8 +169,25 @@ class LOOM_API Tensor {
   Tensor argmin(std::int64_t dim, bool keepdim = false) const;
   Tensor matmul(const Tensor& other) const;
 
+  // ---- autograd (loom/autograd.hpp) ----
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool requires_grad = true);  // leaves only; floating dtypes only
+  Tensor grad() const;                               // undefined until a backward reaches it
+  void set_grad(const Tensor& grad) const;           // e.g. an undefined tensor to clear it
+  std::shared_ptr<autograd::Node> grad_fn() const;   // null for leaves
+  bool is_leaf() const;
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false,
+                bool create_graph = false) const;
+  Tensor detach() const;  // shares storage, no history
+  void register_hook(std::function<Tensor(const Tensor& grad)> hook) const;
+  void retain_grad() const;  // keep .grad() of a non-leaf
+
   // PyTorch-style printing: tensor([[1.0000, 2.0000], ...], dtype=float64)
   std::string str() const;
+
+  // Identity of the handle's implementation (two handles to one tensor, not two views).
+  bool same_impl(const Tensor& other) const { return impl_ == other.impl_; }
+  long impl_use_count() const { return impl_.use_count(); }
 
  private:
   std::shared_ptr<TensorImpl> impl_;

@@ -63,6 +63,14 @@ LOOM_API ValuesIndices max(const Tensor& x, std::int64_t dim, bool keepdim = fal
 LOOM_API ValuesIndices min(const Tensor& x, std::int64_t dim, bool keepdim = false);
 LOOM_API Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
 LOOM_API Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim = false);
+// log Σ exp(x) over dims, computed stably (max-shifted).
+LOOM_API Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim = false);
+// Variance and standard deviation; unbiased divides by n − 1 (Bessel), else by n.
+LOOM_API Tensor var(const Tensor& x, const Shape& dims, bool unbiased = true, bool keepdim = false);
+LOOM_API Tensor std(const Tensor& x, const Shape& dims, bool unbiased = true, bool keepdim = false);
+// Along one dim, stable (max-shifted): softmax sums to 1, log_softmax = x − logsumexp(x).
+LOOM_API Tensor softmax(const Tensor& x, std::int64_t dim);
+LOOM_API Tensor log_softmax(const Tensor& x, std::int64_t dim);
 
 // ---- linear algebra --------------------------------------------------------------------------
 // matmul follows torch.matmul: 1-D·1-D dot, 2-D·2-D, and batched with broadcast batch dims.
@@ -75,6 +83,12 @@ LOOM_API Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
 LOOM_API Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src);
 LOOM_API Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 LOOM_API Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+// Constant padding as torch.nn.functional.pad: `pads` holds (before, after) pairs starting from
+// the last dim, e.g. {1, 1, 2, 2} pads W by 1 and H by 2 on each side. Pads are ≥ 0.
+LOOM_API Tensor pad(const Tensor& x, const Shape& pads, Scalar value = 0);
+// A copy of x with x.slice(dim, start, end, step) replaced by src.
+LOOM_API Tensor slice_scatter(const Tensor& x, const Tensor& src, std::int64_t dim, std::int64_t start,
+                              std::int64_t end, std::int64_t step = 1);
 
 // ---- comparison helpers (for tests and checks; they synchronise) -----------------------------
 LOOM_API bool equal(const Tensor& a, const Tensor& b);  // same shape and values

@@ -1,0 +1,37 @@
+# Thin wrapper: every target installs what is missing, configures and builds first.
+#   make demo    the project's main job (for now: load the CPU backend, loom info, matmul check)
+#   make test    build + every test suite (ctest), with the time per label
+#   make bench   benchmarks in a separate Release build without assertions
+BUILD       ?= build
+BENCH_BUILD ?= build-bench
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build demo test bench clean
+all: build
+
+deps:
+	@bash third_party/install.sh build
+
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOM_ASSERTIONS=ON $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 \
+	  || { cat $(BUILD).configure.log; exit 1; }
+	@grep -E "^-- Loom" $(BUILD).configure.log || true
+
+build: configure
+	@cmake --build $(BUILD)
+
+demo: build
+	@$(BUILD)/bin/backend_smoke
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
+
+bench: deps
+	@cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOM_ASSERTIONS=OFF \
+	  -DLOOM_BUILD_TESTS=OFF -DLOOM_BUILD_EXPERIMENTS=OFF -DLOOM_BUILD_BENCH=ON $(CMAKE_FLAGS) > $(BENCH_BUILD).configure.log 2>&1 \
+	  || { cat $(BENCH_BUILD).configure.log; exit 1; }
+	@cmake --build $(BENCH_BUILD)
+	@$(BENCH_BUILD)/bin/bench_matmul --json $(BUILD)/bench.json
+
+clean:
+	rm -rf $(BUILD) $(BENCH_BUILD) $(BUILD).configure.log $(BENCH_BUILD).configure.log

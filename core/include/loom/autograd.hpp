@@ -1,0 +1,179 @@
+#pragma once
+// Eager dynamic autograd, recorded on the Tensor itself (no separate Variable type).
+//
+//   loom::Tensor w = loom::randn({3, 3}).requires_grad_();
+//   loom::Tensor loss = (x.matmul(w)).tanh().sum();
+//   loss.backward();                       // w.grad() now holds dloss/dw
+//
+// Each differentiable op records a Node that keeps only what its backward needs. backward()
+// walks the graph in an iterative topological order (deep graphs cannot overflow the stack)
+// and accumulates into leaves' .grad(). With create_graph the backward itself is recorded, so
+// gradients can be differentiated again (Hessian-vector products, gradient penalties, Newton).
+// Gradient rules live in core/src/autograd/, written with the same public ops.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loom/export.hpp"
+#include "loom/tensor.hpp"
+
+namespace loom {
+
+using TensorList = std::vector<Tensor>;
+
+// ---- grad mode (thread-local, defined in libloom) -----------------------------------------------
+LOOM_API bool is_grad_enabled();
+LOOM_API void set_grad_enabled(bool enabled);
+
+// Disables recording in its scope: for optimizer steps, evaluation, in-place initialisation.
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
+  ~NoGradGuard() { set_grad_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Re-enables recording inside a NoGradGuard (e.g. a custom backward that builds a graph).
+class EnableGradGuard {
+ public:
+  EnableGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(true); }
+  ~EnableGradGuard() { set_grad_enabled(previous_); }
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+namespace autograd {
+
+class Node;
+
+// Called with the gradient flowing into a tensor; may return a replacement (an undefined
+// return keeps the gradient as it is).
+using TensorHook = std::function<Tensor(const Tensor& grad)>;
+
+// An input slot of a node: gradients flow to `node`'s input number `input_nr`.
+struct Edge {
+  std::shared_ptr<Node> node;
+  std::uint32_t input_nr = 0;
+  bool valid() const { return node != nullptr; }
+};
+
+// A tensor kept for backward, with the version of its storage when it was saved: unpacking it
+// after an in-place change is an error naming the op that saved it.
+class LOOM_API SavedTensor {
+ public:
+  SavedTensor() = default;
+  // `is_output`: the tensor is an output of the saving node; it is kept without its grad_fn
+  // (so the graph holds no cycle) and gets it back when unpacked.
+  SavedTensor(const Tensor& t, bool is_output);
+  // `op` names the op that saved it, for the error when it was modified in place or freed.
+  Tensor unpack(std::string_view op) const;
+  void reset() { data_ = Tensor(); }
+  bool defined() const { return data_.defined(); }
+
+ private:
+  Tensor data_;
+  std::uint64_t version_ = 0;
+  bool is_output_ = false;
+  std::weak_ptr<Node> grad_fn_;  // for outputs: restored on unpack
+  std::uint32_t output_nr_ = 0;
+};
+
+// A recorded operation. apply() maps the gradients of its outputs to the gradients of its
+// inputs (one per next_edge; an undefined Tensor means "no gradient").
+class LOOM_API Node : public std::enable_shared_from_this<Node> {
+ public:
+  virtual ~Node();
+  virtual std::string_view name() const = 0;
+  virtual TensorList apply(TensorList&& grad_outputs) = 0;
+  // Frees what was saved for backward (after a backward without retain_graph).
+  virtual void release_saved() {}
+  bool released() const { return released_; }
+  void mark_released() {
+    release_saved();
+    released_ = true;
+  }
+
+  std::vector<Edge> next_edges;
+  // Hooks of non-leaf tensors, run on the gradient of output `slot` before apply().
+  std::vector<std::pair<std::uint32_t, TensorHook>> pre_hooks;
+  std::uint32_t num_outputs = 1;
+  std::uint64_t sequence_nr = 0;  // creation order: later nodes run first among ready ones
+
+ private:
+  bool released_ = false;
+};
+
+// Per-tensor autograd state (only tensors that take part in autograd have one).
+struct AutogradMeta {
+  bool requires_grad = false;
+  bool retains_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;         // null for leaves
+  std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad node, made on demand
+  std::uint32_t output_nr = 0;
+  std::vector<TensorHook> hooks;  // leaves: run by the accumulator before accumulating
+};
+
+// ---- running backward ------------------------------------------------------------------------------
+// Gradients of `outputs` with respect to `inputs`, returned instead of accumulated. An
+// undefined grad_output means ones (outputs must then be scalars). allow_unused=false makes an
+// input that does not influence the outputs an error.
+LOOM_API TensorList grad(const TensorList& outputs, const TensorList& inputs,
+                         const TensorList& grad_outputs = {}, bool retain_graph = false,
+                         bool create_graph = false, bool allow_unused = false);
+LOOM_API void backward(const TensorList& outputs, const TensorList& grad_outputs = {},
+                       bool retain_graph = false, bool create_graph = false);
+
+// Names of every differentiable public op (loom/differentiable.def), and which of them have
+// a rule of their own (the rest are compositions).
+struct DifferentiableOp {
+  std::string_view name;
+  bool composite;
+};
+LOOM_API const std::vector<DifferentiableOp>& differentiable_ops();
+
+// ---- recording (for gradient rules and extensions) --------------------------------------------------
+// True when grad mode is on and some input requires grad.
+LOOM_API bool any_requires_grad(const TensorList& inputs);
+LOOM_API bool any_requires_grad(const Tensor& a);
+LOOM_API bool any_requires_grad(const Tensor& a, const Tensor& b);
+// The edge through which a gradient reaches `t` (its grad_fn, or its leaf accumulator);
+// invalid when t does not require grad.
+LOOM_API Edge gradient_edge(const Tensor& t);
+// Makes `outputs` the outputs of `node` (sets grad_fn, output_nr, requires_grad), with the
+// node's next_edges taken from `inputs`.
+LOOM_API void record(const std::shared_ptr<Node>& node, const TensorList& inputs, const TensorList& outputs);
+
+// A node whose backward is a closure: what most gradient rules use.
+using BackwardFn = std::function<TensorList(const TensorList& grad_outputs)>;
+class LOOM_API LambdaNode final : public Node {
+ public:
+  LambdaNode(std::string_view name, BackwardFn backward) : name_(name), backward_(std::move(backward)) {}
+  std::string_view name() const override { return name_; }
+  TensorList apply(TensorList&& grad_outputs) override;
+  void release_saved() override { backward_ = nullptr; }
+
+ private:
+  std::string_view name_;  // a literal: nodes are many, their names few
+  BackwardFn backward_;
+};
+
+// Records `outputs` as made from `inputs` by an op named `name` whose backward is `fn`
+// (does nothing when no input requires grad or grad mode is off). Returns outputs.
+LOOM_API const TensorList& record_function(std::string_view name, const TensorList& inputs,
+                                           const TensorList& outputs, BackwardFn fn);
+LOOM_API const Tensor& record_function(std::string_view name, const TensorList& inputs,
+                                       const Tensor& output, BackwardFn fn);
+
+}  // namespace autograd
+}  // namespace loom

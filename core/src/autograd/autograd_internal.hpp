@@ -1,0 +1,26 @@
+#pragma once
+// Autograd internals shared by the engine, the graph helpers and the gradient rules.
+#include "loom/autograd.hpp"
+
+namespace loom::autograd {
+
+// Sets grad mode for a scope (the engine records the backward only with create_graph).
+class GradModeGuard {
+ public:
+  explicit GradModeGuard(bool enabled) : previous_(is_grad_enabled()) { set_grad_enabled(enabled); }
+  ~GradModeGuard() { set_grad_enabled(previous_); }
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Applies the node's hooks for output `slot` (and, for a leaf's accumulator, the leaf's hooks).
+Tensor run_pre_hooks(Node& node, std::uint32_t slot, Tensor grad);
+bool is_accumulate_grad(const Node& node);
+
+// The gradient of a broadcast operand: sums `grad` down to `shape` (PyTorch's sum_to_size).
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+}  // namespace loom::autograd

@@ -1,0 +1,239 @@
+// Gradient rules of elementwise ops. g is the gradient of the output; every rule returns one
+// gradient per input (undefined where no gradient is needed).
+#include "rules.hpp"
+
+namespace loom {
+
+using autograd::differentiable;
+using autograd::GradOp;
+using autograd::InputGeometry;
+using autograd::SavedTensor;
+
+namespace {
+
+// A unary op whose derivative is a function of its input x and/or output y.
+template <typename Derivative>
+Tensor unary_rule(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x, Derivative&& dydx,
+                  bool save_input, bool save_output) {
+  if (!autograd::any_requires_grad(x)) return forward(x);
+  Tensor y;
+  {
+    NoGradGuard no_grad;
+    y = forward(x);
+  }
+  SavedTensor sx(save_input ? x : Tensor(), false);
+  // An output is saved after it is recorded, so that with create_graph it keeps its grad_fn.
+  auto sy = std::make_shared<SavedTensor>();
+  const std::string_view name = autograd::grad_op_name(op);
+  const DType in_dtype = x.dtype();
+  autograd::record_function(name, {x}, y, [=](const TensorList& g) -> TensorList {
+    Tensor d = dydx(g[0], sx.defined() ? sx.unpack(name) : Tensor(), sy->defined() ? sy->unpack(name) : Tensor());
+    return {d.dtype() == in_dtype ? d : d.to(in_dtype)};
+  });
+  if (save_output) *sy = SavedTensor(y, true);
+  return y;
+}
+
+Tensor zero_grad_rule(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x) {
+  return unary_rule(op, forward, x, [](const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); },
+                    false, false);
+}
+
+}  // namespace
+
+// ---- unary ----
+Tensor exp(const Tensor& x) {
+  return unary_rule(GradOp::exp, raw::exp, x, [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; },
+                    false, true);
+}
+Tensor expm1(const Tensor& x) {
+  return unary_rule(GradOp::expm1, raw::expm1, x,
+                    [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1); }, false, true);
+}
+Tensor log(const Tensor& x) {
+  return unary_rule(GradOp::log, raw::log, x, [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; },
+                    true, false);
+}
+Tensor log1p(const Tensor& x) {
+  return unary_rule(GradOp::log1p, raw::log1p, x,
+                    [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1); }, true, false);
+}
+Tensor sqrt(const Tensor& x) {
+  return unary_rule(GradOp::sqrt, raw::sqrt, x,
+                    [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2); }, false, true);
+}
+Tensor rsqrt(const Tensor& x) {
+  // d/dx x^(-1/2) = -1/2 x^(-3/2) = -1/2 y³
+  return unary_rule(GradOp::rsqrt, raw::rsqrt, x,
+                    [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * y * y * -0.5; }, false, true);
+}
+Tensor sin(const Tensor& x) {
+  return unary_rule(GradOp::sin, raw::sin, x,
+                    [](const Tensor& g, const Tensor& x, const Tensor&) { return g * cos(x); }, true, false);
+}
+Tensor cos(const Tensor& x) {
+  return unary_rule(GradOp::cos, raw::cos, x,
+                    [](const Tensor& g, const Tensor& x, const Tensor&) { return -(g * sin(x)); }, true, false);
+}
+Tensor tanh(const Tensor& x) {
+  return unary_rule(GradOp::tanh, raw::tanh, x,
+                    [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1 - y * y); }, false, true);
+}
+Tensor sigmoid(const Tensor& x) {
+  return unary_rule(GradOp::sigmoid, raw::sigmoid, x,
+                    [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1 - y); }, false, true);
+}
+Tensor erf(const Tensor& x) {
+  return unary_rule(GradOp::erf, raw::erf, x, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    return g * exp(-(x * x)) * (2.0 / std::sqrt(std::numbers::pi));
+  }, true, false);
+}
+Tensor floor(const Tensor& x) { return zero_grad_rule(GradOp::floor, raw::floor, x); }
+Tensor ceil(const Tensor& x) { return zero_grad_rule(GradOp::ceil, raw::ceil, x); }
+Tensor round(const Tensor& x) { return zero_grad_rule(GradOp::round, raw::round, x); }
+Tensor sign(const Tensor& x) { return zero_grad_rule(GradOp::sign, raw::sign, x); }
+Tensor neg(const Tensor& x) {
+  return unary_rule(GradOp::neg, raw::neg, x, [](const Tensor& g, const Tensor&, const Tensor&) { return -g; },
+                    false, false);
+}
+Tensor abs(const Tensor& x) {
+  return unary_rule(GradOp::abs, raw::abs, x,
+                    [](const Tensor& g, const Tensor& x, const Tensor&) { return g * sign(x); }, true, false);
+}
+Tensor logical_not(const Tensor& x) { return raw::logical_not(x); }
+
+Tensor clamp(const Tensor& x, Scalar lo, Scalar hi) {
+  SavedTensor sx(x, false);
+  return differentiable(GradOp::clamp, {x}, [&] { return raw::clamp(x, lo, hi); },
+                        [sx, lo, hi, in = InputGeometry(x)](const TensorList& g) -> TensorList {
+                          // The gradient passes where lo ≤ x ≤ hi (PyTorch's convention at the bounds).
+                          Tensor x = sx.unpack("clamp");
+                          return {in.reduce(where((x >= lo) & (x <= hi), g[0], 0))};
+                        });
+}
+Tensor clamp_min(const Tensor& x, Scalar lo) {
+  return clamp(x, lo, is_floating(x.dtype()) ? Scalar(INFINITY) : Scalar(std::numeric_limits<std::int64_t>::max()));
+}
+Tensor clamp_max(const Tensor& x, Scalar hi) {
+  return clamp(x, is_floating(x.dtype()) ? Scalar(-INFINITY) : Scalar(std::numeric_limits<std::int64_t>::min()), hi);
+}
+
+// ---- binary ----
+Tensor add(const Tensor& a, const Tensor& b) {
+  return differentiable(GradOp::add, {a, b}, [&] { return raw::add(a, b); },
+                        [ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          return {ia.reduce(g[0]), ib.reduce(g[0])};
+                        });
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return differentiable(GradOp::sub, {a, b}, [&] { return raw::sub(a, b); },
+                        [ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          return {ia.reduce(g[0]), ib.needs_grad ? ib.reduce(-g[0]) : Tensor()};
+                        });
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  SavedTensor sa(need_b ? a : Tensor(), false), sb(need_a ? b : Tensor(), false);
+  return differentiable(GradOp::mul, {a, b}, [&] { return raw::mul(a, b); },
+                        [sa, sb, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          Tensor da = ia.needs_grad ? ia.reduce(g[0] * sb.unpack("mul")) : Tensor();
+                          Tensor db = ib.needs_grad ? ib.reduce(g[0] * sa.unpack("mul")) : Tensor();
+                          return {da, db};
+                        });
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  SavedTensor sa(b.requires_grad() ? a : Tensor(), false), sb(b, false);
+  return differentiable(GradOp::div, {a, b}, [&] { return raw::div(a, b); },
+                        [sa, sb, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          Tensor b = sb.unpack("div");
+                          Tensor da = ia.needs_grad ? ia.reduce(g[0] / b) : Tensor();
+                          Tensor db = ib.needs_grad ? ib.reduce(-(g[0] * sa.unpack("div")) / (b * b)) : Tensor();
+                          return {da, db};
+                        });
+}
+Tensor pow(const Tensor& a, const Tensor& b) {
+  SavedTensor sa(a, false), sb(b, false);
+  return differentiable(GradOp::pow, {a, b}, [&] { return raw::pow(a, b); },
+                        [sa, sb, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          Tensor a = sa.unpack("pow"), b = sb.unpack("pow");
+                          // d/da a^b = b·a^(b−1), taken as 0 where b = 0 (so 0^0 has no NaN gradient).
+                          Tensor da = ia.needs_grad ? ia.reduce(where(b == 0, 0.0, g[0] * b * pow(a, b - 1))) : Tensor();
+                          // d/db a^b = a^b·log a, taken as 0 where a = 0 and b ≥ 0 (PyTorch).
+                          Tensor db = ib.needs_grad
+                                          ? ib.reduce(where((a == 0) & (b >= 0), 0.0, g[0] * pow(a, b) * log(a)))
+                                          : Tensor();
+                          return {da, db};
+                        });
+}
+
+namespace {
+// maximum/minimum: the gradient goes to the chosen operand; ties split it evenly (PyTorch).
+Tensor extremum(GradOp op, Tensor (*forward)(const Tensor&, const Tensor&), const Tensor& a, const Tensor& b,
+                bool is_max) {
+  SavedTensor sa(a, false), sb(b, false);
+  const std::string_view name = autograd::grad_op_name(op);
+  return differentiable(op, {a, b}, [&] { return forward(a, b); },
+                        [=, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          Tensor a = sa.unpack(name), b = sb.unpack(name);
+                          Tensor shared = where(a == b, g[0] / 2, g[0]);
+                          Tensor a_wins = is_max ? a > b : a < b;
+                          Tensor b_wins = is_max ? b > a : b < a;
+                          return {ia.reduce(where(b_wins, 0.0, shared)), ib.reduce(where(a_wins, 0.0, shared))};
+                        });
+}
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(GradOp::maximum, raw::maximum, a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(GradOp::minimum, raw::minimum, a, b, false); }
+
+// Not differentiable (bool results).
+Tensor logical_and(const Tensor& a, const Tensor& b) { return raw::logical_and(a, b); }
+Tensor logical_or(const Tensor& a, const Tensor& b) { return raw::logical_or(a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return raw::eq(a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return raw::ne(a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return raw::lt(a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return raw::le(a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return raw::gt(a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return raw::ge(a, b); }
+
+// Scalars become 0-d tensors, so every scalar form shares the tensor form's rule.
+#define LOOM_SCALAR_FORMS(name)                                                         \
+  Tensor name(const Tensor& a, Scalar b) { return name(a, raw::wrap_scalar(b, a)); }   \
+  Tensor name(Scalar a, const Tensor& b) { return name(raw::wrap_scalar(a, b), b); }
+LOOM_SCALAR_FORMS(add) LOOM_SCALAR_FORMS(sub) LOOM_SCALAR_FORMS(mul) LOOM_SCALAR_FORMS(div)
+LOOM_SCALAR_FORMS(maximum) LOOM_SCALAR_FORMS(minimum) LOOM_SCALAR_FORMS(logical_and)
+LOOM_SCALAR_FORMS(logical_or) LOOM_SCALAR_FORMS(eq) LOOM_SCALAR_FORMS(ne) LOOM_SCALAR_FORMS(lt)
+LOOM_SCALAR_FORMS(le) LOOM_SCALAR_FORMS(gt) LOOM_SCALAR_FORMS(ge)
+#undef LOOM_SCALAR_FORMS
+
+Tensor pow(const Tensor& a, Scalar b) {
+  LOOM_CHECK(a.defined(), ValueError, "pow: the input tensor is undefined");
+  LOOM_CHECK(!(is_integral(result_type(a, b), true) && !b.is_floating() && b.to<std::int64_t>() < 0),
+             ValueError, "pow: integers to negative integer powers are not allowed (exponent {}); "
+             "use a floating base", b.to<std::int64_t>());
+  return pow(a, raw::wrap_scalar(b, a));
+}
+Tensor pow(Scalar a, const Tensor& b) { return pow(raw::wrap_scalar(a, b), b); }
+
+// ---- where / masked_fill ----
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  SavedTensor sc(cond, false);
+  return differentiable(GradOp::where, {a, b}, [&] { return raw::where(cond, a, b); },
+                        [sc, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          Tensor c = sc.unpack("where");
+                          return {ia.needs_grad ? ia.reduce(where(c, g[0], 0.0)) : Tensor(),
+                                  ib.needs_grad ? ib.reduce(where(c, 0.0, g[0])) : Tensor()};
+                        });
+}
+Tensor where(const Tensor& cond, const Tensor& a, Scalar b) { return where(cond, a, raw::wrap_scalar(b, a)); }
+Tensor where(const Tensor& cond, Scalar a, const Tensor& b) { return where(cond, raw::wrap_scalar(a, b), b); }
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
+  SavedTensor sm(mask, false);
+  return differentiable(GradOp::masked_fill, {x}, [&] { return raw::masked_fill(x, mask, value); },
+                        [sm, in = InputGeometry(x)](const TensorList& g) -> TensorList {
+                          return {in.reduce(where(sm.unpack("masked_fill"), 0.0, g[0]))};
+                        });
+}
+
+}  // namespace loom

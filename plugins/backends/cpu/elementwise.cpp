@@ -1,0 +1,142 @@
+// Fast kernels of the memory, unary, binary, compare and ternary families: every dtype goes
+// through map_elementwise (dims coalesced in memory order, unit-stride and broadcast runs
+// vectorised, the outer range split over the OpenMP pool). The reference kernels beside these
+// are in reference_elementwise.cpp.
+#include <cstring>
+
+#include "backend.hpp"
+#include "dtype_dispatch.hpp"
+#include "element_ops.hpp"
+#include "elementwise_loops.hpp"
+
+namespace loom::cpu {
+namespace {
+
+constexpr std::int64_t grain_of(Op op) {
+  return is_costly(op) ? kMinCostlyElementsPerThread : kMinElementsPerThread;
+}
+
+template <Op op>
+void fast_unary(const Tensor& out, const Tensor& x) {
+  visit_dtype<kernel_dtypes(op)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    map_elementwise<T, T>(grain_of(op), ElementOp<op>{}, out, x);
+  });
+}
+
+template <Op op>
+void fast_binary(const Tensor& out, const Tensor& a, const Tensor& b) {
+  visit_dtype<kernel_dtypes(op)>(op, a.dtype(), [&]<typename T>(TypeTag<T>) {
+    map_elementwise<T, T, T>(grain_of(op), ElementOp<op>{}, out, a, b);
+  });
+}
+
+template <Op op>
+void fast_compare(const Tensor& out, const Tensor& a, const Tensor& b) {
+  visit_dtype<kernel_dtypes(op)>(op, a.dtype(), [&]<typename T>(TypeTag<T>) {
+    map_elementwise<bool, T, T>(grain_of(op), ElementOp<op>{}, out, a, b);
+  });
+}
+
+// Same dtype and both dense in the same order: one memcpy, split over the pool.
+bool copy_as_memcpy(const Tensor& out, const Tensor& x) {
+  if (out.dtype() != x.dtype()) return false;
+  const StridedLayout<2> layout = make_layout<2>(out.sizes(), {out.strides(), x.strides()}, DimOrder::Memory);
+  if (layout.sizes.size() != 1 || layout.inner_stride(0) != 1 || layout.inner_stride(1) != 1) return false;
+  auto* dst = static_cast<char*>(out.raw_data());
+  const auto* src = static_cast<const char*>(x.raw_data());
+  if (dst == src) return true;  // copying a view onto itself
+  const std::size_t itemsize = out.itemsize();
+  parallel_for(layout.numel, kMinElementsPerThread, [&](std::int64_t begin, std::int64_t end) {
+    std::memcpy(dst + begin * itemsize, src + begin * itemsize, static_cast<std::size_t>(end - begin) * itemsize);
+  });
+  return true;
+}
+
+}  // namespace
+
+// ---- memory -------------------------------------------------------------------------------------
+
+void CpuBackend::copy(const Tensor& out, const Tensor& x) {
+  if (copy_as_memcpy(out, x)) return;
+  visit_dtype<kAllDTypes>(Op::copy, out.dtype(), [&]<typename To>(TypeTag<To>) {
+    visit_dtype<kAllDTypes>(Op::copy, x.dtype(), [&]<typename From>(TypeTag<From>) {
+      map_elementwise<To, From>(kMinElementsPerThread, [](From v) { return convert<To>(v); }, out, x);
+    });
+  });
+}
+
+void CpuBackend::fill(const Tensor& out, Scalar value) {
+  visit_dtype<kernel_dtypes(Op::fill)>(Op::fill, out.dtype(), [&]<typename T>(TypeTag<T>) {
+    const T v = scalar_to<T>(value);
+    map_elementwise<T>(kMinElementsPerThread, [v] { return v; }, out);
+  });
+}
+
+void CpuBackend::arange(const Tensor& out, Scalar start, Scalar step) {
+  visit_dtype<kernel_dtypes(Op::arange)>(Op::arange, out.dtype(), [&]<typename T>(TypeTag<T>) {
+    // out: (n,)
+    T* data = static_cast<T*>(out.raw_data());
+    const std::int64_t stride = out.stride(0);
+    parallel_for(out.numel(), kMinElementsPerThread, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) data[i * stride] = arange_element<T>(start, step, i);
+    });
+  });
+}
+
+// ---- unary --------------------------------------------------------------------------------------
+
+void CpuBackend::exp(const Tensor& out, const Tensor& x) { fast_unary<Op::exp>(out, x); }
+void CpuBackend::expm1(const Tensor& out, const Tensor& x) { fast_unary<Op::expm1>(out, x); }
+void CpuBackend::log(const Tensor& out, const Tensor& x) { fast_unary<Op::log>(out, x); }
+void CpuBackend::log1p(const Tensor& out, const Tensor& x) { fast_unary<Op::log1p>(out, x); }
+void CpuBackend::sqrt(const Tensor& out, const Tensor& x) { fast_unary<Op::sqrt>(out, x); }
+void CpuBackend::rsqrt(const Tensor& out, const Tensor& x) { fast_unary<Op::rsqrt>(out, x); }
+void CpuBackend::sin(const Tensor& out, const Tensor& x) { fast_unary<Op::sin>(out, x); }
+void CpuBackend::cos(const Tensor& out, const Tensor& x) { fast_unary<Op::cos>(out, x); }
+void CpuBackend::tanh(const Tensor& out, const Tensor& x) { fast_unary<Op::tanh>(out, x); }
+void CpuBackend::sigmoid(const Tensor& out, const Tensor& x) { fast_unary<Op::sigmoid>(out, x); }
+void CpuBackend::erf(const Tensor& out, const Tensor& x) { fast_unary<Op::erf>(out, x); }
+void CpuBackend::floor(const Tensor& out, const Tensor& x) { fast_unary<Op::floor>(out, x); }
+void CpuBackend::ceil(const Tensor& out, const Tensor& x) { fast_unary<Op::ceil>(out, x); }
+void CpuBackend::round(const Tensor& out, const Tensor& x) { fast_unary<Op::round>(out, x); }
+void CpuBackend::neg(const Tensor& out, const Tensor& x) { fast_unary<Op::neg>(out, x); }
+void CpuBackend::abs(const Tensor& out, const Tensor& x) { fast_unary<Op::abs>(out, x); }
+void CpuBackend::sign(const Tensor& out, const Tensor& x) { fast_unary<Op::sign>(out, x); }
+void CpuBackend::logical_not(const Tensor& out, const Tensor& x) { fast_unary<Op::logical_not>(out, x); }
+
+// ---- binary -------------------------------------------------------------------------------------
+
+void CpuBackend::add(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::add>(out, a, b); }
+void CpuBackend::sub(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::sub>(out, a, b); }
+void CpuBackend::mul(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::mul>(out, a, b); }
+void CpuBackend::div(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::div>(out, a, b); }
+void CpuBackend::pow(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::pow>(out, a, b); }
+void CpuBackend::maximum(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::maximum>(out, a, b); }
+void CpuBackend::minimum(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::minimum>(out, a, b); }
+void CpuBackend::logical_and(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::logical_and>(out, a, b); }
+void CpuBackend::logical_or(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::logical_or>(out, a, b); }
+
+// ---- compare ------------------------------------------------------------------------------------
+
+void CpuBackend::eq(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::eq>(out, a, b); }
+void CpuBackend::ne(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::ne>(out, a, b); }
+void CpuBackend::lt(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::lt>(out, a, b); }
+void CpuBackend::le(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::le>(out, a, b); }
+void CpuBackend::gt(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::gt>(out, a, b); }
+void CpuBackend::ge(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::ge>(out, a, b); }
+
+// ---- ternary ------------------------------------------------------------------------------------
+
+void CpuBackend::where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
+  visit_dtype<kernel_dtypes(Op::where)>(Op::where, a.dtype(), [&]<typename T>(TypeTag<T>) {
+    map_elementwise<T, bool, T, T>(kMinElementsPerThread, WhereOp{}, out, cond, a, b);
+  });
+}
+
+void CpuBackend::clamp(const Tensor& out, const Tensor& x, Scalar lo, Scalar hi) {
+  visit_dtype<kernel_dtypes(Op::clamp)>(Op::clamp, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    map_elementwise<T, T>(kMinElementsPerThread, ClampOp<T>{scalar_to<T>(lo), scalar_to<T>(hi)}, out, x);
+  });
+}
+
+}  // namespace loom::cpu

@@ -1,0 +1,107 @@
+// Tensors with numel() == 0 never reach a kernel (ops.def): through the public API each
+// primitive's op must still return a result of the right shape (and, for reductions over an
+// empty dim, the identity).
+#include "conformance.hpp"
+
+namespace conformance {
+namespace {
+
+void check_shape(const Tensor& result, const Shape& expected, const char* what) {
+  INFO(what << ": found shape " << result.sizes().str() << ", expected " << expected.str());
+  CHECK(result.sizes() == expected);
+}
+
+Tensor empty_of(DType dtype) { return loom::zeros({0, 3}, dtype); }
+
+// The unary, binary and compare primitives share their names with public functions.
+bool elementwise(Op op) {
+  const Tensor f = empty_of(DType::Float32), b = empty_of(DType::Bool);
+  const Tensor row_f = loom::ones({3}), row_b = loom::ones({3}, DType::Bool);
+  switch (op) {
+#define LOOM_OP(family, name, params) LOOM_CONFORMANCE_EMPTY_##family(name)
+#define LOOM_CONFORMANCE_EMPTY_unary(name)                                                   \
+  case Op::name:                                                                           \
+    check_shape(Op::name == Op::logical_not ? loom::name(b) : loom::name(f), {0, 3}, #name); \
+    return true;
+#define LOOM_CONFORMANCE_EMPTY_binary(name)                                                 \
+  case Op::name:                                                                            \
+    check_shape(Op::name == Op::logical_and || Op::name == Op::logical_or                  \
+                    ? loom::name(b, row_b)                                                  \
+                    : loom::name(f, row_f),                                                 \
+                {0, 3}, #name " (broadcast with (3,))");                                    \
+    return true;
+#define LOOM_CONFORMANCE_EMPTY_compare(name) LOOM_CONFORMANCE_EMPTY_binary(name)
+#define LOOM_CONFORMANCE_EMPTY_memory(name)
+#define LOOM_CONFORMANCE_EMPTY_ternary(name)
+#define LOOM_CONFORMANCE_EMPTY_reduce(name)
+#define LOOM_CONFORMANCE_EMPTY_matmul(name)
+#define LOOM_CONFORMANCE_EMPTY_index(name)
+#define LOOM_CONFORMANCE_EMPTY_random(name)
+#include "loom/ops.def"
+#undef LOOM_OP
+    default: return false;
+  }
+}
+
+}  // namespace
+
+void check_empty_through_public_api(Op op) {
+  if (elementwise(op)) return;
+  const Tensor f = empty_of(DType::Float32);
+  const Tensor none = loom::zeros({0}, DType::Int64);
+  switch (op) {
+    case Op::copy:
+      check_shape(f.to(DType::Float64), {0, 3}, "to(float64)");
+      CHECK(f.to(DType::Float64).dtype() == DType::Float64);
+      check_shape(f.t().contiguous(), {3, 0}, "contiguous of a transposed empty tensor");
+      return;
+    case Op::fill: check_shape(loom::full({0, 3}, 2.0), {0, 3}, "full"); return;
+    case Op::arange: check_shape(loom::arange(3, 3), {0}, "arange(3, 3)"); return;
+    case Op::where:
+      check_shape(loom::where(empty_of(DType::Bool), f, loom::ones({3})), {0, 3}, "where");
+      return;
+    case Op::clamp: check_shape(loom::clamp(f, 0.0, 1.0), {0, 3}, "clamp"); return;
+    case Op::sum:
+      check_shape(loom::sum(f, {1}), {0}, "sum over the non-empty dim");
+      CHECK(host(loom::sum(f, {0})) == std::vector<double>{0, 0, 0});
+      return;
+    case Op::prod:
+      check_shape(loom::prod(f, {1}), {0}, "prod over the non-empty dim");
+      CHECK(host(loom::prod(f, {0})) == std::vector<double>{1, 1, 1});
+      return;
+    case Op::max:
+    case Op::min: {
+      auto r = op == Op::max ? loom::max(f, 1) : loom::min(f, 1);
+      check_shape(r.values, {0}, "values");
+      check_shape(r.indices, {0}, "indices");
+      return;
+    }
+    case Op::bmm:
+      check_shape(loom::bmm(loom::zeros({0, 2, 3}), loom::zeros({0, 3, 4})), {0, 2, 4}, "bmm, B = 0");
+      CHECK(host(loom::matmul(loom::zeros({2, 0}), loom::zeros({0, 3}))) == std::vector<double>(6, 0.0));
+      return;
+    case Op::index_select:
+      check_shape(loom::index_select(loom::ones({3, 4}), 0, none), {0, 4}, "empty index");
+      check_shape(loom::index_select(f, 1, loom::tensor({0, 2})), {0, 2}, "empty input");
+      return;
+    case Op::gather:
+      check_shape(loom::gather(loom::ones({3, 4}), 1, loom::zeros({3, 0}, DType::Int64)), {3, 0}, "gather");
+      return;
+    case Op::scatter_add: {
+      auto x = loom::ones({3, 4});
+      auto r = loom::scatter_add(x, 0, loom::zeros({0, 4}, DType::Int64), loom::zeros({0, 4}));
+      check_shape(r, {3, 4}, "scatter_add of nothing");
+      CHECK(host(r) == host(x));
+      return;
+    }
+    case Op::masked_fill:
+      check_shape(loom::masked_fill(f, empty_of(DType::Bool), 1.0), {0, 3}, "masked_fill");
+      return;
+    case Op::uniform: check_shape(loom::rand({0, 3}), {0, 3}, "rand"); return;
+    case Op::normal: check_shape(loom::randn({0, 3}), {0, 3}, "randn"); return;
+    case Op::bernoulli: check_shape(loom::bernoulli({0, 3}, 0.5), {0, 3}, "bernoulli"); return;
+    default: FAIL("no empty-input check for " << loom::op_name(op));
+  }
+}
+
+}  // namespace conformance
