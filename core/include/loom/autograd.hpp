@@ -92,6 +92,8 @@ class LOOM_API SavedTensor {
 // inputs (one per next_edge; an undefined Tensor means "no gradient").
 class LOOM_API Node : public std::enable_shared_from_this<Node> {
  public:
+  // Releases next_edges iteratively: a graph 100,000 nodes deep is freed without recursing
+  // 100,000 destructors deep.
   virtual ~Node();
   virtual std::string_view name() const = 0;
   virtual TensorList apply(TensorList&& grad_outputs) = 0;
@@ -114,7 +116,12 @@ class LOOM_API Node : public std::enable_shared_from_this<Node> {
 };
 
 // Per-tensor autograd state (only tensors that take part in autograd have one).
-struct AutogradMeta {
+struct LOOM_API AutogradMeta {
+  AutogradMeta() = default;
+  AutogradMeta(const AutogradMeta&) = delete;
+  AutogradMeta& operator=(const AutogradMeta&) = delete;
+  ~AutogradMeta();  // releases grad_fn without recursion (see Node::~Node)
+
   bool requires_grad = false;
   bool retains_grad = false;
   Tensor grad;
@@ -174,6 +181,28 @@ LOOM_API const TensorList& record_function(std::string_view name, const TensorLi
                                            const TensorList& outputs, BackwardFn fn);
 LOOM_API const Tensor& record_function(std::string_view name, const TensorList& inputs,
                                        const Tensor& output, BackwardFn fn);
+
+// ---- checking gradients ------------------------------------------------------------------------
+// Compares the autograd Jacobian of `fn` with central finite differences, in float64 (give
+// float64 inputs; those that require grad are checked). Inputs must not overlap in memory
+// (no expanded views); non-contiguous ones are fine.
+struct GradcheckOptions {
+  double eps = 1e-6;   // finite-difference step
+  double atol = 1e-5;
+  double rtol = 1e-3;  // an entry passes when |analytical − numerical| ≤ atol + rtol·|numerical|
+};
+struct GradcheckResult {
+  bool ok = true;
+  std::string report;  // the worst entry: output, input, element, analytical vs numerical
+  double max_error = 0;
+  explicit operator bool() const { return ok; }
+};
+using DifferentiableFn = std::function<TensorList(const TensorList& inputs)>;
+LOOM_API GradcheckResult gradcheck(const DifferentiableFn& fn, const TensorList& inputs,
+                                   const GradcheckOptions& options = {});
+// Second derivatives: gradcheck of the vector-Jacobian product (inputs, grad_outputs) ↦ ∂(fn·v)/∂inputs.
+LOOM_API GradcheckResult gradgradcheck(const DifferentiableFn& fn, const TensorList& inputs,
+                                       const GradcheckOptions& options = {});
 
 }  // namespace autograd
 }  // namespace loom

@@ -19,7 +19,37 @@ void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
 
 namespace autograd {
 
-Node::~Node() = default;
+namespace {
+// Nodes whose release was deferred; non-null while the outermost release drains it.
+thread_local std::vector<std::shared_ptr<Node>>* deferred_nodes = nullptr;
+
+void release_node(std::shared_ptr<Node>&& node) {
+  if (!node) return;
+  if (node.use_count() > 1) {  // not the last owner: nothing is destroyed here
+    node.reset();
+    return;
+  }
+  if (deferred_nodes) {
+    deferred_nodes->push_back(std::move(node));
+    return;
+  }
+  std::vector<std::shared_ptr<Node>> pending;
+  deferred_nodes = &pending;
+  pending.push_back(std::move(node));
+  while (!pending.empty()) {
+    std::shared_ptr<Node> last = std::move(pending.back());
+    pending.pop_back();
+    last.reset();  // its destructor defers its own edges into `pending`
+  }
+  deferred_nodes = nullptr;
+}
+}  // namespace
+
+Node::~Node() {
+  for (Edge& e : next_edges) release_node(std::move(e.node));
+}
+
+AutogradMeta::~AutogradMeta() { release_node(std::move(grad_fn)); }
 
 namespace {
 
