@@ -69,7 +69,7 @@ Backend& backend_for(DeviceType type) {
 
 Backend& backend_for(Device device) {
   Backend& b = backend_for(device.type);
-  LOOM_CHECK(device.index < b.device_count(), DeviceError,
+  LOOM_CHECK(device.index == 0 || device.index < b.device_count(), DeviceError,
              "device {} does not exist: backend '{}' has {} device(s)", device.str(), b.name(),
              b.device_count());
   return b;

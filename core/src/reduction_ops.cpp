@@ -160,6 +160,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
              "matmul: expected tensors of rank ≥ 1, found shapes {} and {}", a.sizes().str(),
              b.sizes().str());
   // 1-D operands become matrices (a row, b a column) whose extra dim is dropped at the end.
+  if (a.dim() == 2 && b.dim() == 2) {
+    // The common case, without the batch machinery: (M, K)·(K, N) as one batch of one.
+    LOOM_CHECK(a.size(1) == b.size(0), ShapeError,
+               "matmul: shapes {} and {} do not fit: the inner sizes are {} and {}", a.sizes().str(),
+               b.sizes().str(), a.size(1), b.size(0));
+    const Tensor a3 = detail::make_view(a, {1, a.size(0), a.size(1)}, {0, a.stride(0), a.stride(1)}, a.storage_offset());
+    const Tensor b3 = detail::make_view(b, {1, b.size(0), b.size(1)}, {0, b.stride(0), b.stride(1)}, b.storage_offset());
+    const Tensor out = bmm_unchecked(a3, b3);
+    return detail::make_view(out, {a.size(0), b.size(1)}, {b.size(1), 1}, 0);
+  }
   Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
   Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
   const std::int64_t M = a2.size(-2), K = a2.size(-1), K2 = b2.size(-2), N = b2.size(-1);

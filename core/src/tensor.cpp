@@ -44,7 +44,7 @@ Shape channels_last_strides(const Shape& sizes) {
 
 Shape strides_like(const Shape& sizes, const Tensor& like) {
   const std::size_t n = sizes.size();
-  if (like.sizes() != sizes || !like.is_non_overlapping_and_dense() || like.is_contiguous())
+  if (like.sizes() != sizes || like.is_contiguous() || !like.is_non_overlapping_and_dense())
     return contiguous_strides(sizes);
   // Order dims from the innermost (smallest stride) outward; ties keep the later dim inner.
   std::vector<std::size_t> order(n);
@@ -113,10 +113,8 @@ void check_same_device(std::string_view op, const Tensor& a, const Tensor& b) {
 
 using detail::wrap_dim;
 
-TensorImpl& Tensor::impl() const {
-  if (!impl_) [[unlikely]]
-    throw ValueError("Tensor: this tensor is undefined (default-constructed); assign one first");
-  return *impl_;
+void Tensor::throw_undefined() {
+  throw ValueError("Tensor: this tensor is undefined (default-constructed); assign one first");
 }
 
 std::int64_t Tensor::size(std::int64_t d) const { return sizes()[wrap_dim(d, dim(), "size")]; }
@@ -256,15 +254,52 @@ Tensor& assign_inplace(Tensor& self, const Tensor& result, std::string_view op) 
              dtype_name(result.dtype()), dtype_name(self.dtype()));
   return self.copy_(result);
 }
+
+// self = self op other, straight into self's memory when other broadcasts to self's shape
+// and has its dtype (the common case: gradient accumulation, optimizer updates). Returns false
+// where the out-of-place path must handle it (promotion, a partially overlapping other).
+bool inplace_kernel(Tensor& self, const Tensor& other, Op op, void (Backend::*fn)(const Tensor&, const Tensor&, const Tensor&),
+                    std::string_view name) {
+  if (!other.defined() || other.dtype() != self.dtype() || other.device() != self.device() ||
+      self.dtype() == DType::Bool || !self.is_non_overlapping_and_dense())
+    return false;
+  if (other.dim() > self.dim()) return false;
+  const bool same_view = other.storage() == self.storage() && other.storage_offset() == self.storage_offset() &&
+                         other.sizes() == self.sizes() && other.strides() == self.strides();
+  if (other.is_alias_of(self) && !same_view) return false;
+  for (std::int64_t i = 1; i <= other.dim(); ++i) {
+    const std::int64_t o = other.size(-i), s = self.size(-i);
+    if (o != s && o != 1) return false;
+  }
+  check_inplace(self, name);
+  if (self.numel() > 0) {
+    Backend& b = detail::backend_checked(op, self.device(), self.dtype());
+    (b.*fn)(self, self, raw::expand(other, self.sizes()));
+  }
+  self.bump_version();
+  return true;
+}
 }  // namespace
 
-Tensor& Tensor::add_(const Tensor& o) { return assign_inplace(*this, add(*this, o), "add_"); }
+Tensor& Tensor::add_(const Tensor& o) {
+  if (inplace_kernel(*this, o, Op::add, &Backend::add, "add_")) return *this;
+  return assign_inplace(*this, add(*this, o), "add_");
+}
 Tensor& Tensor::add_(Scalar o) { return assign_inplace(*this, add(*this, o), "add_"); }
-Tensor& Tensor::sub_(const Tensor& o) { return assign_inplace(*this, sub(*this, o), "sub_"); }
+Tensor& Tensor::sub_(const Tensor& o) {
+  if (inplace_kernel(*this, o, Op::sub, &Backend::sub, "sub_")) return *this;
+  return assign_inplace(*this, sub(*this, o), "sub_");
+}
 Tensor& Tensor::sub_(Scalar o) { return assign_inplace(*this, sub(*this, o), "sub_"); }
-Tensor& Tensor::mul_(const Tensor& o) { return assign_inplace(*this, mul(*this, o), "mul_"); }
+Tensor& Tensor::mul_(const Tensor& o) {
+  if (inplace_kernel(*this, o, Op::mul, &Backend::mul, "mul_")) return *this;
+  return assign_inplace(*this, mul(*this, o), "mul_");
+}
 Tensor& Tensor::mul_(Scalar o) { return assign_inplace(*this, mul(*this, o), "mul_"); }
-Tensor& Tensor::div_(const Tensor& o) { return assign_inplace(*this, div(*this, o), "div_"); }
+Tensor& Tensor::div_(const Tensor& o) {
+  if (is_floating_point() && inplace_kernel(*this, o, Op::div, &Backend::div, "div_")) return *this;
+  return assign_inplace(*this, div(*this, o), "div_");
+}
 Tensor& Tensor::div_(Scalar o) { return assign_inplace(*this, div(*this, o), "div_"); }
 Tensor& Tensor::clamp_(Scalar lo, Scalar hi) { return assign_inplace(*this, clamp(*this, lo, hi), "clamp_"); }
 Tensor& Tensor::masked_fill_(const Tensor& mask, Scalar value) {

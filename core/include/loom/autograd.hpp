@@ -110,6 +110,9 @@ class LOOM_API Node : public std::enable_shared_from_this<Node> {
   std::vector<std::pair<std::uint32_t, TensorHook>> pre_hooks;
   std::uint32_t num_outputs = 1;
   std::uint64_t sequence_nr = 0;  // creation order: later nodes run first among ready ones
+  // The engine's index of this node during one backward (-1 otherwise). A graph is walked by
+  // one backward at a time.
+  std::int32_t task_index = -1;
 
  private:
   bool released_ = false;

@@ -75,7 +75,10 @@ class LOOM_API Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   bool defined() const { return impl_ != nullptr; }
-  TensorImpl& impl() const;  // throws ValueError on an undefined tensor
+  TensorImpl& impl() const {  // throws ValueError on an undefined tensor
+    if (!impl_) [[unlikely]] throw_undefined();
+    return *impl_;
+  }
 
   // ---- metadata ----
   const Shape& sizes() const { return impl().sizes; }
@@ -190,6 +193,7 @@ class LOOM_API Tensor {
   long impl_use_count() const { return impl_.use_count(); }
 
  private:
+  [[noreturn]] static void throw_undefined();
   std::shared_ptr<TensorImpl> impl_;
 };
 

@@ -2,8 +2,6 @@
 // chain of 100,000 ops is fine), ready nodes ordered by creation (latest first), gradients
 // summed per input slot, leaves accumulated by their AccumulateGrad node.
 #include <queue>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "../internal.hpp"
 #include "autograd_internal.hpp"
@@ -57,16 +55,6 @@ struct ReadyOrder {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr < b->sequence_nr; }
 };
 
-// Gradients waiting for a node, one slot per output of that node.
-struct InputBuffer {
-  TensorList grads;
-  void add(std::uint32_t slot, Tensor g) {
-    if (grads.size() <= slot) grads.resize(slot + 1);
-    if (!g.defined()) return;
-    grads[slot] = grads[slot].defined() ? grads[slot] + g : std::move(g);
-  }
-};
-
 Tensor implicit_grad(const Tensor& output) {
   LOOM_CHECK(output.numel() == 1, ShapeError,
              "backward: a gradient can be implied only for a one-element output, found shape {}; "
@@ -74,48 +62,96 @@ Tensor implicit_grad(const Tensor& output) {
   return ones_like(output);
 }
 
+struct Capture {
+  const Node* node;
+  std::uint32_t slot;
+  std::size_t index;
+};
+
 struct Task {
   bool retain_graph = false;
   bool create_graph = false;
   // grad(): gradients are captured at these (node, slot) places and leaves are not touched.
   bool capture_only = false;
-  std::unordered_map<const Node*, std::vector<std::pair<std::uint32_t, std::size_t>>> captures;
+  std::vector<Capture> captures;
   TensorList captured;
 };
 
-void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
-  // 1. Count, for every reachable node, how many edges lead into it.
-  std::unordered_map<Node*, int> dependencies;
-  std::vector<Node*> stack;
-  std::unordered_set<Node*> seen;
-  for (const Edge& e : roots) {
-    if (e.valid() && seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+void add_grad(TensorList& slots, std::uint32_t slot, Tensor&& g) {
+  if (slots.size() <= slot) slots.resize(slot + 1);
+  if (!g.defined()) return;
+  slots[slot] = slots[slot].defined() ? slots[slot] + g : std::move(g);
+}
+
+// Clears the nodes' task indices however the walk ends.
+struct TaskNodes {
+  std::vector<Node*> nodes;
+  ~TaskNodes() {
+    for (Node* n : nodes) n->task_index = -1;
   }
-  while (!stack.empty()) {
-    Node* n = stack.back();
-    stack.pop_back();
-    for (const Edge& e : n->next_edges) {
-      if (!e.valid()) continue;
-      ++dependencies[e.node.get()];
-      if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+  std::int32_t add(Node* n) {
+    n->task_index = static_cast<std::int32_t>(nodes.size());
+    nodes.push_back(n);
+    return n->task_index;
+  }
+};
+
+// Marks the nodes from which some captured node can be reached (post-order walk with an
+// explicit stack: graphs may be 100,000 nodes deep).
+std::vector<bool> nodes_leading_to_captures(const std::vector<Node*>& nodes, const std::vector<Capture>& captures) {
+  std::vector<bool> needed(nodes.size(), false), done(nodes.size(), false);
+  for (const Capture& c : captures)
+    if (c.node->task_index >= 0) needed[c.node->task_index] = true;  // else: not reached (unused)
+  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to look at
+  for (Node* start : nodes) {
+    if (done[start->task_index]) continue;
+    stack.emplace_back(start, 0);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < node->next_edges.size()) {
+        const Edge& e = node->next_edges[next++];
+        if (e.valid() && !done[e.node->task_index]) stack.emplace_back(e.node.get(), 0);
+        continue;
+      }
+      for (const Edge& e : node->next_edges)
+        if (e.valid() && needed[e.node->task_index]) needed[node->task_index] = true;
+      done[node->task_index] = true;
+      stack.pop_back();
     }
   }
+  return needed;
+}
 
-  // 2. Seed the roots' buffers.
-  std::unordered_map<Node*, InputBuffer> buffers;
-  std::priority_queue<Node*, std::vector<Node*>, ReadyOrder> ready;
-  std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;  // roots may be held only by tensors
-  for (std::size_t i = 0; i < roots.size(); ++i) {
-    if (!roots[i].valid()) continue;
-    Node* n = roots[i].node.get();
-    keep_alive[n] = roots[i].node;
-    buffers[n].add(roots[i].input_nr, std::move(root_grads[i]));
+void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
+  // 1. Number the reachable nodes and count the edges that lead into each.
+  TaskNodes graph;
+  std::vector<int> dependencies;
+  for (const Edge& e : roots)
+    if (e.valid() && e.node->task_index < 0) graph.add(e.node.get());
+  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+    for (const Edge& e : graph.nodes[i]->next_edges) {
+      if (!e.valid()) continue;
+      if (e.node->task_index < 0) graph.add(e.node.get());
+    }
   }
+  dependencies.assign(graph.nodes.size(), 0);
+  for (Node* n : graph.nodes)
+    for (const Edge& e : n->next_edges)
+      if (e.valid()) ++dependencies[e.node->task_index];
+  // grad(): only nodes from which a captured place is reachable need to run.
+  std::vector<bool> needed;
+  if (task.capture_only) needed = nodes_leading_to_captures(graph.nodes, task.captures);
+
+  // 2. Seed the roots' gradients.
+  std::vector<TensorList> buffers(graph.nodes.size());
+  std::priority_queue<Node*, std::vector<Node*>, ReadyOrder> ready;
+  for (std::size_t i = 0; i < roots.size(); ++i)
+    if (roots[i].valid()) add_grad(buffers[roots[i].node->task_index], roots[i].input_nr, std::move(root_grads[i]));
   for (const Edge& e : roots) {
-    Node* n = e.node.get();
-    if (n && dependencies[n] == 0 && keep_alive.count(n)) {
-      ready.push(n);
-      dependencies[n] = -1;  // queued
+    const std::int32_t k = e.valid() ? e.node->task_index : -1;
+    if (k >= 0 && dependencies[k] == 0) {
+      ready.push(e.node.get());
+      dependencies[k] = -1;  // queued
     }
   }
 
@@ -124,22 +160,32 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
-    InputBuffer buffer = std::move(buffers[node]);
-    buffers.erase(node);
-    buffer.grads.resize(node->num_outputs);
+    TensorList grads = std::move(buffers[node->task_index]);
+    grads.resize(node->num_outputs);
 
-    if (auto it = task.captures.find(node); it != task.captures.end()) {
-      for (auto [slot, index] : it->second) task.captured[index] = run_pre_hooks(*node, slot, buffer.grads[slot]);
+    bool hooks_done = false;
+    if (task.capture_only) {
+      if (!needed[node->task_index]) continue;
+      bool captured_here = false;
+      for (const Capture& c : task.captures)
+        captured_here = captured_here || c.node == node;
+      if (captured_here) {
+        // Hooks run once: the captured gradient and the one flowing on are the same.
+        for (std::uint32_t slot = 0; slot < grads.size(); ++slot) grads[slot] = run_pre_hooks(*node, slot, grads[slot]);
+        hooks_done = true;
+        for (const Capture& c : task.captures)
+          if (c.node == node) task.captured[c.index] = grads[c.slot];
+      }
+      if (is_accumulate_grad(*node)) continue;
     }
-    if (task.capture_only && is_accumulate_grad(*node)) continue;
 
     LOOM_CHECK(!node->released(), ValueError,
                "backward: trying to go through the graph a second time at {} (its saved tensors "
                "were freed after the first backward); pass retain_graph=true to the first "
                "backward if you need to", node->name());
-    for (std::uint32_t slot = 0; slot < buffer.grads.size(); ++slot)
-      buffer.grads[slot] = run_pre_hooks(*node, slot, buffer.grads[slot]);
-    TensorList input_grads = node->apply(std::move(buffer.grads));
+    if (!hooks_done && !node->pre_hooks.empty())
+      for (std::uint32_t slot = 0; slot < grads.size(); ++slot) grads[slot] = run_pre_hooks(*node, slot, grads[slot]);
+    TensorList input_grads = node->apply(std::move(grads));
     LOOM_CHECK(input_grads.size() == node->next_edges.size(), ValueError,
                "backward: {} returned {} gradients for its {} inputs", node->name(), input_grads.size(),
                node->next_edges.size());
@@ -148,12 +194,9 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
     for (std::size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.valid()) continue;
-      Node* next = e.node.get();
-      buffers[next].add(e.input_nr, std::move(input_grads[i]));
-      if (--dependencies[next] == 0) {
-        keep_alive.try_emplace(next, e.node);
-        ready.push(next);
-      }
+      const std::int32_t k = e.node->task_index;
+      add_grad(buffers[k], e.input_nr, std::move(input_grads[i]));
+      if (--dependencies[k] == 0) ready.push(e.node.get());
     }
   }
 }
@@ -198,11 +241,13 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
   task.create_graph = create_graph;
   task.capture_only = true;
   task.captured.resize(inputs.size());
+  std::vector<std::shared_ptr<Node>> keep_alive;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     LOOM_CHECK(inputs[i].defined() && inputs[i].requires_grad(), ValueError,
                "grad: input {} does not require grad", i);
     Edge e = gradient_edge(inputs[i]);
-    task.captures[e.node.get()].emplace_back(e.input_nr, i);
+    task.captures.push_back({e.node.get(), e.input_nr, i});
+    keep_alive.push_back(std::move(e.node));  // a leaf's accumulator lives only as long as this
   }
   run(roots, std::move(grads), task);
   for (std::size_t i = 0; i < inputs.size(); ++i) {

@@ -15,7 +15,7 @@ namespace {
 template <typename Derivative>
 Tensor unary_rule(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x, Derivative&& dydx,
                   bool save_input, bool save_output) {
-  if (!autograd::any_requires_grad(x)) return forward(x);
+  if (!autograd::needs_grad(x)) return forward(x);
   Tensor y;
   {
     NoGradGuard no_grad;
@@ -26,10 +26,11 @@ Tensor unary_rule(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x, 
   auto sy = std::make_shared<SavedTensor>();
   const std::string_view name = autograd::grad_op_name(op);
   const DType in_dtype = x.dtype();
-  autograd::record_function(name, {x}, y, [=](const TensorList& g) -> TensorList {
+  auto backward = [=](const TensorList& g) -> TensorList {
     Tensor d = dydx(g[0], sx.defined() ? sx.unpack(name) : Tensor(), sy->defined() ? sy->unpack(name) : Tensor());
     return {d.dtype() == in_dtype ? d : d.to(in_dtype)};
-  });
+  };
+  autograd::record_node(std::make_shared<autograd::ClosureNode<decltype(backward)>>(name, std::move(backward)), {x}, y);
   if (save_output) *sy = SavedTensor(y, true);
   return y;
 }

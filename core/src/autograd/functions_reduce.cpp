@@ -23,7 +23,11 @@ Tensor unsqueeze_reduced(const Tensor& g, const Shape& keep) { return g.reshape(
 
 // Records after the fact for ops whose saved output must carry its grad_fn.
 void save_output_after_record(const std::shared_ptr<SavedTensor>& slot, const Tensor& out) {
-  if (out.requires_grad()) *slot = SavedTensor(out, true);
+  if (slot && out.requires_grad()) *slot = SavedTensor(out, true);
+}
+// The slot for a saved output, allocated only when the op will be recorded.
+std::shared_ptr<SavedTensor> output_slot(const Tensor& x) {
+  return autograd::needs_grad(x) ? std::make_shared<SavedTensor>() : nullptr;
 }
 
 }  // namespace
@@ -74,7 +78,7 @@ namespace {
 // max()/min() of all elements: ties share the gradient evenly (PyTorch's evenly_distribute).
 Tensor all_extremum(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x) {
   SavedTensor sx(x, false);
-  auto sy = std::make_shared<SavedTensor>();
+  auto sy = output_slot(x);
   const std::string_view name = autograd::grad_op_name(op);
   Tensor out = differentiable(op, {x}, [&] { return forward(x); }, [sx, sy, name](const TensorList& g) -> TensorList {
     Tensor x = sx.unpack(name);
@@ -87,7 +91,7 @@ Tensor all_extremum(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x
 
 ValuesIndices dim_extremum(GradOp op, ValuesIndices (*forward)(const Tensor&, std::int64_t, bool), const Tensor& x,
                            std::int64_t dim, bool keepdim) {
-  if (!autograd::any_requires_grad(x)) return forward(x, dim, keepdim);
+  if (!autograd::needs_grad(x)) return forward(x, dim, keepdim);
   ValuesIndices r;
   {
     NoGradGuard no_grad;
@@ -95,12 +99,14 @@ ValuesIndices dim_extremum(GradOp op, ValuesIndices (*forward)(const Tensor&, st
   }
   const std::int64_t d = detail::wrap_dim(dim, std::max<std::int64_t>(x.dim(), 1), autograd::grad_op_name(op));
   Tensor idx = keepdim || x.dim() == 0 ? r.indices : r.indices.unsqueeze(d);
-  autograd::record_function(autograd::grad_op_name(op), {x}, r.values,
-                            [idx, d, in = InputGeometry(x), keepdim](const TensorList& g) -> TensorList {
-                              if (in.sizes.empty()) return {g[0]};
-                              Tensor gk = keepdim ? g[0] : g[0].unsqueeze(d);
-                              return {scatter_add(zeros(in.sizes, in.dtype), d, idx, gk)};
-                            });
+  auto backward = [idx, d, in = InputGeometry(x), keepdim](const TensorList& g) -> TensorList {
+    if (in.sizes.empty()) return {g[0]};
+    Tensor gk = keepdim ? g[0] : g[0].unsqueeze(d);
+    return {scatter_add(zeros(in.sizes, in.dtype), d, idx, gk)};
+  };
+  autograd::record_node(std::make_shared<autograd::ClosureNode<decltype(backward)>>(autograd::grad_op_name(op),
+                                                                                  std::move(backward)),
+                        {x}, r.values);
   return r;
 }
 }  // namespace
@@ -122,7 +128,7 @@ Tensor logsumexp(const Tensor& x, const Shape& dims, bool keepdim) {
   const auto mask = raw::reduced_dims("logsumexp", x, dims);
   const Shape keep = keepdim_shape(x.sizes(), mask);
   SavedTensor sx(x, false);
-  auto sy = std::make_shared<SavedTensor>();
+  auto sy = output_slot(x);
   Tensor out = differentiable(
       GradOp::logsumexp, {x},
       [&] {
@@ -170,7 +176,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim) {
   LOOM_CHECK(x.defined() && x.is_floating_point(), DTypeError, "softmax: expected a floating tensor{}",
              x.defined() ? fmt::format(", found {}", dtype_name(x.dtype())) : std::string());
   const std::int64_t d = detail::wrap_dim(dim, std::max<std::int64_t>(x.dim(), 1), "softmax");
-  auto sy = std::make_shared<SavedTensor>();
+  auto sy = output_slot(x);
   Tensor out = differentiable(
       GradOp::softmax, {x},
       [&] {
@@ -190,7 +196,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   LOOM_CHECK(x.defined() && x.is_floating_point(), DTypeError, "log_softmax: expected a floating tensor{}",
              x.defined() ? fmt::format(", found {}", dtype_name(x.dtype())) : std::string());
   const std::int64_t d = detail::wrap_dim(dim, std::max<std::int64_t>(x.dim(), 1), "log_softmax");
-  auto sy = std::make_shared<SavedTensor>();
+  auto sy = output_slot(x);
   Tensor out = differentiable(
       GradOp::log_softmax, {x},
       [&] {

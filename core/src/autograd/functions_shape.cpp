@@ -199,18 +199,25 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
     LOOM_CHECK(t.defined(), ValueError, "cat: tensor {} is undefined", parts.size());
     parts.emplace_back(t);
   }
-  return differentiable(GradOp::cat, tensors, [&] { return raw::cat(tensors, dim); },
-                        [parts, dim](const TensorList& g) -> TensorList {
-                          const std::int64_t d = detail::wrap_dim(dim, g[0].dim(), "cat");
-                          TensorList grads;
-                          std::int64_t at = 0;
-                          for (const InputGeometry& p : parts) {
-                            const std::int64_t n = p.sizes[d];
-                            grads.push_back(p.needs_grad ? p.reduce(g[0].narrow(d, at, n)) : Tensor());
-                            at += n;
-                          }
-                          return grads;
-                        });
+  if (!autograd::any_requires_grad(tensors)) return raw::cat(tensors, dim);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = raw::cat(tensors, dim);
+  }
+  autograd::record_function(autograd::grad_op_name(GradOp::cat), tensors, out,
+                            [parts, dim](const TensorList& g) -> TensorList {
+                              const std::int64_t d = detail::wrap_dim(dim, g[0].dim(), "cat");
+                              TensorList grads;
+                              std::int64_t at = 0;
+                              for (const InputGeometry& p : parts) {
+                                const std::int64_t n = p.sizes[d];
+                                grads.push_back(p.needs_grad ? p.reduce(g[0].narrow(d, at, n)) : Tensor());
+                                at += n;
+                              }
+                              return grads;
+                            });
+  return out;
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {

@@ -22,12 +22,16 @@ class AccumulateGrad final : public Node {
 
   TensorList apply(TensorList&& grads) override {
     Tensor g = std::move(grads[0]);
-    if (!g.defined()) return {};
     AutogradMeta& meta = *leaf_.impl().autograd;
+    if (!meta.hooks.empty()) g = run_pre_hooks(*this, 0, std::move(g));
+    if (!g.defined()) return {};
     if (!meta.grad.defined()) {
       // Keep the incoming tensor when nobody else holds it; otherwise copy, so that a later
       // in-place accumulation cannot change someone else's tensor.
-      meta.grad = is_grad_enabled() || g.impl_use_count() == 1 ? g : g.detach().clone();
+      // A broadcast (stride-0) view must not become .grad(): a later in-place accumulation or
+      // optimizer update would write many elements into one.
+      const bool can_keep = g.impl_use_count() == 1 && g.is_non_overlapping_and_dense();
+      meta.grad = is_grad_enabled() || can_keep ? g : g.detach().clone(MemoryFormat::Contiguous);
     } else if (is_grad_enabled()) {
       meta.grad = meta.grad + g;  // create_graph: the accumulated gradient stays differentiable
     } else {
@@ -122,6 +126,17 @@ void record(const std::shared_ptr<Node>& node, const TensorList& inputs, const T
     meta.grad_fn = node;
     meta.output_nr = i;
   }
+}
+
+void record_node(const std::shared_ptr<Node>& node, std::initializer_list<Tensor> inputs, const Tensor& output) {
+  node->sequence_nr = next_sequence_nr++;
+  node->next_edges.reserve(inputs.size());
+  for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
+  node->num_outputs = 1;
+  AutogradMeta& meta = ensure_meta(output);
+  meta.requires_grad = true;
+  meta.grad_fn = node;
+  meta.output_nr = 0;
 }
 
 TensorList LambdaNode::apply(TensorList&& grad_outputs) { return backward_(grad_outputs); }

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers for writing gradient rules (functions_*.cpp).
 #include <numbers>
+#include <optional>
+#include <type_traits>
 
 #include "../internal.hpp"
 #include "../raw_ops.hpp"
@@ -15,18 +17,49 @@ enum class GradOp : std::uint16_t {
 };
 std::string_view grad_op_name(GradOp op);
 
-// Runs `forward` (a raw op) without recording, then records `backward` as the rule of the op
-// named `op` when an input requires grad. Rules are written with the public (recording) ops,
-// so with create_graph their own computation is differentiable too.
-template <typename Forward>
-Tensor differentiable(GradOp op, const TensorList& inputs, Forward&& forward, BackwardFn backward) {
-  if (!any_requires_grad(inputs)) return forward();
+// A node whose backward is a closure of type F, stored inline (one allocation per node).
+template <typename F>
+class ClosureNode final : public Node {
+ public:
+  ClosureNode(std::string_view name, F&& fn) : name_(name), fn_(std::move(fn)) {}
+  std::string_view name() const override { return name_; }
+  TensorList apply(TensorList&& grad_outputs) override { return (*fn_)(grad_outputs); }
+  void release_saved() override { fn_.reset(); }
+
+ private:
+  std::string_view name_;
+  std::optional<F> fn_;
+};
+
+// Records `output` as made from `inputs` by `op` (the caller checked that grad is needed).
+void record_node(const std::shared_ptr<Node>& node, std::initializer_list<Tensor> inputs, const Tensor& output);
+
+template <typename... T>
+bool needs_grad(const T&... t) {
+  return is_grad_enabled() && (... || (t.defined() && t.requires_grad()));
+}
+inline bool needs_grad(std::initializer_list<Tensor> inputs) {
+  if (!is_grad_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+// Runs `forward` (a raw op) without recording, then records `backward` as the rule of `op`
+// when an input requires grad. Nothing is allocated for autograd when none does. Rules are
+// written with the public (recording) ops, so under create_graph they are differentiable too.
+template <typename Forward, typename Backward>
+Tensor differentiable(GradOp op, std::initializer_list<Tensor> inputs, Forward&& forward, Backward&& backward) {
+  if (!needs_grad(inputs)) return forward();
   Tensor out;
   {
     NoGradGuard no_grad;
     out = forward();
   }
-  record_function(grad_op_name(op), inputs, out, std::move(backward));
+  for (const Tensor& in : inputs)  // an op that returned its input unchanged records nothing
+    if (in.defined() && in.same_impl(out)) return out;
+  using F = std::decay_t<Backward>;
+  record_node(std::make_shared<ClosureNode<F>>(grad_op_name(op), std::forward<Backward>(backward)), inputs, out);
   return out;
 }
 
