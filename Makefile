@@ -1,7 +1,8 @@
 # Thin wrapper: every target installs what is missing, configures and builds first.
 #   make demo    the project's main job (for now: load the CPU backend, loom info, matmul check)
 #   make test    build + every test suite (ctest), with the time per label
-#   make bench   benchmarks in a separate Release build without assertions
+#   make bench   benchmarks side by side with PyTorch and LibTorch, in a separate Release build
+#                without assertions (installs python3-torch and libtorch-dev when missing)
 BUILD       ?= build
 BENCH_BUILD ?= build-bench
 CMAKE_FLAGS ?=
@@ -26,12 +27,13 @@ demo: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
 
-bench: deps
+bench:
+	@bash third_party/install.sh build bench
 	@cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOOM_ASSERTIONS=OFF \
 	  -DLOOM_BUILD_TESTS=OFF -DLOOM_BUILD_EXPERIMENTS=OFF -DLOOM_BUILD_BENCH=ON $(CMAKE_FLAGS) > $(BENCH_BUILD).configure.log 2>&1 \
 	  || { cat $(BENCH_BUILD).configure.log; exit 1; }
 	@cmake --build $(BENCH_BUILD)
-	@$(BENCH_BUILD)/bin/bench_matmul --json $(BUILD)/bench.json
+	@/usr/bin/python3 bench/run.py --build $(BENCH_BUILD) --json $(BUILD)/bench.json
 
 clean:
 	rm -rf $(BUILD) $(BENCH_BUILD) $(BUILD).configure.log $(BENCH_BUILD).configure.log

@@ -208,6 +208,17 @@ Tensor raw::clone(const Tensor& x, MemoryFormat format) {
   return out;
 }
 
+void Tensor::set_data(const Tensor& source) const {
+  LOOM_CHECK(source.defined(), ValueError, "set_data: the source tensor is undefined");
+  TensorImpl& mine = impl();
+  const TensorImpl& theirs = source.impl();
+  mine.sizes = theirs.sizes;
+  mine.strides = theirs.strides;
+  mine.offset = theirs.offset;
+  mine.dtype = theirs.dtype;
+  mine.storage = theirs.storage;
+}
+
 // ---- in-place ----
 namespace {
 // In-place ops do not take part in autograd: on a tensor that requires grad they would

@@ -23,6 +23,17 @@ TEST_CASE("gradients accumulate into .grad() across backward calls") {
   check_close(values(x.grad()), {3, 3, 3});
 }
 
+TEST_CASE("a new graph through a leaf backwards while an earlier loss on it is still alive") {
+  // The leaf's accumulator is shared by both graphs; the first backward must not retire it.
+  Tensor p = leaf({1.0, -2.0}, {2});
+  Tensor first = (p * p).sum();
+  first.backward();
+  Tensor second = (p * 3.0).sum();
+  second.backward();
+  check_close(values(p.grad()), {2 + 3, -4 + 3});
+  CHECK(first.defined());
+}
+
 TEST_CASE("accumulating onto a gradient that arrived as a broadcast keeps every element") {
   // sum's gradient is a broadcast of one value; a later, non-uniform gradient must add
   // element by element.

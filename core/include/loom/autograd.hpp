@@ -102,8 +102,10 @@ class LOOM_API Node : public std::enable_shared_from_this<Node> {
   bool released() const { return released_; }
   void mark_released() {
     release_saved();
-    released_ = true;
+    released_ = saves_tensors();
   }
+  // False for nodes that keep nothing a second backward would miss (a leaf's accumulator).
+  virtual bool saves_tensors() const { return true; }
 
   std::vector<Edge> next_edges;
   // Hooks of non-leaf tensors, run on the gradient of output `slot` before apply().

@@ -188,6 +188,10 @@ class LOOM_API Tensor {
   // PyTorch-style printing: tensor([[1.0000, 2.0000], ...], dtype=float64)
   std::string str() const;
 
+  // Points this tensor (every handle to it) at `source`'s storage, geometry and dtype, keeping
+  // its autograd identity: how Module::to moves parameters that layers hold as members.
+  void set_data(const Tensor& source) const;
+
   // Identity of the handle's implementation (two handles to one tensor, not two views).
   bool same_impl(const Tensor& other) const { return impl_ == other.impl_; }
   long impl_use_count() const { return impl_.use_count(); }

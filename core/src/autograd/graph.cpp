@@ -40,8 +40,8 @@ class AccumulateGrad final : public Node {
     }
     return {};
   }
-  // The leaf is not "saved": a second backward may accumulate again.
-  void release_saved() override {}
+  // The leaf is not "saved": a later backward may accumulate into it again.
+  bool saves_tensors() const override { return false; }
 
  private:
   Tensor leaf_;
