@@ -1,0 +1,9 @@
+#pragma once
+// The functional API under the modules: loom::F::relu, F::linear, F::cross_entropy, ...
+#include "loom/nn/functional/activation.hpp"
+#include "loom/nn/functional/linear.hpp"
+#include "loom/nn/functional/loss.hpp"
+
+namespace loom {
+namespace F = nn::functional;
+}  // namespace loom

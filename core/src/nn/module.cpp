@@ -1,0 +1,370 @@
+// nn::Module: registration, traversal, modes, placement, state dicts, hooks and printing.
+#include "loom/nn/module.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <sstream>
+
+#include "loom/check.hpp"
+
+namespace loom::nn {
+
+Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
+Module::~Module() = default;
+
+// ---- forward ----
+Tensor Module::forward(const Tensor& x) {
+  TensorList out = forward(TensorList{x});
+  LOOM_CHECK(out.size() == 1, ShapeError,
+             "{}: forward(Tensor) expects one output, the multi-tensor forward returned {}; call it "
+             "with a TensorList", type_name_, out.size());
+  return out[0];
+}
+
+TensorList Module::forward(const TensorList& xs) {
+  LOOM_CHECK(xs.size() == 1, ShapeError,
+             "{}: takes one input tensor, found {} (this module does not define a multi-tensor "
+             "forward)", type_name_, xs.size());
+  return {forward(xs[0])};
+}
+
+TensorList Module::call_with_hooks(const TensorList& xs) {
+  for (const auto& [id, hook] : pre_hooks_) hook(*this, xs);
+  TensorList out = xs.size() == 1 ? TensorList{forward(xs[0])} : forward(xs);
+  for (const auto& [id, hook] : post_hooks_) hook(*this, xs, out);
+  if (!backward_hooks_.empty()) {
+    // The hooks see the output gradients; one shared counter calls them once all have arrived.
+    auto grads = std::make_shared<TensorList>(out.size());
+    auto remaining = std::make_shared<std::size_t>(0);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!out[i].defined() || !out[i].requires_grad()) continue;
+      ++*remaining;
+      out[i].register_hook([this, grads, remaining, i](const Tensor& g) {
+        (*grads)[i] = g;
+        if (--*remaining == 0)
+          for (const auto& [id, hook] : backward_hooks_) hook(*this, *grads);
+        return Tensor();
+      });
+    }
+  }
+  return out;
+}
+
+Tensor Module::operator()(const Tensor& x) {
+  if (pre_hooks_.empty() && post_hooks_.empty() && backward_hooks_.empty()) return forward(x);
+  return call_with_hooks({x})[0];
+}
+TensorList Module::operator()(const TensorList& xs) {
+  if (pre_hooks_.empty() && post_hooks_.empty() && backward_hooks_.empty()) return forward(xs);
+  return call_with_hooks(xs);
+}
+
+// ---- structure ----
+namespace {
+void check_name(const std::string& owner, const std::string& what, const std::string& name) {
+  LOOM_CHECK(!name.empty() && name.find('.') == std::string::npos, ValueError,
+             "{}: {} name '{}' must be non-empty and contain no '.'", owner, what, name);
+}
+template <typename List>
+bool has_name(const List& list, const std::string& name) {
+  return std::any_of(list.begin(), list.end(), [&](const auto& p) { return p.first == name; });
+}
+}  // namespace
+
+Tensor& Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
+  check_name(type_name_, "parameter", name);
+  LOOM_CHECK(!has_name(parameters_, name) && !has_name(buffers_, name) && !has_name(children_, name), ValueError,
+             "{}: '{}' is already registered", type_name_, name);
+  LOOM_CHECK(t.defined(), ValueError, "{}: parameter '{}' is undefined", type_name_, name);
+  if (requires_grad && t.is_floating_point()) t.requires_grad_(true);
+  parameters_.emplace_back(name, std::move(t));
+  return parameters_.back().second;
+}
+
+Tensor& Module::register_buffer(const std::string& name, Tensor t) {
+  check_name(type_name_, "buffer", name);
+  LOOM_CHECK(!has_name(parameters_, name) && !has_name(buffers_, name) && !has_name(children_, name), ValueError,
+             "{}: '{}' is already registered", type_name_, name);
+  buffers_.emplace_back(name, std::move(t));
+  return buffers_.back().second;
+}
+
+void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
+  check_name(type_name_, "submodule", name);
+  LOOM_CHECK(module != nullptr, ValueError, "{}: submodule '{}' is null", type_name_, name);
+  LOOM_CHECK(!has_name(parameters_, name) && !has_name(buffers_, name) && !has_name(children_, name), ValueError,
+             "{}: '{}' is already registered", type_name_, name);
+  children_.emplace_back(name, std::move(module));
+}
+
+void Module::replace_module(const std::string& name, std::shared_ptr<Module> module) {
+  LOOM_CHECK(module != nullptr, ValueError, "{}: replacement for '{}' is null", type_name_, name);
+  for (auto& [n, m] : children_)
+    if (n == name) {
+      m = std::move(module);
+      return;
+    }
+  LOOM_THROW(ValueError, "{}: no submodule named '{}' to replace", type_name_, name);
+}
+
+void Module::collect_parameters(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
+                                std::vector<const TensorImpl*>& seen, bool recurse) const {
+  for (const auto& [name, t] : parameters_) {
+    const TensorImpl* key = &t.impl();
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // tied: listed once
+    seen.push_back(key);
+    out.emplace_back(prefix + name, t);
+  }
+  if (!recurse) return;
+  for (const auto& [name, child] : children_) child->collect_parameters(prefix + name + ".", out, seen, true);
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  std::vector<const TensorImpl*> seen;
+  collect_parameters("", out, seen, recurse);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters(recurse)) out.push_back(t);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers(bool recurse) const {
+  std::vector<std::pair<std::string, Tensor>> out(buffers_.begin(), buffers_.end());
+  if (recurse)
+    for (const auto& [name, child] : children_)
+      for (auto& [n, t] : child->named_buffers(true)) out.emplace_back(name + "." + n, t);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const { return children_; }
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out;
+  // Depth first with an explicit stack, children in registration order; shared modules once.
+  std::vector<std::pair<std::string, Module*>> stack{{"", this}};
+  while (!stack.empty()) {
+    auto [prefix, m] = stack.back();
+    stack.pop_back();
+    if (std::any_of(out.begin(), out.end(), [m = m](const auto& p) { return p.second == m; })) continue;
+    out.emplace_back(prefix, m);
+    for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it)
+      stack.emplace_back(prefix.empty() ? it->first : prefix + "." + it->first, it->second.get());
+  }
+  return out;
+}
+
+std::shared_ptr<Module> Module::child(const std::string& name) const {
+  for (const auto& [n, m] : children_)
+    if (n == name) return m;
+  return nullptr;
+}
+
+std::int64_t Module::num_parameters(bool trainable_only) const {
+  std::int64_t n = 0;
+  for (const Tensor& p : parameters())
+    if (!trainable_only || p.requires_grad()) n += p.numel();
+  return n;
+}
+
+// ---- modes and placement ----
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::to(Device device) {
+  NoGradGuard no_grad;
+  for (auto& [name, t] : named_parameters()) {
+    t.set_data(t.to(device));
+    if (t.grad().defined()) t.set_grad(t.grad().to(device));
+  }
+  for (auto& [name, t] : named_buffers()) t.set_data(t.to(device));
+}
+
+void Module::to(DType dtype) {
+  LOOM_CHECK(is_floating(dtype), DTypeError, "{}.to: expected a floating dtype, found {}", type_name_,
+             dtype_name(dtype));
+  NoGradGuard no_grad;
+  for (auto& [name, t] : named_parameters())
+    if (t.is_floating_point()) {
+      t.set_data(t.to(dtype));
+      t.set_grad(Tensor());
+    }
+  for (auto& [name, t] : named_buffers())
+    if (t.is_floating_point()) t.set_data(t.to(dtype));
+}
+
+void Module::requires_grad_(bool requires_grad) {
+  for (Tensor& p : parameters()) p.requires_grad_(requires_grad);
+}
+
+void Module::zero_grad(bool set_to_none) {
+  NoGradGuard no_grad;
+  for (Tensor& p : parameters()) {
+    if (set_to_none || !p.grad().defined()) {
+      p.set_grad(Tensor());
+    } else {
+      Tensor g = p.grad();
+      g.zero_();
+    }
+  }
+}
+
+// ---- state ----
+StateDict Module::state_dict() const {
+  StateDict dict;
+  for (auto& [name, t] : named_parameters()) dict.emplace(name, t.detach());
+  for (auto& [name, t] : named_buffers()) dict.emplace(name, t.detach());
+  return dict;
+}
+
+LoadStateResult Module::load_state_dict(const StateDict& dict, bool strict) {
+  LoadStateResult result;
+  std::vector<std::pair<std::string, Tensor>> targets = named_parameters();
+  for (auto& b : named_buffers()) targets.push_back(b);
+  std::vector<std::string> shape_errors;
+  for (auto& [name, t] : targets) {
+    auto it = dict.find(name);
+    if (it == dict.end()) {
+      result.missing_keys.push_back(name);
+      continue;
+    }
+    if (it->second.sizes() != t.sizes())
+      shape_errors.push_back(fmt::format("{}: expected {}, found {}", name, t.sizes().str(), it->second.sizes().str()));
+  }
+  for (const auto& [name, t] : dict)
+    if (std::none_of(targets.begin(), targets.end(), [&](const auto& p) { return p.first == name; }))
+      result.unexpected_keys.push_back(name);
+  LOOM_CHECK(shape_errors.empty(), ShapeError, "{}.load_state_dict: shapes do not match: {}", type_name_,
+             fmt::join(shape_errors, "; "));
+  LOOM_CHECK(!strict || result.ok(), ShapeError,
+             "{}.load_state_dict (strict): missing keys [{}], unexpected keys [{}]", type_name_,
+             fmt::join(result.missing_keys, ", "), fmt::join(result.unexpected_keys, ", "));
+  NoGradGuard no_grad;
+  for (auto& [name, t] : targets) {
+    auto it = dict.find(name);
+    if (it != dict.end()) t.copy_(it->second);
+  }
+  return result;
+}
+
+int Module::register_forward_pre_hook(ForwardPreHook hook) {
+  pre_hooks_.emplace_back(next_hook_id_, std::move(hook));
+  return next_hook_id_++;
+}
+int Module::register_forward_hook(ForwardHook hook) {
+  post_hooks_.emplace_back(next_hook_id_, std::move(hook));
+  return next_hook_id_++;
+}
+int Module::register_backward_hook(BackwardHook hook) {
+  backward_hooks_.emplace_back(next_hook_id_, std::move(hook));
+  return next_hook_id_++;
+}
+void Module::remove_hook(int id) {
+  auto drop = [id](auto& hooks) {
+    std::erase_if(hooks, [id](const auto& p) { return p.first == id; });
+  };
+  drop(pre_hooks_);
+  drop(post_hooks_);
+  drop(backward_hooks_);
+}
+
+void Module::clear_hooks() {
+  pre_hooks_.clear();
+  post_hooks_.clear();
+  backward_hooks_.clear();
+}
+
+// ---- printing ----
+std::string Module::str() const {
+  std::string extra = extra_repr();
+  if (children_.empty()) return fmt::format("{}({})", type_name_, extra);
+  std::string s = type_name_ + "(";
+  if (!extra.empty()) s += "\n  " + extra;
+  for (const auto& [name, child] : children_) {
+    std::string inner = child->str();
+    std::string indented;
+    for (char c : inner) {
+      indented += c;
+      if (c == '\n') indented += "  ";
+    }
+    s += fmt::format("\n  ({}): {}", name, indented);
+  }
+  return s + "\n)";
+}
+
+std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.str(); }
+
+}  // namespace loom::nn
+
+namespace loom::nn {
+
+// ---- summary ----
+ModelSummary summary(Module& model, const Shape& input_shape) {
+  ModelSummary result;
+  std::vector<std::pair<Module*, int>> hooked;
+  for (auto& [name, m] : model.named_modules()) {
+    if (!m->named_children().empty()) continue;  // layers only: containers add no row
+    const std::string row_name = name.empty() ? m->type_name() : name;
+    const int id = m->register_forward_hook([&result, row_name](Module& layer, const TensorList&, const TensorList& out) {
+      SummaryRow row;
+      row.name = row_name;
+      row.type = layer.type_name();
+      if (!out.empty() && out[0].defined()) row.output_shape = out[0].sizes();
+      for (const Tensor& p : layer.parameters(false)) {
+        row.parameters += p.numel();
+        if (p.requires_grad()) row.trainable += p.numel();
+      }
+      result.rows.push_back(std::move(row));
+    });
+    hooked.emplace_back(m, id);
+  }
+  const bool was_training = model.is_training();
+  model.eval();
+  Shape shape{1};
+  for (auto s : input_shape) shape.push_back(s);
+  try {
+    NoGradGuard no_grad;
+    model(zeros(shape));
+  } catch (...) {
+    for (auto& [m, id] : hooked) m->remove_hook(id);
+    model.train(was_training);
+    throw;
+  }
+  for (auto& [m, id] : hooked) m->remove_hook(id);
+  model.train(was_training);
+  result.total_parameters = model.num_parameters();
+  result.trainable_parameters = model.num_parameters(true);
+  return result;
+}
+
+namespace {
+std::string with_commas(std::int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+}  // namespace
+
+std::string ModelSummary::str() const {
+  std::size_t w = 5;
+  for (const auto& r : rows) w = std::max(w, r.name.size() + r.type.size() + 3);
+  std::string s = fmt::format("{:<{}} {:>22} {:>12} {:>12}\n", "layer", w, "output shape", "parameters", "trainable");
+  s += std::string(w + 49, '-') + "\n";
+  for (const auto& r : rows)
+    s += fmt::format("{:<{}} {:>22} {:>12} {:>12}\n", r.name + " (" + r.type + ")", w, r.output_shape.str(),
+                     with_commas(r.parameters), with_commas(r.trainable));
+  s += std::string(w + 49, '-') + "\n";
+  s += fmt::format("total parameters: {}\ntrainable parameters: {}\n", with_commas(total_parameters),
+                   with_commas(trainable_parameters));
+  return s;
+}
+
+}  // namespace loom::nn
