@@ -42,8 +42,10 @@ std::string openblas_description() {
 std::string onednn_description() {
   const dnnl_version_t* version = dnnl_version();
   const char* runtime = version->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "not OpenMP";
+  std::string_view isa_name = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa());  // "cpu_isa_avx512_core"
+  if (isa_name.starts_with("cpu_isa_")) isa_name.remove_prefix(8);
   return fmt::format("{}.{}.{} (cpu runtime {}, isa {})", version->major, version->minor, version->patch,
-                     runtime, dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()));
+                     runtime, isa_name);
 }
 
 }  // namespace
@@ -89,8 +91,10 @@ std::vector<std::pair<std::string, std::string>> CpuBackend::info() const {
   rows.emplace_back("oneDNN", onednn_description());
   rows.emplace_back("matmul",
                     "float32: oneDNN sgemm (OpenBLAS below M·N·K = 16384 with M > 1); float64: OpenBLAS dgemm; "
-                    "serial loop up to M·N·K = 1024");
-  rows.emplace_back("kernels", "OpenMP, serial below 32768 elements (4096 for exp, tanh, random, ...)");
+                    "serial loop up to M·N·K = 256 (4096 when M = 1)");
+  rows.emplace_back("kernels",
+                    "OpenMP, serial below 32768 elements (4096 for glibc transcendentals and random); "
+                    "float32 exp, tanh, sigmoid through oneDNN eltwise");
   return rows;
 }
 

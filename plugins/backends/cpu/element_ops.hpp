@@ -71,11 +71,13 @@ template <> struct ElementOp<Op::expm1> { template <typename T> T operator()(T x
 template <> struct ElementOp<Op::log> { template <typename T> T operator()(T x) const { return std::log(x); } };
 template <> struct ElementOp<Op::log1p> { template <typename T> T operator()(T x) const { return std::log1p(x); } };
 template <> struct ElementOp<Op::sqrt> { template <typename T> T operator()(T x) const { return std::sqrt(x); } };
-template <> struct ElementOp<Op::rsqrt> { template <typename T> T operator()(T x) const { return T(1) / std::sqrt(x); } };
+template <> struct ElementOp<Op::rsqrt> { template <typename T> T operator()(T x) const { return 1 / std::sqrt(x); } };
 template <> struct ElementOp<Op::sin> { template <typename T> T operator()(T x) const { return std::sin(x); } };
 template <> struct ElementOp<Op::cos> { template <typename T> T operator()(T x) const { return std::cos(x); } };
 template <> struct ElementOp<Op::tanh> { template <typename T> T operator()(T x) const { return std::tanh(x); } };
-template <> struct ElementOp<Op::sigmoid> { template <typename T> T operator()(T x) const { return T(1) / (T(1) + std::exp(-x)); } };
+template <> struct ElementOp<Op::sigmoid> {
+  template <typename T> T operator()(T x) const { return 1 / (1 + std::exp(-x)); }
+};
 template <> struct ElementOp<Op::erf> { template <typename T> T operator()(T x) const { return std::erf(x); } };
 template <> struct ElementOp<Op::floor> { template <typename T> T operator()(T x) const { return std::floor(x); } };
 template <> struct ElementOp<Op::ceil> { template <typename T> T operator()(T x) const { return std::ceil(x); } };
@@ -204,7 +206,8 @@ struct BernoulliElement {
   T operator()(std::uint64_t i) const { return philox_unit<double>(key, i) < p ? T(1) : T(0); }
 };
 
-// Ops whose element costs tens of nanoseconds: they go parallel at smaller sizes.
+// Ops whose element costs nanoseconds rather than a fraction of one (glibc's transcendental
+// functions, Philox): they go parallel at smaller sizes.
 constexpr bool is_costly(Op op) {
   switch (op) {
     case Op::exp: case Op::expm1: case Op::log: case Op::log1p: case Op::sin: case Op::cos:

@@ -1,13 +1,16 @@
 // Fast kernels of the memory, unary, binary, compare and ternary families: every dtype goes
 // through map_elementwise (dims coalesced in memory order, unit-stride and broadcast runs
-// vectorised, the outer range split over the OpenMP pool). The reference kernels beside these
-// are in reference_elementwise.cpp.
+// vectorised, the outer range split over the OpenMP pool); dense float32 exp, tanh and sigmoid
+// go to oneDNN (onednn_eltwise.hpp). The reference kernels beside these are in
+// reference_elementwise.cpp.
 #include <cstring>
+#include <type_traits>
 
 #include "backend.hpp"
 #include "dtype_dispatch.hpp"
 #include "element_ops.hpp"
 #include "elementwise_loops.hpp"
+#include "onednn_eltwise.hpp"
 
 namespace loom::cpu {
 namespace {
@@ -16,9 +19,39 @@ constexpr std::int64_t grain_of(Op op) {
   return is_costly(op) ? kMinCostlyElementsPerThread : kMinElementsPerThread;
 }
 
+// Below this many elements a oneDNN call (~1 µs) costs more than glibc's scalar loop.
+constexpr std::int64_t kMinOneDnnElements = 1024;
+
+// The number of elements when out and x are both dense and in the same order (so that element i
+// of one is element i of the other in memory), else 0.
+std::int64_t dense_pair_numel(const Tensor& out, const Tensor& x) {
+  const StridedLayout<2> layout = make_layout<2>(out.sizes(), {out.strides(), x.strides()}, DimOrder::Memory);
+  const bool dense = layout.sizes.size() == 1 && layout.inner_stride(0) == 1 && layout.inner_stride(1) == 1;
+  return dense ? layout.numel : 0;
+}
+
+// op of a dense float32 tensor, split over the pool and computed by oneDNN range by range; a
+// range oneDNN refuses is computed by ElementOp instead. oneDNN's vector kernels cost about what
+// an add does per element, so the split is that of cheap ops.
+template <Op op>
+bool unary_through_onednn(const Tensor& out, const Tensor& x) {
+  const std::int64_t n = dense_pair_numel(out, x);
+  if (n < kMinOneDnnElements) return false;
+  const float* x_data = static_cast<const float*>(x.raw_data());
+  float* out_data = static_cast<float*>(out.raw_data());
+  parallel_for(n, kMinElementsPerThread, [&](std::int64_t begin, std::int64_t end) {
+    if (onednn_eltwise(op, x_data + begin, out_data + begin, end - begin)) return;
+    for (std::int64_t i = begin; i < end; ++i) out_data[i] = ElementOp<op>{}(x_data[i]);
+  });
+  return true;
+}
+
 template <Op op>
 void fast_unary(const Tensor& out, const Tensor& x) {
   visit_dtype<kernel_dtypes(op)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    if constexpr (std::is_same_v<T, float> && has_onednn_eltwise(op)) {
+      if (unary_through_onednn<op>(out, x)) return;
+    }
     map_elementwise<T, T>(grain_of(op), ElementOp<op>{}, out, x);
   });
 }
@@ -40,13 +73,13 @@ void fast_compare(const Tensor& out, const Tensor& a, const Tensor& b) {
 // Same dtype and both dense in the same order: one memcpy, split over the pool.
 bool copy_as_memcpy(const Tensor& out, const Tensor& x) {
   if (out.dtype() != x.dtype()) return false;
-  const StridedLayout<2> layout = make_layout<2>(out.sizes(), {out.strides(), x.strides()}, DimOrder::Memory);
-  if (layout.sizes.size() != 1 || layout.inner_stride(0) != 1 || layout.inner_stride(1) != 1) return false;
+  const std::int64_t n = dense_pair_numel(out, x);
+  if (n == 0) return false;
   auto* dst = static_cast<char*>(out.raw_data());
   const auto* src = static_cast<const char*>(x.raw_data());
   if (dst == src) return true;  // copying a view onto itself
   const std::size_t itemsize = out.itemsize();
-  parallel_for(layout.numel, kMinElementsPerThread, [&](std::int64_t begin, std::int64_t end) {
+  parallel_for(n, kMinElementsPerThread, [&](std::int64_t begin, std::int64_t end) {
     std::memcpy(dst + begin * itemsize, src + begin * itemsize, static_cast<std::size_t>(end - begin) * itemsize);
   });
   return true;
@@ -85,45 +118,111 @@ void CpuBackend::arange(const Tensor& out, Scalar start, Scalar step) {
 
 // ---- unary --------------------------------------------------------------------------------------
 
-void CpuBackend::exp(const Tensor& out, const Tensor& x) { fast_unary<Op::exp>(out, x); }
-void CpuBackend::expm1(const Tensor& out, const Tensor& x) { fast_unary<Op::expm1>(out, x); }
-void CpuBackend::log(const Tensor& out, const Tensor& x) { fast_unary<Op::log>(out, x); }
-void CpuBackend::log1p(const Tensor& out, const Tensor& x) { fast_unary<Op::log1p>(out, x); }
-void CpuBackend::sqrt(const Tensor& out, const Tensor& x) { fast_unary<Op::sqrt>(out, x); }
-void CpuBackend::rsqrt(const Tensor& out, const Tensor& x) { fast_unary<Op::rsqrt>(out, x); }
-void CpuBackend::sin(const Tensor& out, const Tensor& x) { fast_unary<Op::sin>(out, x); }
-void CpuBackend::cos(const Tensor& out, const Tensor& x) { fast_unary<Op::cos>(out, x); }
-void CpuBackend::tanh(const Tensor& out, const Tensor& x) { fast_unary<Op::tanh>(out, x); }
-void CpuBackend::sigmoid(const Tensor& out, const Tensor& x) { fast_unary<Op::sigmoid>(out, x); }
-void CpuBackend::erf(const Tensor& out, const Tensor& x) { fast_unary<Op::erf>(out, x); }
-void CpuBackend::floor(const Tensor& out, const Tensor& x) { fast_unary<Op::floor>(out, x); }
-void CpuBackend::ceil(const Tensor& out, const Tensor& x) { fast_unary<Op::ceil>(out, x); }
-void CpuBackend::round(const Tensor& out, const Tensor& x) { fast_unary<Op::round>(out, x); }
-void CpuBackend::neg(const Tensor& out, const Tensor& x) { fast_unary<Op::neg>(out, x); }
-void CpuBackend::abs(const Tensor& out, const Tensor& x) { fast_unary<Op::abs>(out, x); }
-void CpuBackend::sign(const Tensor& out, const Tensor& x) { fast_unary<Op::sign>(out, x); }
-void CpuBackend::logical_not(const Tensor& out, const Tensor& x) { fast_unary<Op::logical_not>(out, x); }
+void CpuBackend::exp(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::exp>(out, x);
+}
+void CpuBackend::expm1(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::expm1>(out, x);
+}
+void CpuBackend::log(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::log>(out, x);
+}
+void CpuBackend::log1p(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::log1p>(out, x);
+}
+void CpuBackend::sqrt(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::sqrt>(out, x);
+}
+void CpuBackend::rsqrt(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::rsqrt>(out, x);
+}
+void CpuBackend::sin(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::sin>(out, x);
+}
+void CpuBackend::cos(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::cos>(out, x);
+}
+void CpuBackend::tanh(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::tanh>(out, x);
+}
+void CpuBackend::sigmoid(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::sigmoid>(out, x);
+}
+void CpuBackend::erf(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::erf>(out, x);
+}
+void CpuBackend::floor(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::floor>(out, x);
+}
+void CpuBackend::ceil(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::ceil>(out, x);
+}
+void CpuBackend::round(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::round>(out, x);
+}
+void CpuBackend::neg(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::neg>(out, x);
+}
+void CpuBackend::abs(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::abs>(out, x);
+}
+void CpuBackend::sign(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::sign>(out, x);
+}
+void CpuBackend::logical_not(const Tensor& out, const Tensor& x) {
+  fast_unary<Op::logical_not>(out, x);
+}
 
 // ---- binary -------------------------------------------------------------------------------------
 
-void CpuBackend::add(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::add>(out, a, b); }
-void CpuBackend::sub(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::sub>(out, a, b); }
-void CpuBackend::mul(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::mul>(out, a, b); }
-void CpuBackend::div(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::div>(out, a, b); }
-void CpuBackend::pow(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::pow>(out, a, b); }
-void CpuBackend::maximum(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::maximum>(out, a, b); }
-void CpuBackend::minimum(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::minimum>(out, a, b); }
-void CpuBackend::logical_and(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::logical_and>(out, a, b); }
-void CpuBackend::logical_or(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::logical_or>(out, a, b); }
+void CpuBackend::add(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::add>(out, a, b);
+}
+void CpuBackend::sub(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::sub>(out, a, b);
+}
+void CpuBackend::mul(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::mul>(out, a, b);
+}
+void CpuBackend::div(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::div>(out, a, b);
+}
+void CpuBackend::pow(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::pow>(out, a, b);
+}
+void CpuBackend::maximum(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::maximum>(out, a, b);
+}
+void CpuBackend::minimum(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::minimum>(out, a, b);
+}
+void CpuBackend::logical_and(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::logical_and>(out, a, b);
+}
+void CpuBackend::logical_or(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_binary<Op::logical_or>(out, a, b);
+}
 
 // ---- compare ------------------------------------------------------------------------------------
 
-void CpuBackend::eq(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::eq>(out, a, b); }
-void CpuBackend::ne(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::ne>(out, a, b); }
-void CpuBackend::lt(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::lt>(out, a, b); }
-void CpuBackend::le(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::le>(out, a, b); }
-void CpuBackend::gt(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::gt>(out, a, b); }
-void CpuBackend::ge(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::ge>(out, a, b); }
+void CpuBackend::eq(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_compare<Op::eq>(out, a, b);
+}
+void CpuBackend::ne(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_compare<Op::ne>(out, a, b);
+}
+void CpuBackend::lt(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_compare<Op::lt>(out, a, b);
+}
+void CpuBackend::le(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_compare<Op::le>(out, a, b);
+}
+void CpuBackend::gt(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_compare<Op::gt>(out, a, b);
+}
+void CpuBackend::ge(const Tensor& out, const Tensor& a, const Tensor& b) {
+  fast_compare<Op::ge>(out, a, b);
+}
 
 // ---- ternary ------------------------------------------------------------------------------------
 

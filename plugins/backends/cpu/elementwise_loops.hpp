@@ -80,7 +80,7 @@ void map_strided(std::int64_t grain, const F& f, const Shape& sizes, StridedView
   const StridedLayout<N> layout = make_layout<N>(sizes, {*out.strides, *in.strides...}, DimOrder::Memory);
   const std::tuple<const In*...> in_data{in.data...};
   parallel_for(layout.numel, grain, [&](std::int64_t begin, std::int64_t end) {
-    for_each_run(layout, begin, end, [&](const std::array<std::int64_t, N>& offset, std::int64_t, std::int64_t n) {
+    for_each_run(layout, begin, end, [&](const Offsets<N>& offset, std::int64_t, std::int64_t n) {
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         run_elementwise(out.data + offset[0], layout.inner_stride(0), n, f,
                         RunInput<In>{std::get<K>(in_data) + offset[K + 1], layout.inner_stride(K + 1)}...);

@@ -17,8 +17,8 @@ template <typename T>
 void gather_along_dim(const Tensor& out, const Tensor& x, int dim, const std::int64_t* index_data,
                       const Shape& index_strides) {
   Shape x_strides = x.strides();
-  const std::int64_t x_dim_stride = x_strides[dim];
-  x_strides[dim] = 0;
+  const std::int64_t x_dim_stride = extent_along(x, dim).second;
+  if (x.dim() > 0) x_strides[dim] = 0;
   const StridedLayout<3> layout =
       make_layout<3>(out.sizes(), {out.strides(), x_strides, index_strides}, DimOrder::Memory);
   T* out_data = static_cast<T*>(out.raw_data());
@@ -26,7 +26,7 @@ void gather_along_dim(const Tensor& out, const Tensor& x, int dim, const std::in
   const std::int64_t out_stride = layout.inner_stride(0), x_stride = layout.inner_stride(1);
   const std::int64_t index_stride = layout.inner_stride(2);
   parallel_for(layout.numel, kMinElementsPerThread, [&](std::int64_t first, std::int64_t last) {
-    for_each_run(layout, first, last, [&](const std::array<std::int64_t, 3>& offset, std::int64_t, std::int64_t n) {
+    for_each_run(layout, first, last, [&](const Offsets<3>& offset, std::int64_t, std::int64_t n) {
       T* out_run = out_data + offset[0];
       const T* x_run = x_data + offset[1];
       const std::int64_t* index_run = index_data + offset[2];
@@ -47,7 +47,7 @@ void CpuBackend::index_select(const Tensor& out, const Tensor& x, int dim, const
   visit_dtype<kernel_dtypes(Op::index_select)>(Op::index_select, x.dtype(), [&]<typename T>(TypeTag<T>) {
     // index: (n,), laid over out's shape along dim.
     Shape index_strides(out.sizes().size(), 0);
-    index_strides[dim] = index.dim() == 0 ? 0 : index.stride(0);
+    index_strides[dim] = extent_along(index, 0).second;
     gather_along_dim<T>(out, x, dim, static_cast<const std::int64_t*>(index.raw_data()), index_strides);
   });
 }
@@ -63,11 +63,11 @@ void CpuBackend::gather(const Tensor& out, const Tensor& x, int dim, const Tenso
 // in increasing order along dim, as the reference kernel does.
 void CpuBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   visit_dtype<kernel_dtypes(Op::scatter_add)>(Op::scatter_add, src.dtype(), [&]<typename T>(TypeTag<T>) {
+    const auto [extent, index_dim_stride] = extent_along(index, dim);
+    const std::int64_t out_dim_stride = extent_along(out, dim).second;
+    const std::int64_t src_dim_stride = extent_along(src, dim).second;
     Shape positions = index.sizes();
-    const std::int64_t extent = positions[dim];
-    const std::int64_t out_dim_stride = out.stride(dim), index_dim_stride = index.stride(dim);
-    const std::int64_t src_dim_stride = src.stride(dim);
-    positions[dim] = 1;  // drops dim from the layout
+    if (index.dim() > 0) positions[dim] = 1;  // drops dim from the layout
     const StridedLayout<3> layout =
         make_layout<3>(positions, {out.strides(), index.strides(), src.strides()}, DimOrder::Memory);
     T* out_data = static_cast<T*>(out.raw_data());
@@ -79,7 +79,7 @@ void CpuBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, co
     const std::int64_t grain = std::max<std::int64_t>(1, kMinElementsPerThread / extent);
     parallel_for(layout.numel, grain, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t i = 0; i < extent; ++i) {
-        for_each_run(layout, first, last, [&](const std::array<std::int64_t, 3>& offset, std::int64_t, std::int64_t n) {
+        for_each_run(layout, first, last, [&](const Offsets<3>& offset, std::int64_t, std::int64_t n) {
           T* out_run = out_data + offset[0];
           const std::int64_t* index_run = index_data + offset[1] + i * index_dim_stride;
           const T* src_run = src_data + offset[2] + i * src_dim_stride;
@@ -96,8 +96,8 @@ void CpuBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, co
 void CpuBackend::masked_fill(const Tensor& out, const Tensor& x, const Tensor& mask, Scalar value) {
   visit_dtype<kernel_dtypes(Op::masked_fill)>(Op::masked_fill, x.dtype(), [&]<typename T>(TypeTag<T>) {
     const T fill_value = scalar_to<T>(value);
-    map_elementwise<T, T, bool>(kMinElementsPerThread, [fill_value](T v, bool masked) { return masked ? fill_value : v; },
-                                out, x, mask);
+    const auto fill_where_masked = [fill_value](T v, bool masked) { return masked ? fill_value : v; };
+    map_elementwise<T, T, bool>(kMinElementsPerThread, fill_where_masked, out, x, mask);
   });
 }
 

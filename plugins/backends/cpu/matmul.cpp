@@ -1,7 +1,8 @@
 // Fast bmm (reference kernel: reference_matmul.cpp). Routing, from timings on the 2-core
 // AVX-512 reference machine with 2 threads (row-major, µs per call):
-//  - M·N·K ≤ 1024 (1×8·8×8, 1×32·32×32): a plain serial loop. 1×8·8×8 takes 0.04 µs, against
-//    0.07 in OpenBLAS and 0.11 in oneDNN.
+//  - tiny products, M·N·K ≤ 256, or ≤ 4096 for a single row (M = 1): a plain serial loop.
+//    1×8·8×8 takes 0.04 µs against 0.07 in OpenBLAS and 0.11 in oneDNN; 1×32·32×32 0.10 µs
+//    against 0.17 and 0.15; but 8×8·8×8 already 0.17 µs against OpenBLAS's 0.08.
 //  - float32, M > 1 and M·N·K < 16384 (up to ~24³): OpenBLAS cblas_sgemm, whose call overhead is
 //    lower (16³: 0.17 µs vs 0.28 in oneDNN).
 //  - other float32: oneDNN dnnl_sgemm, about twice OpenBLAS 0.3.21 (which runs its AVX2 Haswell
@@ -25,7 +26,8 @@
 namespace loom::cpu {
 namespace {
 
-constexpr std::int64_t kTinyGemm = 1024;            // M·N·K up to this: serial loop
+constexpr std::int64_t kTinyGemm = 256;             // M·N·K up to this: serial loop
+constexpr std::int64_t kTinyRowGemm = 4096;         // the same for M = 1
 constexpr std::int64_t kSmallGemm = 16384;          // float32 M·N·K below this (M > 1): OpenBLAS
 constexpr std::int64_t kBatchParallelGemm = 262144;  // M·N·K below this (64³): parallel over batch
 constexpr std::int64_t kMinMacsPerThread = 32768;
@@ -130,14 +132,15 @@ void fast_bmm(Allocator& allocator, const Tensor& out, const Tensor& a, const Te
     return;
   }
   const std::int64_t macs = m * n * k;
-  if (macs <= kTinyGemm) {
+  if (macs <= (m == 1 ? kTinyRowGemm : kTinyGemm)) {
     const T* a_data = static_cast<const T*>(a.raw_data());
     const T* b_data = static_cast<const T*>(b.raw_data());
+    const Shape &a_strides = a.strides(), &b_strides = b.strides(), &out_strides = out.strides();
     const std::int64_t batches_per_thread = std::max<std::int64_t>(1, kMinMacsPerThread / macs);
     parallel_for(batch, batches_per_thread, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t i = first; i < last; ++i)
-        tiny_gemm(m, n, k, a_data + i * a.stride(0), a.strides(), b_data + i * b.stride(0), b.strides(),
-                  out_data + i * out.stride(0), out.strides());
+        tiny_gemm(m, n, k, a_data + i * a_strides[0], a_strides, b_data + i * b_strides[0], b_strides,
+                  out_data + i * out_strides[0], out_strides);
     });
     return;
   }
@@ -179,7 +182,8 @@ void fast_bmm(Allocator& allocator, const Tensor& out, const Tensor& a, const Te
     gemm<T>(batch * m, n, k, lhs.data, {false, folded_a_ld}, rhs.data, rhs.layout, c_data, folded_c_ld);
   } else if (batch > 1 && macs < kBatchParallelGemm) {
     // Inside the region the libraries see omp_in_parallel() and run single-threaded.
-    parallel_for(batch, std::max<std::int64_t>(1, kMinMacsPerThread / macs), [&](std::int64_t first, std::int64_t last) {
+    const std::int64_t batches_per_thread = std::max<std::int64_t>(1, kMinMacsPerThread / macs);
+    parallel_for(batch, batches_per_thread, [&](std::int64_t first, std::int64_t last) {
       for (std::int64_t i = first; i < last; ++i) multiply(i);
     });
   } else {

@@ -16,7 +16,7 @@ void generate(const Tensor& out, const Element& element) {
   T* data = static_cast<T*>(out.raw_data());
   const std::int64_t stride = layout.inner_stride(0);
   parallel_for(layout.numel, kMinCostlyElementsPerThread, [&](std::int64_t first, std::int64_t last) {
-    for_each_run(layout, first, last, [&](const std::array<std::int64_t, 1>& offset, std::int64_t position, std::int64_t n) {
+    for_each_run(layout, first, last, [&](const Offsets<1>& offset, std::int64_t position, std::int64_t n) {
       T* run = data + offset[0];
       for (std::int64_t j = 0; j < n; ++j) run[j * stride] = element(static_cast<std::uint64_t>(position + j));
     });

@@ -5,7 +5,7 @@
 //  - along rows, when x's innermost memory dim is reduced (sum over H·W of NCHW, over features
 //    of (N, F)): each output is a sum of unit-stride runs, vectorised in float lanes;
 //  - down columns, when it is kept (bias gradients: (N, F) → (1, F); channels-last statistics):
-//    a tile of outputs accumulates whole rows of x, vectorised across the tile.
+//    a tile of outputs accumulates x's rows one after another, vectorised across the tile.
 // Each output is summed by one thread in a fixed order, so the result does not depend on the
 // thread count, except for a few long sums (fewer outputs than threads), which are split over
 // the pool into a fixed partition by thread count and combined in partition order.
@@ -46,6 +46,32 @@ Acc strided_sum(const In* x, std::int64_t n, std::int64_t stride) {
   }
   for (; i < n; ++i) total += static_cast<Acc>(x[i * stride]);
   return total;
+}
+
+constexpr std::int64_t kColumnTile = 256;
+
+// acc[t] += x[r * row_stride + t * column_stride] for r < rows, t < width (≤ kColumnTile). As in
+// strided_sum, unit-stride floating rows are first added up in blocks of 64 in T (vectorised
+// 4-wide), and the block sums in Acc.
+template <typename Acc, typename In>
+void add_rows(Acc* acc, const In* x, std::int64_t rows, std::int64_t row_stride, std::int64_t width,
+              std::int64_t column_stride) {
+  if constexpr (std::is_floating_point_v<In>) {
+    constexpr std::int64_t kBlock = 64;
+    if (column_stride == 1) {
+      In block[kColumnTile];
+      for (std::int64_t block_start = 0; block_start < rows; block_start += kBlock) {
+        std::fill_n(block, width, In(0));
+        const std::int64_t block_end = std::min(rows, block_start + kBlock);
+        for (std::int64_t r = block_start; r < block_end; ++r)
+          for (std::int64_t t = 0; t < width; ++t) block[t] += x[r * row_stride + t];
+        for (std::int64_t t = 0; t < width; ++t) acc[t] += block[t];
+      }
+      return;
+    }
+  }
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t t = 0; t < width; ++t) acc[t] += static_cast<Acc>(x[r * row_stride + t * column_stride]);
 }
 
 // x's dims split into kept dims (operands x and out) and reduced dims (operand x), each
@@ -90,7 +116,7 @@ void fast_sum(const Tensor& out, const Tensor& x) {
   // Terms [begin, end) of the sum whose first term is x_data[x_offset].
   auto partial_sum = [&](std::int64_t x_offset, std::int64_t begin, std::int64_t end) {
     Acc total = 0;
-    for_each_run(plan.reduced, begin, end, [&](const std::array<std::int64_t, 1>& offset, std::int64_t, std::int64_t n) {
+    for_each_run(plan.reduced, begin, end, [&](const Offsets<1>& offset, std::int64_t, std::int64_t n) {
       total += strided_sum<Acc>(x_data + x_offset + offset[0], n, reduced_x_stride);
     });
     return total;
@@ -98,7 +124,7 @@ void fast_sum(const Tensor& out, const Tensor& x) {
 
   if (plan.along_rows && outputs < omp_get_max_threads()) {
     // Few long sums (a full reduction): each split over the pool.
-    for_each_run(plan.kept, 0, outputs, [&](const std::array<std::int64_t, 2>& offset, std::int64_t, std::int64_t n) {
+    for_each_run(plan.kept, 0, outputs, [&](const Offsets<2>& offset, std::int64_t, std::int64_t n) {
       for (std::int64_t j = 0; j < n; ++j) {
         const std::int64_t x_offset = offset[0] + j * kept_x_stride;
         const Acc total = parallel_sum<Acc>(terms, kMinElementsPerThread, [&](std::int64_t begin, std::int64_t end) {
@@ -109,28 +135,23 @@ void fast_sum(const Tensor& out, const Tensor& x) {
     });
   } else if (plan.along_rows) {
     parallel_for(outputs, outputs_per_thread, [&](std::int64_t first, std::int64_t last) {
-      for_each_run(plan.kept, first, last, [&](const std::array<std::int64_t, 2>& offset, std::int64_t, std::int64_t n) {
-        for (std::int64_t j = 0; j < n; ++j)
-          out_data[offset[1] + j * kept_out_stride] = static_cast<Out>(partial_sum(offset[0] + j * kept_x_stride, 0, terms));
+      for_each_run(plan.kept, first, last, [&](const Offsets<2>& offset, std::int64_t, std::int64_t n) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          const Acc total = partial_sum(offset[0] + j * kept_x_stride, 0, terms);
+          out_data[offset[1] + j * kept_out_stride] = static_cast<Out>(total);
+        }
       });
     });
   } else {
     // Down columns: a tile of neighbouring outputs adds x's rows one after another.
-    constexpr std::int64_t kTile = 256;
     parallel_for(outputs, outputs_per_thread, [&](std::int64_t first, std::int64_t last) {
-      for_each_run(plan.kept, first, last, [&](const std::array<std::int64_t, 2>& offset, std::int64_t, std::int64_t n) {
-        for (std::int64_t tile_start = 0; tile_start < n; tile_start += kTile) {
-          const std::int64_t width = std::min(kTile, n - tile_start);
+      for_each_run(plan.kept, first, last, [&](const Offsets<2>& offset, std::int64_t, std::int64_t n) {
+        for (std::int64_t tile_start = 0; tile_start < n; tile_start += kColumnTile) {
+          const std::int64_t width = std::min(kColumnTile, n - tile_start);
           const In* tile_x = x_data + offset[0] + tile_start * kept_x_stride;
-          Acc acc[kTile] = {};
-          for_each_run(plan.reduced, 0, terms, [&](const std::array<std::int64_t, 1>& row_offset, std::int64_t, std::int64_t rows) {
-            for (std::int64_t r = 0; r < rows; ++r) {
-              const In* row = tile_x + row_offset[0] + r * reduced_x_stride;
-              if (kept_x_stride == 1)
-                for (std::int64_t t = 0; t < width; ++t) acc[t] += static_cast<Acc>(row[t]);
-              else
-                for (std::int64_t t = 0; t < width; ++t) acc[t] += static_cast<Acc>(row[t * kept_x_stride]);
-            }
+          Acc acc[kColumnTile] = {};
+          for_each_run(plan.reduced, 0, terms, [&](const Offsets<1>& row_offset, std::int64_t, std::int64_t rows) {
+            add_rows(acc, tile_x + row_offset[0], rows, reduced_x_stride, width, kept_x_stride);
           });
           Out* tile_out = out_data + offset[1] + tile_start * kept_out_stride;
           for (std::int64_t t = 0; t < width; ++t) tile_out[t * kept_out_stride] = static_cast<Out>(acc[t]);
@@ -141,9 +162,9 @@ void fast_sum(const Tensor& out, const Tensor& x) {
 }
 
 // One thread per output position; each scans its run along dim with find_extremum.
-template <bool kMax>
-void fast_extremum(Op op, const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
-  visit_dtype<kernel_dtypes(Op::max)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
+template <Op op>
+void fast_extremum(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
+  visit_dtype<kernel_dtypes(op)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
     const auto [extent, stride] = extent_along(x, dim);
     // Over values' shape dim has size 1, so x's strides there address the start of each scan.
     const StridedLayout<3> layout = make_layout<3>(
@@ -153,9 +174,9 @@ void fast_extremum(Op op, const Tensor& values, const Tensor& indices, const Ten
     const T* x_data = static_cast<const T*>(x.raw_data());
     const std::int64_t grain = std::max<std::int64_t>(1, kMinElementsPerThread / extent);
     parallel_for(layout.numel, grain, [&](std::int64_t first, std::int64_t last) {
-      for_each_run(layout, first, last, [&](const std::array<std::int64_t, 3>& offset, std::int64_t, std::int64_t n) {
+      for_each_run(layout, first, last, [&](const Offsets<3>& offset, std::int64_t, std::int64_t n) {
         for (std::int64_t j = 0; j < n; ++j) {
-          const auto [best, at] = find_extremum<kMax>(x_data + offset[2] + j * layout.inner_stride(2), extent, stride);
+          const auto [best, at] = find_extremum<op == Op::max>(x_data + offset[2] + j * layout.inner_stride(2), extent, stride);
           value_data[offset[0] + j * layout.inner_stride(0)] = best;
           index_data[offset[1] + j * layout.inner_stride(1)] = at;
         }
@@ -174,11 +195,11 @@ void CpuBackend::sum(const Tensor& out, const Tensor& x) {
 void CpuBackend::prod(const Tensor& out, const Tensor& x) { CpuReferenceBackend::prod(out, x); }
 
 void CpuBackend::max(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
-  fast_extremum<true>(Op::max, values, indices, x, dim);
+  fast_extremum<Op::max>(values, indices, x, dim);
 }
 
 void CpuBackend::min(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
-  fast_extremum<false>(Op::min, values, indices, x, dim);
+  fast_extremum<Op::min>(values, indices, x, dim);
 }
 
 }  // namespace loom::cpu

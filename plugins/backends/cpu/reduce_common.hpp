@@ -24,12 +24,6 @@ inline Shape reduction_out_strides(const Tensor& out, const Tensor& x) {
   return strides;
 }
 
-// The size and stride of x along dim; a 0-dim x is one element.
-inline std::pair<std::int64_t, std::int64_t> extent_along(const Tensor& x, int dim) {
-  if (x.dim() == 0) return {1, 0};
-  return {x.size(dim), x.stride(dim)};
-}
-
 // The first extreme of n elements x[0], x[stride], ...: a tie keeps the first index, and the
 // first NaN wins over everything, as PyTorch's max/min along a dim.
 template <bool kMax, typename T>

@@ -12,7 +12,7 @@ void CpuReferenceBackend::index_select(const Tensor& out, const Tensor& x, int d
     const StridedView<T> ov = view_of<T>(out);
     const StridedView<const T> xv = view_of<const T>(x);
     const std::int64_t* picks = static_cast<const std::int64_t*>(index.raw_data());
-    const std::int64_t pick_stride = index.dim() == 0 ? 0 : index.stride(0);
+    const std::int64_t pick_stride = extent_along(index, 0).second;
     Shape x_index;
     for_each_index(out.sizes(), [&](const Shape& out_index) {
       x_index = out_index;
@@ -30,7 +30,7 @@ void CpuReferenceBackend::gather(const Tensor& out, const Tensor& x, int dim, co
     Shape x_index;
     for_each_index(out.sizes(), [&](const Shape& out_index) {
       x_index = out_index;
-      x_index[dim] = iv.at(out_index);
+      if (x.dim() > 0) x_index[dim] = iv.at(out_index);
       ov.at(out_index) = xv.at(x_index);
     });
   });
@@ -47,7 +47,7 @@ void CpuReferenceBackend::scatter_add(const Tensor& out, int dim, const Tensor& 
     // the indexed coordinate, which is the order the fast kernel keeps too.
     for_each_index(index.sizes(), [&](const Shape& src_index) {
       out_index = src_index;
-      out_index[dim] = iv.at(src_index);
+      if (out.dim() > 0) out_index[dim] = iv.at(src_index);
       ov.at(out_index) = add(ov.at(out_index), sv.at(src_index));
     });
   });

@@ -30,16 +30,16 @@ void reference_reduce(const Tensor& out, const Tensor& x, Acc init, Combine comb
   });
 }
 
-template <bool kMax>
-void reference_extremum(Op op, const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
-  visit_dtype<kernel_dtypes(Op::max)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
+template <Op op>
+void reference_extremum(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
+  visit_dtype<kernel_dtypes(op)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
     const auto [extent, stride] = extent_along(x, dim);
     const T* x_data = static_cast<const T*>(x.raw_data());
     const StridedView<T> vv = view_of<T>(values);
     const StridedView<std::int64_t> iv = view_of<std::int64_t>(indices);
     // values' index is 0 along dim, so it addresses the first element of x along dim.
     for_each_index(values.sizes(), [&](const Shape& index) {
-      const auto [best, at] = find_extremum<kMax>(x_data + element_offset(index, x.strides()), extent, stride);
+      const auto [best, at] = find_extremum<op == Op::max>(x_data + element_offset(index, x.strides()), extent, stride);
       vv.at(index) = best;
       iv.at(index) = at;
     });
@@ -61,11 +61,11 @@ void CpuReferenceBackend::prod(const Tensor& out, const Tensor& x) {
 }
 
 void CpuReferenceBackend::max(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
-  reference_extremum<true>(Op::max, values, indices, x, dim);
+  reference_extremum<Op::max>(values, indices, x, dim);
 }
 
 void CpuReferenceBackend::min(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
-  reference_extremum<false>(Op::min, values, indices, x, dim);
+  reference_extremum<Op::min>(values, indices, x, dim);
 }
 
 }  // namespace loom::cpu

@@ -60,7 +60,17 @@ StridedView<T> view_of(const Tensor& t) {
   return {static_cast<T*>(t.raw_data()), &t.strides()};
 }
 
+// The size and stride of t along dim; a 0-dim t (which the core lets take dim 0) is one element.
+inline std::pair<std::int64_t, std::int64_t> extent_along(const Tensor& t, int dim) {
+  if (t.dim() == 0) return {1, 0};
+  return {t.size(dim), t.stride(dim)};
+}
+
 // ---- fast side: layouts ---------------------------------------------------------------------------
+
+// Element offsets of N operands at one position of a layout.
+template <int N>
+using Offsets = std::array<std::int64_t, N>;
 
 template <int N>
 struct StridedLayout {
@@ -139,7 +149,7 @@ void for_each_run(const StridedLayout<N>& layout, std::int64_t begin, std::int64
 
   // Multi-index and offsets of the start of begin's row.
   Shape index(layout.sizes.size(), 0);
-  std::array<std::int64_t, N> row_offsets{};
+  Offsets<N> row_offsets{};
   std::int64_t row = begin / row_length;
   for (std::size_t d = inner; d-- > 0;) {
     index[d] = row % layout.sizes[d];
@@ -151,9 +161,9 @@ void for_each_run(const StridedLayout<N>& layout, std::int64_t begin, std::int64
   std::int64_t position = begin;
   while (true) {
     const std::int64_t length = std::min(row_length - column, end - position);
-    std::array<std::int64_t, N> offsets;
+    Offsets<N> offsets;
     for (int k = 0; k < N; ++k) offsets[k] = row_offsets[k] + column * layout.strides[k][inner];
-    body(static_cast<const std::array<std::int64_t, N>&>(offsets), position, length);
+    body(static_cast<const Offsets<N>&>(offsets), position, length);
     position += length;
     if (position >= end) return;
     column = 0;
@@ -168,10 +178,10 @@ void for_each_run(const StridedLayout<N>& layout, std::int64_t begin, std::int64
 
 // ---- fast side: threads ---------------------------------------------------------------------------
 
-// Work per thread below which a kernel stays serial. An OpenMP fork/join costs ~0.5 µs on the
-// 2-core reference machine, about what 16k float adds from cache take; so cheap elementwise ops
-// run serially below 32k elements, and costly ones (exp, tanh, erf, Philox: 10-40 ns each)
-// below 4k.
+// Work per thread below which a kernel stays serial: a thread should get a few times the ~0.5 µs
+// an OpenMP fork/join costs on the 2-core reference machine. 16k float adds from cache take
+// ~1.3 µs, so cheap elementwise ops run serially below 32k elements; ops that call glibc's
+// transcendental functions (1-5 ns an element) or draw Philox numbers (up to ~50 ns) below 4k.
 inline constexpr std::int64_t kMinElementsPerThread = 16384;
 inline constexpr std::int64_t kMinCostlyElementsPerThread = 2048;
 

@@ -140,7 +140,7 @@ struct SummaryRow {
   std::int64_t parameters = 0;
   std::int64_t trainable = 0;
 };
-struct ModelSummary {
+struct LOOM_API ModelSummary {
   std::vector<SummaryRow> rows;
   std::int64_t total_parameters = 0;
   std::int64_t trainable_parameters = 0;
