@@ -63,10 +63,13 @@ def main():
         if name != "loom":
             results.append({"name": "tiny_mlp_fwd_bwd", "loom_ms": med["loom"] / 1000, "peer": name,
                             "peer_ms": t / 1000, "ratio": t / med["loom"], "higher_is_better": True})
-    torch_version = subprocess.run([SYSTEM_PYTHON, "-c", "import torch; print(torch.__version__, torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends.cpu, 'get_cpu_capability') else '')"],
-                                   capture_output=True, text=True).stdout.strip() if "pytorch" in programs else "absent"
-    print(f"\npeers: PyTorch {torch_version or 'absent'} ({SYSTEM_PYTHON}); LibTorch C++ "
-          f"{'present' if 'libtorch' in programs else 'absent'}; threads {args.threads}")
+    peer_info = "absent"
+    if "pytorch" in programs:
+        peer_info = subprocess.run([SYSTEM_PYTHON, "-c", "import torch; print(torch.__version__, "
+                                    "torch.backends.mkldnn.is_available() and 'oneDNN' or '', torch.get_num_threads())"],
+                                   env=env, capture_output=True, text=True).stdout.strip()
+    print(f"\npeers: PyTorch [version, backend, threads] = {peer_info} ({SYSTEM_PYTHON}); LibTorch C++ "
+          f"{'built from Debian libtorch-dev' if 'libtorch' in programs else 'absent'}; threads {args.threads}")
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"threads": args.threads, "rounds": args.rounds, "results": results}, f, indent=2)

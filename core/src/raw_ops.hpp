@@ -3,7 +3,14 @@
 // call) without autograd. The public ops in autograd/functions_*.cpp call these under
 // NoGradGuard and record their gradient rule; code that must never record (the engine, fused
 // backward paths) calls them directly.
+#include <string_view>
+
 #include "loom/tensor.hpp"
+
+namespace loom {
+struct Conv2dParams;  // loom/backend.hpp
+struct Pool2dParams;
+}  // namespace loom
 
 namespace loom::raw {
 
@@ -41,6 +48,25 @@ std::vector<bool> reduced_dims(std::string_view op, const Tensor& x, const Shape
 // ---- linear algebra ----
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor bmm(const Tensor& a, const Tensor& b);
+
+// ---- convolution and pooling (conv_ops.cpp) ----
+// x (N, C, H, W), w (O, C/groups, kH, kW), bias (O) or undefined → (N, O, OH, OW), channels-last.
+// `op` names the public op in errors (conv1d, conv_transpose2d, ...).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+              std::string_view op = "conv2d");
+// The gradient of conv2d's input of shape input_sizes (= a transposed convolution, no bias).
+Tensor conv2d_backward_data(const Tensor& dout, const Tensor& w, const Shape& input_sizes, const Conv2dParams& p,
+                            std::string_view op = "conv2d_backward_data");
+// The gradient of conv2d's weight of shape weight_sizes.
+Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& weight_sizes, const Conv2dParams& p,
+                              std::string_view op = "conv2d_weight_grad");
+// (N, O, OH, OW) of conv2d with these sizes; the errors name `op`.
+Shape conv2d_output_sizes(std::string_view op, const Shape& x, const Shape& w, const Conv2dParams& p);
+Shape pool2d_output_sizes(std::string_view op, const Shape& x, const Pool2dParams& p);
+ValuesIndices max_pool2d(const Tensor& x, const Pool2dParams& p);
+Tensor max_pool2d_backward(const Tensor& dout, const Tensor& indices, const Shape& input_sizes);
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);
+Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p);
 
 // ---- indexing and joining ----
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);

@@ -126,6 +126,7 @@ void* Tensor::raw_data() const {
 }
 
 bool Tensor::is_contiguous(MemoryFormat format) const {
+  if (numel() == 0) return format != MemoryFormat::ChannelsLast || dim() == 4;  // nothing to lay out
   const Shape& sz = sizes();
   const Shape& st = strides();
   if (format == MemoryFormat::ChannelsLast) {

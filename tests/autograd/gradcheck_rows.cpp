@@ -11,6 +11,7 @@ const std::map<std::string, std::vector<GradcheckRow>, std::less<>>& gradcheck_r
     add_elementwise_rows(t);
     add_reduction_rows(t);
     add_shape_rows(t);
+    add_conv_rows(t);
     return t;
   }();
   return table;

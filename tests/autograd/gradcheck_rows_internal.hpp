@@ -13,6 +13,7 @@ using loom::TensorList;
 void add_elementwise_rows(RowTable& t);
 void add_reduction_rows(RowTable& t);
 void add_shape_rows(RowTable& t);
+void add_conv_rows(RowTable& t);  // gradcheck_rows_conv.cpp
 
 // Twelve values that keep every kinked op smooth under a 1e-6 perturbation: none is within
 // 0.05 of an integer, of a half-integer (round's ties), of 0 (abs, sign) or of ±0.5 (the

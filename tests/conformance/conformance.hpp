@@ -117,6 +117,8 @@ void run_compare(Op op);
 void run_ternary(Op op);
 void run_reduce(Op op);
 void run_matmul(Op op);
+void run_convolution(Op op);  // harness_conv_pool.cpp
+void run_pooling(Op op);
 void run_index(Op op);
 void run_random(Op op);
 

@@ -2,6 +2,8 @@
 // primitive's op must still return a result of the right shape (and, for reductions over an
 // empty dim, the identity).
 #include "conformance.hpp"
+#include "loom/autograd.hpp"
+#include "loom/nn/functional/conv.hpp"
 
 namespace conformance {
 namespace {
@@ -35,6 +37,8 @@ bool elementwise(Op op) {
 #define LOOM_CONFORMANCE_EMPTY_ternary(name)
 #define LOOM_CONFORMANCE_EMPTY_reduce(name)
 #define LOOM_CONFORMANCE_EMPTY_matmul(name)
+#define LOOM_CONFORMANCE_EMPTY_convolution(name)
+#define LOOM_CONFORMANCE_EMPTY_pooling(name)
 #define LOOM_CONFORMANCE_EMPTY_index(name)
 #define LOOM_CONFORMANCE_EMPTY_random(name)
 #include "loom/ops.def"
@@ -100,6 +104,39 @@ void check_empty_through_public_api(Op op) {
     case Op::uniform: check_shape(loom::rand({0, 3}), {0, 3}, "rand"); return;
     case Op::normal: check_shape(loom::randn({0, 3}), {0, 3}, "randn"); return;
     case Op::bernoulli: check_shape(loom::bernoulli({0, 3}, 0.5), {0, 3}, "bernoulli"); return;
+    case Op::conv2d:
+    case Op::conv2d_backward_data:
+    case Op::conv2d_backward_weight: {
+      // A batch of 0 through conv2d and both of its gradients.
+      auto x = loom::zeros({0, 2, 5, 5}).requires_grad_();
+      auto w = loom::ones({3, 2, 3, 3}).requires_grad_();
+      auto y = loom::nn::functional::conv2d(x, w, loom::ones({3}));
+      check_shape(y, {0, 3, 3, 3}, "conv2d, N = 0");
+      loom::sum(y).backward();
+      check_shape(x.grad(), {0, 2, 5, 5}, "conv2d's input gradient, N = 0");
+      // No product reached the output: the weight gets no gradient, or a zero one.
+      CHECK((!w.grad().defined() || host(w.grad()) == std::vector<double>(54, 0.0)));
+      check_shape(loom::nn::functional::conv_transpose2d(loom::zeros({0, 3, 3, 3}), w), {0, 2, 5, 5}, "conv_transpose2d, N = 0");
+      return;
+    }
+    case Op::max_pool2d:
+    case Op::max_pool2d_backward: {
+      auto x = loom::zeros({0, 2, 4, 4}).requires_grad_();
+      auto y = loom::nn::functional::max_pool2d(x);
+      check_shape(y, {0, 2, 2, 2}, "max_pool2d, N = 0");
+      loom::sum(y).backward();
+      check_shape(x.grad(), {0, 2, 4, 4}, "max_pool2d's gradient, N = 0");
+      return;
+    }
+    case Op::avg_pool2d:
+    case Op::avg_pool2d_backward: {
+      auto x = loom::zeros({2, 0, 4, 4}).requires_grad_();
+      auto y = loom::nn::functional::avg_pool2d(x);
+      check_shape(y, {2, 0, 2, 2}, "avg_pool2d, C = 0");
+      loom::sum(y).backward();
+      check_shape(x.grad(), {2, 0, 4, 4}, "avg_pool2d's gradient, C = 0");
+      return;
+    }
     default: FAIL("no empty-input check for " << loom::op_name(op));
   }
 }

@@ -121,6 +121,16 @@ const std::map<Op, OpSpec>& table() {
       {Op::min, plain(with_nan(with_quantum(range(-5, 5), 1)), kNumeric)},
       // ---- matmul: the tolerance is scaled by K in the harness
       {Op::bmm, plain(range(-1, 1), kFloats, {1e-5, 2e-6}, {1e-12, 1e-13})},
+      // ---- convolution: |x|, |w| ≤ 1; the harness scales atol by the length of each sum.
+      // float32 oneDNN vs the double-accumulating reference.
+      {Op::conv2d, plain(range(-1, 1), kFloats, {1e-4, 2e-6}, {1e-11, 1e-13})},
+      {Op::conv2d_backward_data, plain(range(-1, 1), kFloats, {1e-4, 2e-6}, {1e-11, 1e-13})},
+      {Op::conv2d_backward_weight, plain(range(-1, 1), kFloats, {1e-4, 2e-6}, {1e-11, 1e-13})},
+      // ---- pooling: integers make ties frequent (the first maximum wins, in both backends)
+      {Op::max_pool2d, plain(with_quantum(range(-3, 3), 1), kFloats)},
+      {Op::max_pool2d_backward, plain(with_quantum(range(-3, 3), 1), kFloats)},
+      {Op::avg_pool2d, plain(range(-4, 4), kFloats, {1e-5, 1e-6})},
+      {Op::avg_pool2d_backward, plain(range(-4, 4), kFloats, {1e-5, 1e-6})},
       // ---- index: sums of multiples of 0.5 are exact in any order
       {Op::index_select, plain(range(-10, 10), kAll)},
       {Op::gather, plain(range(-10, 10), kAll)},

@@ -11,7 +11,9 @@
 
 namespace loom_test_plugin {
 
+using loom::Conv2dParams;
 using loom::PhiloxKey;
+using loom::Pool2dParams;
 using loom::Scalar;
 using loom::Tensor;
 

@@ -18,6 +18,22 @@
 
 namespace loom {
 
+// ---- parameters of the convolution and pooling primitives -------------------------------------
+// Plain values, [0] for H and [1] for W. Padding is zeros, the same on both sides of a dim.
+struct Conv2dParams {
+  std::int64_t stride[2] = {1, 1};
+  std::int64_t padding[2] = {0, 0};
+  std::int64_t dilation[2] = {1, 1};
+  std::int64_t groups = 1;
+};
+struct Pool2dParams {
+  std::int64_t kernel[2] = {1, 1};
+  std::int64_t stride[2] = {1, 1};
+  std::int64_t padding[2] = {0, 0};   // max: −∞ padding; avg: zeros
+  std::int64_t dilation[2] = {1, 1};  // max pooling only (avg requires 1)
+  bool count_include_pad = true;      // avg pooling: divide by the whole window, padding included
+};
+
 // ---- the primitive list ------------------------------------------------------------------------
 enum class Op : std::uint16_t {
 #define LOOM_OP(family, name, params) name,
@@ -29,7 +45,9 @@ inline constexpr int kNumOps = 0
 #include "loom/ops.def"
 #undef LOOM_OP
     ;
-enum class OpFamily : std::uint8_t { memory, unary, binary, compare, ternary, reduce, matmul, index, random };
+enum class OpFamily : std::uint8_t {
+  memory, unary, binary, compare, ternary, reduce, matmul, convolution, pooling, index, random
+};
 LOOM_API std::string_view op_name(Op op);
 LOOM_API OpFamily op_family(Op op);
 LOOM_API std::string_view op_family_name(OpFamily family);

@@ -9,4 +9,6 @@
 #include "loom/nn/linear.hpp"
 #include "loom/nn/loss.hpp"
 #include "loom/nn/module.hpp"
+#include "loom/nn/normalization.hpp"
 #include "loom/nn/registry.hpp"
+#include "loom/nn/upsample.hpp"

@@ -179,6 +179,16 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
       if (is_accumulate_grad(*node)) continue;
     }
 
+    // A node that receives no gradient at all (an output the loss does not use) is not run:
+    // its inputs get no gradient from it either.
+    bool any_grad = false;
+    for (const Tensor& g : grads) any_grad = any_grad || g.defined();
+    if (!any_grad) {
+      for (const Edge& e : node->next_edges)
+        if (e.valid() && --dependencies[e.node->task_index] == 0) ready.push(e.node.get());
+      continue;
+    }
+
     LOOM_CHECK(!node->released(), ValueError,
                "backward: trying to go through the graph a second time at {} (its saved tensors "
                "were freed after the first backward); pass retain_graph=true to the first "

@@ -14,6 +14,8 @@ namespace loom::nn::detail {
 
 void add_builtin(const std::string& type, ModuleKind kind, ModuleFactory factory);
 void register_losses();  // loss_modules.cpp
+void register_conv_layers();  // conv_layers.cpp
+void register_norm_layers();  // norm_layers.cpp
 
 namespace {
 
@@ -74,6 +76,8 @@ void register_core_layers() {
 void register_builtin_modules() {
   register_core_layers();
   register_losses();
+  register_conv_layers();
+  register_norm_layers();
 }
 
 }  // namespace loom::nn::detail

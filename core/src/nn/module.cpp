@@ -13,7 +13,22 @@ Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
 Module::~Module() = default;
 
 // ---- forward ----
+namespace {
+// Set while a default forward calls the other one: a module that overrides neither would
+// otherwise recurse until the stack overflows.
+thread_local const Module* in_default_forward = nullptr;
+
+struct DefaultForwardGuard {
+  explicit DefaultForwardGuard(const Module* m) : previous(in_default_forward) { in_default_forward = m; }
+  ~DefaultForwardGuard() { in_default_forward = previous; }
+  const Module* previous;
+};
+}  // namespace
+
 Tensor Module::forward(const Tensor& x) {
+  LOOM_CHECK(in_default_forward != this, ValueError,
+             "{}: defines no forward; override forward(const Tensor&) or forward(const TensorList&)", type_name_);
+  DefaultForwardGuard guard(this);
   TensorList out = forward(TensorList{x});
   LOOM_CHECK(out.size() == 1, ShapeError,
              "{}: forward(Tensor) expects one output, the multi-tensor forward returned {}; call it "
@@ -22,41 +37,52 @@ Tensor Module::forward(const Tensor& x) {
 }
 
 TensorList Module::forward(const TensorList& xs) {
+  LOOM_CHECK(in_default_forward != this, ValueError,
+             "{}: defines no forward; override forward(const Tensor&) or forward(const TensorList&)", type_name_);
   LOOM_CHECK(xs.size() == 1, ShapeError,
              "{}: takes one input tensor, found {} (this module does not define a multi-tensor "
              "forward)", type_name_, xs.size());
+  DefaultForwardGuard guard(this);
   return {forward(xs[0])};
 }
 
-TensorList Module::call_with_hooks(const TensorList& xs) {
+TensorList Module::call_with_hooks(const TensorList& xs, bool single) {
   for (const auto& [id, hook] : pre_hooks_) hook(*this, xs);
-  TensorList out = xs.size() == 1 ? TensorList{forward(xs[0])} : forward(xs);
+  TensorList out = single ? TensorList{forward(xs[0])} : forward(xs);
   for (const auto& [id, hook] : post_hooks_) hook(*this, xs, out);
-  if (!backward_hooks_.empty()) {
-    // The hooks see the output gradients; one shared counter calls them once all have arrived.
-    auto grads = std::make_shared<TensorList>(out.size());
-    auto remaining = std::make_shared<std::size_t>(0);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      if (!out[i].defined() || !out[i].requires_grad()) continue;
-      ++*remaining;
-      out[i].register_hook([this, grads, remaining, i](const Tensor& g) {
-        (*grads)[i] = g;
-        if (--*remaining == 0)
-          for (const auto& [id, hook] : backward_hooks_) hook(*this, *grads);
-        return Tensor();
-      });
+  if (backward_hooks_.empty() || !is_grad_enabled()) return out;
+  // One identity node over every output that requires grad: its backward sees all output
+  // gradients at once (undefined for outputs the loss does not use) and calls the hooks, on
+  // every backward through the graph.
+  TensorList sources, wrapped;
+  std::vector<std::size_t> positions;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (out[i].defined() && out[i].requires_grad()) {
+      sources.push_back(out[i]);
+      wrapped.push_back(out[i].detach());
+      positions.push_back(i);
     }
-  }
+  if (sources.empty()) return out;
+  const std::size_t n_out = out.size();
+  auto node = std::make_shared<autograd::LambdaNode>(
+      "ModuleBackwardHook", [this, positions, n_out](const TensorList& grads) -> TensorList {
+        TensorList all(n_out);
+        for (std::size_t k = 0; k < positions.size() && k < grads.size(); ++k) all[positions[k]] = grads[k];
+        for (const auto& [id, hook] : backward_hooks_) hook(*this, all);
+        return grads;
+      });
+  autograd::record(node, sources, wrapped);
+  for (std::size_t k = 0; k < positions.size(); ++k) out[positions[k]] = wrapped[k];
   return out;
 }
 
 Tensor Module::operator()(const Tensor& x) {
   if (pre_hooks_.empty() && post_hooks_.empty() && backward_hooks_.empty()) return forward(x);
-  return call_with_hooks({x})[0];
+  return call_with_hooks({x}, true)[0];
 }
 TensorList Module::operator()(const TensorList& xs) {
   if (pre_hooks_.empty() && post_hooks_.empty() && backward_hooks_.empty()) return forward(xs);
-  return call_with_hooks(xs);
+  return call_with_hooks(xs, false);
 }
 
 // ---- structure ----
@@ -108,11 +134,13 @@ void Module::replace_module(const std::string& name, std::shared_ptr<Module> mod
 }
 
 void Module::collect_parameters(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
-                                std::vector<const TensorImpl*>& seen, bool recurse) const {
+                                std::vector<const TensorImpl*>* seen, bool recurse) const {
   for (const auto& [name, t] : parameters_) {
-    const TensorImpl* key = &t.impl();
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;  // tied: listed once
-    seen.push_back(key);
+    if (seen) {  // tied parameters listed once
+      const TensorImpl* key = &t.impl();
+      if (std::find(seen->begin(), seen->end(), key) != seen->end()) continue;
+      seen->push_back(key);
+    }
     out.emplace_back(prefix + name, t);
   }
   if (!recurse) return;
@@ -122,7 +150,7 @@ void Module::collect_parameters(const std::string& prefix, std::vector<std::pair
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
   std::vector<std::pair<std::string, Tensor>> out;
   std::vector<const TensorImpl*> seen;
-  collect_parameters("", out, seen, recurse);
+  collect_parameters("", out, &seen, recurse);
   return out;
 }
 
@@ -217,14 +245,17 @@ void Module::zero_grad(bool set_to_none) {
 // ---- state ----
 StateDict Module::state_dict() const {
   StateDict dict;
-  for (auto& [name, t] : named_parameters()) dict.emplace(name, t.detach());
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect_parameters("", all, nullptr, true);
+  for (auto& [name, t] : all) dict.emplace(name, t.detach());
   for (auto& [name, t] : named_buffers()) dict.emplace(name, t.detach());
   return dict;
 }
 
 LoadStateResult Module::load_state_dict(const StateDict& dict, bool strict) {
   LoadStateResult result;
-  std::vector<std::pair<std::string, Tensor>> targets = named_parameters();
+  std::vector<std::pair<std::string, Tensor>> targets;
+  collect_parameters("", targets, nullptr, true);
   for (auto& b : named_buffers()) targets.push_back(b);
   std::vector<std::string> shape_errors;
   for (auto& [name, t] : targets) {
@@ -239,11 +270,12 @@ LoadStateResult Module::load_state_dict(const StateDict& dict, bool strict) {
   for (const auto& [name, t] : dict)
     if (std::none_of(targets.begin(), targets.end(), [&](const auto& p) { return p.first == name; }))
       result.unexpected_keys.push_back(name);
-  LOOM_CHECK(shape_errors.empty(), ShapeError, "{}.load_state_dict: shapes do not match: {}", type_name_,
+  // Every problem in one message: shape mismatches always, missing/unexpected keys when strict.
+  const bool key_problem = strict && !result.ok();
+  LOOM_CHECK(shape_errors.empty() && !key_problem, ShapeError,
+             "{}.load_state_dict{}: missing keys [{}], unexpected keys [{}], shape mismatches [{}]", type_name_,
+             strict ? " (strict)" : "", fmt::join(result.missing_keys, ", "), fmt::join(result.unexpected_keys, ", "),
              fmt::join(shape_errors, "; "));
-  LOOM_CHECK(!strict || result.ok(), ShapeError,
-             "{}.load_state_dict (strict): missing keys [{}], unexpected keys [{}]", type_name_,
-             fmt::join(result.missing_keys, ", "), fmt::join(result.unexpected_keys, ", "));
   NoGradGuard no_grad;
   for (auto& [name, t] : targets) {
     auto it = dict.find(name);

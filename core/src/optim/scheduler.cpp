@@ -44,12 +44,18 @@ void LRScheduler::load_state_dict(const SchedulerState& state) {
     LOOM_CHECK(it != state.scalars.end(), ValueError, "LRScheduler: load_state_dict: '{}' is missing", key);
     return it->second;
   };
-  last_epoch_ = static_cast<int>(get("last_epoch"));
-  step_count_ = static_cast<int>(get("step_count"));
+  // Read everything first, so that a state with a missing entry changes nothing.
+  const int last_epoch = static_cast<int>(get("last_epoch"));
+  const int step_count = static_cast<int>(get("step_count"));
+  std::vector<double> base_lrs(base_lrs_.size()), last_lrs(base_lrs_.size());
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
-    base_lrs_[g] = get(fmt::format("base_lrs.{}", g));
-    last_lrs_.at(g) = get(fmt::format("last_lrs.{}", g));
+    base_lrs[g] = get(fmt::format("base_lrs.{}", g));
+    last_lrs[g] = get(fmt::format("last_lrs.{}", g));
   }
+  last_epoch_ = last_epoch;
+  step_count_ = step_count;
+  base_lrs_ = std::move(base_lrs);
+  last_lrs_ = std::move(last_lrs);
 }
 
 // ---- LambdaLR ---------------------------------------------------------------------------------

@@ -47,6 +47,11 @@ constexpr DTypeSet kernel_dtypes(Op op) {
 
     case Op::bmm: return kFloatingDTypes;
 
+    case Op::conv2d: case Op::conv2d_backward_data: case Op::conv2d_backward_weight:
+      return kFloatingDTypes;
+    case Op::max_pool2d: case Op::max_pool2d_backward: case Op::avg_pool2d: case Op::avg_pool2d_backward:
+      return kFloatingDTypes;
+
     case Op::index_select: case Op::gather: case Op::masked_fill: return kAllDTypes;
     case Op::scatter_add: return kNumericDTypes;
 

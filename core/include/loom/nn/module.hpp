@@ -86,6 +86,7 @@ class LOOM_API Module : public std::enable_shared_from_this<Module> {
   void zero_grad(bool set_to_none = true);
 
   // ---- state ----
+  // Every parameter and buffer by every dotted name (a tied parameter under each of its names).
   StateDict state_dict() const;
   // Copies values into the existing parameters and buffers. strict: any missing or unexpected
   // key, or a shape mismatch, is a ShapeError listing them all; non-strict: returns them
@@ -114,9 +115,10 @@ class LOOM_API Module : public std::enable_shared_from_this<Module> {
   void add_child(const std::string& name, std::shared_ptr<Module> module);
 
  private:
-  TensorList call_with_hooks(const TensorList& xs);
+  TensorList call_with_hooks(const TensorList& xs, bool single);
+  // `seen` de-duplicates tied parameters (nullptr: every name, as state_dict wants).
   void collect_parameters(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
-                          std::vector<const TensorImpl*>& seen, bool recurse) const;
+                          std::vector<const TensorImpl*>* seen, bool recurse) const;
 
   std::string type_name_;
   bool training_ = true;

@@ -1,0 +1,212 @@
+// Convolution and pooling modules, and their registry entries ("conv1d", "conv2d",
+// "conv_transpose2d", "max_pool2d", "avg_pool2d").
+#include <nlohmann/json.hpp>
+
+#include "loom/check.hpp"
+#include "loom/nn/conv.hpp"
+#include "loom/nn/init.hpp"
+#include "loom/nn/pooling.hpp"
+#include "loom/nn/registry.hpp"
+
+namespace loom::nn {
+
+namespace {
+
+void check_channels(const char* layer, std::int64_t in, std::int64_t out, std::int64_t groups) {
+  LOOM_CHECK(in >= 1 && out >= 1, ValueError, "{}: in_channels and out_channels must be ≥ 1, found {} and {}", layer,
+             in, out);
+  LOOM_CHECK(groups >= 1 && in % groups == 0 && out % groups == 0, ValueError,
+             "{}: groups = {} must be ≥ 1 and divide in_channels ({}) and out_channels ({})", layer, groups, in, out);
+}
+void check_kernel(const char* layer, const Size2& k) {
+  LOOM_CHECK(k[0] >= 1 && k[1] >= 1, ValueError, "{}: kernel_size must be ≥ 1, found ({}, {})", layer, k[0], k[1]);
+}
+std::string pair_str(const Size2& s) { return fmt::format("({}, {})", s[0], s[1]); }
+
+}  // namespace
+
+// ---- Conv2d ----
+Conv2d::Conv2d(Conv2dOptions o) : Module("Conv2d"), options(o) {
+  check_channels("Conv2d", o.in_channels, o.out_channels, o.groups);
+  check_kernel("Conv2d", o.kernel_size);
+  weight = register_parameter("weight", empty({o.out_channels, o.in_channels / o.groups, o.kernel_size[0], o.kernel_size[1]}));
+  if (o.bias) bias = register_parameter("bias", empty({o.out_channels}));
+  reset_parameters();
+}
+void Conv2d::reset_parameters() {
+  init::default_weight_(weight);
+  if (bias.defined()) init::default_bias_(bias, init::calculate_fan_in_and_fan_out(weight).fan_in);
+}
+Tensor Conv2d::forward(const Tensor& x) {
+  return functional::conv2d(x, weight, bias,
+                            {options.stride, options.padding, options.dilation, options.groups, options.same_padding});
+}
+std::string Conv2d::extra_repr() const {
+  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}{}{}{}", options.in_channels, options.out_channels,
+                     pair_str(options.kernel_size), pair_str(options.stride),
+                     options.same_padding ? "same" : pair_str(options.padding),
+                     options.dilation == Size2{1, 1} ? "" : ", dilation=" + pair_str(options.dilation),
+                     options.groups == 1 ? "" : fmt::format(", groups={}", options.groups),
+                     options.bias ? "" : ", bias=false");
+}
+
+// ---- Conv1d ----
+Conv1d::Conv1d(Conv1dOptions o) : Module("Conv1d"), options(o) {
+  check_channels("Conv1d", o.in_channels, o.out_channels, o.groups);
+  check_kernel("Conv1d", {o.kernel_size, o.kernel_size});
+  weight = register_parameter("weight", empty({o.out_channels, o.in_channels / o.groups, o.kernel_size}));
+  if (o.bias) bias = register_parameter("bias", empty({o.out_channels}));
+  reset_parameters();
+}
+void Conv1d::reset_parameters() {
+  init::default_weight_(weight);
+  if (bias.defined()) init::default_bias_(bias, init::calculate_fan_in_and_fan_out(weight).fan_in);
+}
+Tensor Conv1d::forward(const Tensor& x) {
+  return functional::conv1d(x, weight, bias,
+                            {options.stride, options.padding, options.dilation, options.groups, options.same_padding});
+}
+std::string Conv1d::extra_repr() const {
+  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}", options.in_channels, options.out_channels,
+                     options.kernel_size, options.stride,
+                     options.same_padding ? std::string("same") : std::to_string(options.padding));
+}
+
+// ---- ConvTranspose2d ----
+ConvTranspose2d::ConvTranspose2d(ConvTranspose2dOptions o) : Module("ConvTranspose2d"), options(o) {
+  check_channels("ConvTranspose2d", o.in_channels, o.out_channels, o.groups);
+  check_kernel("ConvTranspose2d", o.kernel_size);
+  weight = register_parameter("weight", empty({o.in_channels, o.out_channels / o.groups, o.kernel_size[0], o.kernel_size[1]}));
+  if (o.bias) bias = register_parameter("bias", empty({o.out_channels}));
+  reset_parameters();
+}
+void ConvTranspose2d::reset_parameters() {
+  // PyTorch computes the fans of the (in, out/groups, kH, kW) weight as they are stored.
+  init::default_weight_(weight);
+  if (bias.defined()) init::default_bias_(bias, init::calculate_fan_in_and_fan_out(weight).fan_in);
+}
+Tensor ConvTranspose2d::forward(const Tensor& x) {
+  return functional::conv_transpose2d(
+      x, weight, bias, {options.stride, options.padding, options.output_padding, options.dilation, options.groups});
+}
+std::string ConvTranspose2d::extra_repr() const {
+  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}, output_padding={}", options.in_channels,
+                     options.out_channels, pair_str(options.kernel_size), pair_str(options.stride),
+                     pair_str(options.padding), pair_str(options.output_padding));
+}
+
+// ---- pooling ----
+MaxPool2d::MaxPool2d(functional::MaxPool2dFuncOptions o) : Module("MaxPool2d"), options(o) {
+  check_kernel("MaxPool2d", o.kernel_size);
+}
+Tensor MaxPool2d::forward(const Tensor& x) { return functional::max_pool2d(x, options); }
+std::string MaxPool2d::extra_repr() const {
+  return fmt::format("kernel_size={}, stride={}, padding={}", pair_str(options.kernel_size),
+                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding));
+}
+
+AvgPool2d::AvgPool2d(functional::AvgPool2dFuncOptions o) : Module("AvgPool2d"), options(o) {
+  check_kernel("AvgPool2d", o.kernel_size);
+}
+Tensor AvgPool2d::forward(const Tensor& x) { return functional::avg_pool2d(x, options); }
+std::string AvgPool2d::extra_repr() const {
+  return fmt::format("kernel_size={}, stride={}, padding={}", pair_str(options.kernel_size),
+                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding));
+}
+
+}  // namespace loom::nn
+
+namespace loom::nn::detail {
+
+void add_builtin(const std::string& type, ModuleKind kind, ModuleFactory factory);
+
+namespace {
+
+template <typename Make>
+void layer(const std::string& type, Make make) {
+  add_builtin(type, ModuleKind::Layer, [type, make](const nlohmann::json& config) -> std::shared_ptr<Module> {
+    ConfigReader r(type, config);
+    std::shared_ptr<Module> m = make(r);
+    r.finish();
+    return m;
+  });
+}
+
+Size2 pair(ConfigReader& r, const std::string& key, std::int64_t fallback) {
+  const auto v = r.integers_or_one(key, 2, {fallback, fallback});
+  return {v[0], v[1]};
+}
+
+// padding: an int, a pair, or "same" / "valid" as PyTorch. Returns whether it is "same".
+bool padding_option(ConfigReader& r, std::size_t count, Size2& padding) {
+  if (r.has("padding") && r.raw("padding").is_string()) {
+    const std::string text = r.text("padding", "valid", {"valid", "same"});
+    padding = {0, 0};
+    return text == "same";
+  }
+  const auto v = r.integers_or_one("padding", count, std::vector<std::int64_t>(count, 0));
+  padding = count == 2 ? Size2{v[0], v[1]} : Size2{v[0], v[0]};
+  return false;
+}
+
+}  // namespace
+
+void register_conv_layers() {
+  layer("conv2d", [](ConfigReader& r) {
+    Conv2dOptions o;
+    o.in_channels = r.integer("in_channels");
+    o.out_channels = r.integer("out_channels");
+    o.kernel_size = pair(r, "kernel_size", 1);
+    o.stride = pair(r, "stride", 1);
+    o.same_padding = padding_option(r, 2, o.padding);
+    o.dilation = pair(r, "dilation", 1);
+    o.groups = r.integer("groups", 1);
+    o.bias = r.boolean("bias", true);
+    return std::make_shared<Conv2d>(o);
+  });
+  layer("conv1d", [](ConfigReader& r) {
+    Conv1dOptions o;
+    o.in_channels = r.integer("in_channels");
+    o.out_channels = r.integer("out_channels");
+    o.kernel_size = r.integer("kernel_size");
+    o.stride = r.integer("stride", 1);
+    Size2 padding;
+    o.same_padding = padding_option(r, 1, padding);
+    o.padding = padding[0];
+    o.dilation = r.integer("dilation", 1);
+    o.groups = r.integer("groups", 1);
+    o.bias = r.boolean("bias", true);
+    return std::make_shared<Conv1d>(o);
+  });
+  layer("conv_transpose2d", [](ConfigReader& r) {
+    ConvTranspose2dOptions o;
+    o.in_channels = r.integer("in_channels");
+    o.out_channels = r.integer("out_channels");
+    o.kernel_size = pair(r, "kernel_size", 1);
+    o.stride = pair(r, "stride", 1);
+    o.padding = pair(r, "padding", 0);
+    o.output_padding = pair(r, "output_padding", 0);
+    o.dilation = pair(r, "dilation", 1);
+    o.groups = r.integer("groups", 1);
+    o.bias = r.boolean("bias", true);
+    return std::make_shared<ConvTranspose2d>(o);
+  });
+  layer("max_pool2d", [](ConfigReader& r) {
+    functional::MaxPool2dFuncOptions o;
+    o.kernel_size = pair(r, "kernel_size", 2);
+    o.stride = pair(r, "stride", 0);
+    o.padding = pair(r, "padding", 0);
+    o.dilation = pair(r, "dilation", 1);
+    return std::make_shared<MaxPool2d>(o);
+  });
+  layer("avg_pool2d", [](ConfigReader& r) {
+    functional::AvgPool2dFuncOptions o;
+    o.kernel_size = pair(r, "kernel_size", 2);
+    o.stride = pair(r, "stride", 0);
+    o.padding = pair(r, "padding", 0);
+    o.count_include_pad = r.boolean("count_include_pad", true);
+    return std::make_shared<AvgPool2d>(o);
+  });
+}
+
+}  // namespace loom::nn::detail

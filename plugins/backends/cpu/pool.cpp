@@ -1,0 +1,173 @@
+// Fast pooling (reference kernels: reference_pool.cpp). Activations are channels-last, so the
+// loops keep the channel innermost (unit stride there, vectorised) and split the work over the
+// pool by output rows (forward) or by batch entries (backward, whose scatter then stays within
+// one thread: deterministic without atomics). int64 argmax indices are part of the contract, so
+// max pooling is not handed to oneDNN (whose workspace is opaque).
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backend.hpp"
+#include "dtype_dispatch.hpp"
+#include "elementwise_loops.hpp"
+#include "pool_window.hpp"
+
+namespace loom::cpu {
+namespace {
+
+constexpr std::int64_t kMinOutputsPerThread = 1024;
+
+struct Strides4 {
+  std::int64_t n, c, h, w;
+  explicit Strides4(const Tensor& t) : n(t.stride(0)), c(t.stride(1)), h(t.stride(2)), w(t.stride(3)) {}
+};
+
+template <typename T>
+void fast_max_pool(const Tensor& out, const Tensor& indices, const Tensor& x, const Pool2dParams& p) {
+  const T* xd = static_cast<const T*>(x.raw_data());
+  T* od = static_cast<T*>(out.raw_data());
+  std::int64_t* id = static_cast<std::int64_t*>(indices.raw_data());
+  const Strides4 xs(x), os(out), is(indices);
+  const std::int64_t N = out.size(0), C = out.size(1), OH = out.size(2), OW = out.size(3);
+  const std::int64_t H = x.size(2), W = x.size(3);
+  const std::int64_t grain = std::max<std::int64_t>(1, kMinOutputsPerThread / std::max<std::int64_t>(1, OW * C));
+  parallel_for(N * OH, grain, [&](std::int64_t first, std::int64_t last) {
+    std::vector<T> best(static_cast<std::size_t>(C));
+    std::vector<std::int64_t> where(static_cast<std::size_t>(C));
+    for (std::int64_t row = first; row < last; ++row) {
+      const std::int64_t n = row / OH, oh = row % OH;
+      const PoolTaps th = pool_taps(oh, p, 0, H);
+      for (std::int64_t ow = 0; ow < OW; ++ow) {
+        const PoolTaps tw = pool_taps(ow, p, 1, W);
+        std::fill(best.begin(), best.end(), -std::numeric_limits<T>::infinity());
+        std::fill(where.begin(), where.end(), th.at(th.k_begin) * W + tw.at(tw.k_begin));
+        for (std::int64_t kh = th.k_begin; kh < th.k_end; ++kh)
+          for (std::int64_t kw = tw.k_begin; kw < tw.k_end; ++kw) {
+            const std::int64_t h = th.at(kh), w = tw.at(kw), pos = h * W + w;
+            const T* xp = xd + n * xs.n + h * xs.h + w * xs.w;
+            for (std::int64_t c = 0; c < C; ++c) {
+              const T v = xp[c * xs.c];
+              const bool better = v > best[c] || (v != v && best[c] == best[c]);
+              best[c] = better ? v : best[c];
+              where[c] = better ? pos : where[c];
+            }
+          }
+        T* op = od + n * os.n + oh * os.h + ow * os.w;
+        std::int64_t* ip = id + n * is.n + oh * is.h + ow * is.w;
+        for (std::int64_t c = 0; c < C; ++c) op[c * os.c] = best[c], ip[c * is.c] = where[c];
+      }
+    }
+  });
+}
+
+template <typename T>
+void fast_max_pool_backward(const Tensor& dx, const Tensor& dout, const Tensor& indices) {
+  const T* gd = static_cast<const T*>(dout.raw_data());
+  const std::int64_t* id = static_cast<const std::int64_t*>(indices.raw_data());
+  T* dd = static_cast<T*>(dx.raw_data());
+  const Strides4 gs(dout), is(indices), ds(dx);
+  const std::int64_t N = dx.size(0), C = dx.size(1), H = dx.size(2), W = dx.size(3);
+  const std::int64_t OH = dout.size(2), OW = dout.size(3);
+  parallel_for(N, 1, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t n = first; n < last; ++n) {
+      for (std::int64_t h = 0; h < H; ++h)
+        for (std::int64_t w = 0; w < W; ++w)
+          for (std::int64_t c = 0; c < C; ++c) dd[n * ds.n + h * ds.h + w * ds.w + c * ds.c] = T(0);
+      for (std::int64_t oh = 0; oh < OH; ++oh)
+        for (std::int64_t ow = 0; ow < OW; ++ow)
+          for (std::int64_t c = 0; c < C; ++c) {
+            const std::int64_t i = id[n * is.n + c * is.c + oh * is.h + ow * is.w];
+            dd[n * ds.n + c * ds.c + (i / W) * ds.h + (i % W) * ds.w] += gd[n * gs.n + c * gs.c + oh * gs.h + ow * gs.w];
+          }
+    }
+  });
+}
+
+template <typename T>
+void fast_avg_pool(const Tensor& out, const Tensor& x, const Pool2dParams& p) {
+  const T* xd = static_cast<const T*>(x.raw_data());
+  T* od = static_cast<T*>(out.raw_data());
+  const Strides4 xs(x), os(out);
+  const std::int64_t N = out.size(0), C = out.size(1), OH = out.size(2), OW = out.size(3);
+  const std::int64_t H = x.size(2), W = x.size(3);
+  const std::int64_t grain = std::max<std::int64_t>(1, kMinOutputsPerThread / std::max<std::int64_t>(1, OW * C));
+  parallel_for(N * OH, grain, [&](std::int64_t first, std::int64_t last) {
+    std::vector<T> acc(static_cast<std::size_t>(C));
+    for (std::int64_t row = first; row < last; ++row) {
+      const std::int64_t n = row / OH, oh = row % OH;
+      const PoolTaps th = pool_taps(oh, p, 0, H);
+      for (std::int64_t ow = 0; ow < OW; ++ow) {
+        const PoolTaps tw = pool_taps(ow, p, 1, W);
+        std::fill(acc.begin(), acc.end(), T(0));
+        for (std::int64_t kh = th.k_begin; kh < th.k_end; ++kh)
+          for (std::int64_t kw = tw.k_begin; kw < tw.k_end; ++kw) {
+            const T* xp = xd + n * xs.n + th.at(kh) * xs.h + tw.at(kw) * xs.w;
+            for (std::int64_t c = 0; c < C; ++c) acc[c] += xp[c * xs.c];
+          }
+        const std::int64_t divisor = avg_pool_divisor(th, tw, oh, ow, p, H, W);
+        const T scale = divisor > 0 ? T(1) / static_cast<T>(divisor) : T(0);
+        T* op = od + n * os.n + oh * os.h + ow * os.w;
+        for (std::int64_t c = 0; c < C; ++c) op[c * os.c] = acc[c] * scale;
+      }
+    }
+  });
+}
+
+template <typename T>
+void fast_avg_pool_backward(const Tensor& dx, const Tensor& dout, const Pool2dParams& p) {
+  const T* gd = static_cast<const T*>(dout.raw_data());
+  T* dd = static_cast<T*>(dx.raw_data());
+  const Strides4 gs(dout), ds(dx);
+  const std::int64_t N = dx.size(0), C = dx.size(1), H = dx.size(2), W = dx.size(3);
+  const std::int64_t OH = dout.size(2), OW = dout.size(3);
+  parallel_for(N, 1, [&](std::int64_t first, std::int64_t last) {
+    for (std::int64_t n = first; n < last; ++n) {
+      for (std::int64_t h = 0; h < H; ++h)
+        for (std::int64_t w = 0; w < W; ++w)
+          for (std::int64_t c = 0; c < C; ++c) dd[n * ds.n + h * ds.h + w * ds.w + c * ds.c] = T(0);
+      for (std::int64_t oh = 0; oh < OH; ++oh) {
+        const PoolTaps th = pool_taps(oh, p, 0, H);
+        for (std::int64_t ow = 0; ow < OW; ++ow) {
+          const PoolTaps tw = pool_taps(ow, p, 1, W);
+          const std::int64_t divisor = avg_pool_divisor(th, tw, oh, ow, p, H, W);
+          if (divisor == 0) continue;
+          const T scale = T(1) / static_cast<T>(divisor);
+          const T* gp = gd + n * gs.n + oh * gs.h + ow * gs.w;
+          for (std::int64_t kh = th.k_begin; kh < th.k_end; ++kh)
+            for (std::int64_t kw = tw.k_begin; kw < tw.k_end; ++kw) {
+              T* dp = dd + n * ds.n + th.at(kh) * ds.h + tw.at(kw) * ds.w;
+              for (std::int64_t c = 0; c < C; ++c) dp[c * ds.c] += gp[c * gs.c] * scale;
+            }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::max_pool2d(const Tensor& out, const Tensor& indices, const Tensor& x, const Pool2dParams& p) {
+  visit_dtype<kernel_dtypes(Op::max_pool2d)>(Op::max_pool2d, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    fast_max_pool<T>(out, indices, x, p);
+  });
+}
+
+void CpuBackend::max_pool2d_backward(const Tensor& dx, const Tensor& dout, const Tensor& indices) {
+  visit_dtype<kernel_dtypes(Op::max_pool2d_backward)>(Op::max_pool2d_backward, dout.dtype(), [&]<typename T>(TypeTag<T>) {
+    fast_max_pool_backward<T>(dx, dout, indices);
+  });
+}
+
+void CpuBackend::avg_pool2d(const Tensor& out, const Tensor& x, const Pool2dParams& p) {
+  visit_dtype<kernel_dtypes(Op::avg_pool2d)>(Op::avg_pool2d, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    fast_avg_pool<T>(out, x, p);
+  });
+}
+
+void CpuBackend::avg_pool2d_backward(const Tensor& dx, const Tensor& dout, const Pool2dParams& p) {
+  visit_dtype<kernel_dtypes(Op::avg_pool2d_backward)>(Op::avg_pool2d_backward, dout.dtype(), [&]<typename T>(TypeTag<T>) {
+    fast_avg_pool_backward<T>(dx, dout, p);
+  });
+}
+
+}  // namespace loom::cpu

@@ -1,0 +1,88 @@
+// Gradcheck rows of convolution and pooling: non-default stride, padding, dilation and groups,
+// channels-last and strided leaves. Pooling inputs are kink-free (distinct values, so max
+// pooling's argmax does not move under the finite-difference step).
+#include "gradcheck_rows_internal.hpp"
+#include "loom/nn/functional/conv.hpp"
+#include "loom/random.hpp"
+
+namespace loom_autograd_test {
+
+namespace F = loom::nn::functional;
+
+namespace {
+
+// A leaf whose values are a shuffled arithmetic progression (all distinct, 0.1 apart).
+Tensor distinct_leaf(const loom::Shape& shape) {
+  const std::int64_t n = shape.numel();
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = 0.1 * double((i * 37) % n) - 0.05 * double(n);
+  return loom::from_vector(v, shape, f64).requires_grad_();
+}
+
+Tensor channels_last_leaf(const loom::Shape& shape) {
+  return loom::randn(shape, f64).contiguous(loom::MemoryFormat::ChannelsLast).requires_grad_();
+}
+
+}  // namespace
+
+void add_conv_rows(RowTable& t) {
+  t["conv2d"].push_back({"3x3, padding 1, bias", [] { return TensorList{randn_leaf({2, 3, 5, 5}), randn_leaf({4, 3, 3, 3}), randn_leaf({4})}; },
+                         [](const TensorList& in) { return TensorList{F::conv2d(in[0], in[1], in[2], {.padding = {1, 1}})}; }});
+  t["conv2d"].push_back({"stride (2, 1), padding (1, 0), dilation (2, 1), groups 2, channels-last input",
+                         [] { return TensorList{channels_last_leaf({2, 4, 7, 6}), randn_leaf({6, 2, 2, 3})}; },
+                         [](const TensorList& in) {
+                           return TensorList{F::conv2d(in[0], in[1], Tensor(),
+                                                       {.stride = {2, 1}, .padding = {1, 0}, .dilation = {2, 1}, .groups = 2})};
+                         }});
+  t["conv2d"].push_back({"'same' padding with an even kernel", [] { return TensorList{randn_leaf({1, 2, 4, 5}), randn_leaf({3, 2, 2, 2})}; },
+                         [](const TensorList& in) { return TensorList{F::conv2d(in[0], in[1], Tensor(), {.same_padding = true})}; }});
+
+  t["conv_transpose2d"].push_back({"stride 2, padding 1, output_padding 1, bias",
+                                   [] { return TensorList{randn_leaf({2, 3, 3, 4}), randn_leaf({3, 2, 3, 3}), randn_leaf({2})}; },
+                                   [](const TensorList& in) {
+                                     return TensorList{F::conv_transpose2d(in[0], in[1], in[2],
+                                                                           {.stride = {2, 2}, .padding = {1, 1}, .output_padding = {1, 1}})};
+                                   }});
+  t["conv_transpose2d"].push_back({"groups 2, dilation 2", [] { return TensorList{randn_leaf({1, 4, 3, 3}), randn_leaf({4, 1, 2, 2})}; },
+                                   [](const TensorList& in) {
+                                     return TensorList{F::conv_transpose2d(in[0], in[1], Tensor(), {.dilation = {2, 2}, .groups = 2})};
+                                   }});
+
+  t["conv2d_weight_grad"].push_back({"stride 2, padding 1, groups 2",
+                                     [] { return TensorList{randn_leaf({2, 4, 3, 3}), randn_leaf({2, 4, 5, 5})}; },
+                                     [](const TensorList& in) {
+                                       return TensorList{F::conv2d_weight_grad(in[0], in[1], {4, 2, 3, 3},
+                                                                               {.stride = {2, 2}, .padding = {1, 1}, .groups = 2})};
+                                     }});
+
+  t["conv1d"].push_back({"stride 2, padding 1, dilation 2, bias", [] { return TensorList{randn_leaf({2, 3, 9}), randn_leaf({4, 3, 3}), randn_leaf({4})}; },
+                         [](const TensorList& in) {
+                           return TensorList{F::conv1d(in[0], in[1], in[2], {.stride = 2, .padding = 1, .dilation = 2})};
+                         }});
+
+  t["max_pool2d"].push_back({"2x2 stride 2", [] { return TensorList{distinct_leaf({2, 2, 4, 4})}; },
+                             [](const TensorList& in) { return TensorList{F::max_pool2d(in[0])}; }});
+  t["max_pool2d"].push_back({"3x3 stride 2 padding 1 dilation (1, 2), unbatched", [] { return TensorList{distinct_leaf({2, 6, 7})}; },
+                             [](const TensorList& in) {
+                               return TensorList{F::max_pool2d(in[0], {.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}, .dilation = {1, 2}})};
+                             }});
+
+  t["avg_pool2d"].push_back({"3x3 stride 2 padding 1", [] { return TensorList{randn_leaf({2, 2, 5, 5})}; },
+                             [](const TensorList& in) {
+                               return TensorList{F::avg_pool2d(in[0], {.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}})};
+                             }});
+  t["avg_pool2d"].push_back({"(3, 2) stride (1, 2) padding (1, 0), count_include_pad false", [] { return TensorList{channels_last_leaf({1, 3, 4, 6})}; },
+                             [](const TensorList& in) {
+                               return TensorList{F::avg_pool2d(in[0], {.kernel_size = {3, 2}, .stride = {1, 2}, .padding = {1, 0},
+                                                                       .count_include_pad = false})};
+                             }});
+
+  t["avg_pool2d_backward"].push_back({"3x3 stride 2 padding 1, count_include_pad false", [] { return TensorList{randn_leaf({2, 2, 3, 3})}; },
+                                      [](const TensorList& in) {
+                                        return TensorList{F::avg_pool2d_backward(in[0], {2, 2, 5, 5},
+                                                                                 {.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1},
+                                                                                  .count_include_pad = false})};
+                                      }});
+}
+
+}  // namespace loom_autograd_test

@@ -1,0 +1,270 @@
+// Checkpoints: a round trip of a trained model, optimizer, scheduler and RNG; strict model
+// checks; format versions; and a crash in the middle of a write.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <string>
+
+#include "helpers.hpp"
+#include "loom/io/checkpoint.hpp"
+#include "loom/io/hdf5.hpp"
+#include "loom/optim/adam.hpp"
+#include "model_fixture.hpp"
+
+using loom_io_test::contains;
+using loom::Tensor;
+using loom_io_test::bit_identical;
+using loom_io_test::TempDir;
+namespace io = loom::io;
+namespace optim = loom::optim;
+
+namespace {
+
+void check_same_state_dict(const loom::nn::StateDict& found, const loom::nn::StateDict& expected) {
+  REQUIRE(found.size() == expected.size());
+  for (const auto& [name, t] : expected) {
+    INFO(name);
+    REQUIRE(found.count(name) == 1);
+    CHECK(bit_identical(found.at(name), t));
+  }
+}
+
+void check_same_optimizer_state(const optim::OptimizerState& found, const optim::OptimizerState& expected) {
+  CHECK(found.named_scalars() == expected.named_scalars());
+  CHECK(found.per_param.size() == expected.per_param.size());
+  const auto found_tensors = found.named_tensors();
+  const auto expected_tensors = expected.named_tensors();
+  REQUIRE(found_tensors.size() == expected_tensors.size());
+  for (const auto& [name, t] : expected_tensors) {
+    INFO(name);
+    REQUIRE(found_tensors.count(name) == 1);
+    CHECK(bit_identical(found_tensors.at(name), t));
+  }
+}
+
+// A model trained for two epochs, with its optimizer and scheduler.
+struct Trained {
+  std::shared_ptr<loom::nn::Module> model = loom_io_test::make_mlp();
+  optim::SGD sgd{model->parameters(), loom_io_test::sgd_options()};
+  optim::StepLR schedule{sgd, loom_io_test::step_lr_options()};
+  Trained() { loom_io_test::train(*model, sgd, schedule, loom_io_test::make_data(), 2); }
+};
+
+}  // namespace
+
+TEST_CASE("a checkpoint round-trips parameters, buffers, optimizer, scheduler, RNG and epoch bit-identically") {
+  TempDir dir;
+  const std::string path = dir.file("epoch_2.h5");
+  loom::manual_seed(3);
+  Trained run;
+  REQUIRE(run.sgd.state_dict().named_tensors().size() == 4);  // momentum buffers exist
+  REQUIRE(run.model->named_buffers().size() == 2);
+  const std::string config = loom_io_test::mlp_spec().dump();
+  const loom::GeneratorState rng = loom::generator_state();
+  io::save_checkpoint(path, *run.model, &run.sgd, &run.schedule, 2, "mlp", config, {{"loss", 0.25}, {"accuracy", 0.5}});
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp-" + std::to_string(::getpid())));
+
+  const io::Checkpoint loaded = io::load_checkpoint(path);
+  CHECK(loaded.format_version == io::kCheckpointFormatVersion);
+  CHECK(loaded.architecture == "mlp");
+  CHECK(loaded.config == config);
+  CHECK(loaded.epoch == 2);
+  CHECK(loaded.metrics == std::map<std::string, double>{{"accuracy", 0.5}, {"loss", 0.25}});
+  CHECK(loaded.rng.seed == rng.seed);
+  CHECK(loaded.rng.offset == rng.offset);
+  CHECK(loaded.optimizer_type == "SGD");
+  check_same_state_dict(loaded.model, run.model->state_dict());
+  REQUIRE(loaded.optimizer.has_value());
+  check_same_optimizer_state(*loaded.optimizer, run.sgd.state_dict());
+  REQUIRE(loaded.scheduler.has_value());
+  CHECK(loaded.scheduler->scalars == run.schedule.state_dict().scalars);
+
+  // Into fresh objects, with another initialisation and the generator elsewhere.
+  loom::manual_seed(99);
+  auto model = loom_io_test::make_mlp();
+  optim::SGD sgd(model->parameters(), loom_io_test::sgd_options());
+  optim::StepLR schedule(sgd, loom_io_test::step_lr_options());
+  CHECK_FALSE(bit_identical(model->state_dict().at("0.weight"), run.model->state_dict().at("0.weight")));
+  const io::Checkpoint restored = io::restore_checkpoint(path, *model, &sgd, &schedule);
+  CHECK(restored.epoch == 2);
+  check_same_state_dict(model->state_dict(), run.model->state_dict());
+  check_same_optimizer_state(sgd.state_dict(), run.sgd.state_dict());
+  CHECK(schedule.state_dict().scalars == run.schedule.state_dict().scalars);
+  CHECK(sgd.lr(0) == run.sgd.lr(0));
+  CHECK(schedule.last_epoch() == 2);
+  CHECK(loom::generator_state().seed == rng.seed);
+  CHECK(loom::generator_state().offset == rng.offset);
+
+  // The layout is the documented one (what h5py users see).
+  const io::H5File f(path);
+  CHECK(f.read_int_attribute("/meta", "format_version") == io::kCheckpointFormatVersion);
+  CHECK(f.datasets("/model") == std::vector<std::string>{"0.bias", "0.weight", "3.bias", "3.weight",
+                                                         "batches_seen", "running_loss"});
+  CHECK(f.read_tensor("/model/batches_seen", loom::DType::Int64, 0).item<std::int64_t>() == 8);
+  CHECK(f.read_string_attribute("/optimizer", "type") == "SGD");
+  CHECK(f.read_double_attribute("/optimizer", "param_groups.0.momentum") == 0.9);
+  CHECK(f.is_dataset("/optimizer/state.0.momentum_buffer"));
+  CHECK(f.read_double_attribute("/scheduler", "last_epoch") == 2);
+  CHECK(f.read_uint_attribute("/rng", "offset") == rng.offset);
+  CHECK(f.read_double_attribute("/metrics", "loss") == 0.25);
+}
+
+TEST_CASE("a model that does not match the checkpoint is a ShapeError listing every mismatch, and stays as it was") {
+  TempDir dir;
+  const std::string path = dir.file("mlp.h5");
+  loom::manual_seed(3);
+  Trained run;
+  io::save_checkpoint(path, *run.model, &run.sgd, &run.schedule, 2, "mlp");
+
+  SUBCASE("other shapes") {
+    auto narrow = loom_io_test::make_mlp(12);
+    const loom::nn::StateDict before = narrow->state_dict();
+    std::map<std::string, std::vector<unsigned char>> before_bytes;
+    for (const auto& [name, t] : before) before_bytes[name] = loom_io_test::bytes_of(t);
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains(path + ": apply_checkpoint: the model"), loom::ShapeError);
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains("0.weight: model (12, 8) vs checkpoint (16, 8)"), loom::ShapeError);
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains("0.bias: model (12,) vs checkpoint (16,)"), loom::ShapeError);
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains("3.weight: model (4, 12) vs checkpoint (4, 16)"), loom::ShapeError);
+    for (const auto& [name, t] : narrow->state_dict()) {
+      INFO(name);
+      CHECK(loom_io_test::bytes_of(t) == before_bytes.at(name));
+    }
+  }
+  SUBCASE("missing keys") {
+    auto deeper = loom_io_test::make_mlp(16, 1);
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *deeper),
+                         contains("Missing keys (in the model, not in the checkpoint): [5.bias (4,); 5.weight (4, 4)]"),
+                         loom::ShapeError);
+  }
+  SUBCASE("unexpected keys") {
+    auto bare = loom::nn::build(loom_io_test::mlp_spec());  // without the buffers
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *bare),
+                         contains("Unexpected keys (in the checkpoint, not in the model): [batches_seen (); running_loss (1,)]"),
+                         loom::ShapeError);
+  }
+}
+
+TEST_CASE("the optimizer and scheduler given must be in the checkpoint and of its type") {
+  TempDir dir;
+  const std::string path = dir.file("model_only.h5");
+  loom::manual_seed(3);
+  Trained run;
+  io::save_checkpoint(path, *run.model, nullptr, nullptr, 2);
+  const io::Checkpoint loaded = io::load_checkpoint(path);
+  CHECK_FALSE(loaded.optimizer.has_value());
+  CHECK_FALSE(loaded.scheduler.has_value());
+  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, &run.sgd), contains("has no optimizer state"), loom::ValueError);
+  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, nullptr, &run.schedule), contains("has no scheduler state"),
+                       loom::ValueError);
+
+  io::save_checkpoint(path, *run.model, &run.sgd, &run.schedule, 2);
+  optim::Adam adam(run.model->parameters());
+  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, &adam), contains("expected the state of a Adam optimizer, found the state of SGD"),
+                       loom::ValueError);
+  io::restore_checkpoint(path, *run.model);  // the model alone is fine
+}
+
+TEST_CASE("format versions: newer is an IOError saying so, a non-checkpoint is named") {
+  TempDir dir;
+  const std::string path = dir.file("versions.h5");
+  loom::manual_seed(3);
+  Trained run;
+  io::save_checkpoint(path, *run.model, &run.sgd, &run.schedule, 2);
+  {
+    io::H5File f(path, io::FileMode::ReadWrite);
+    f.write_int_attribute("/meta", "format_version", io::kCheckpointFormatVersion + 1);
+  }
+  CHECK_THROWS_WITH_AS(io::load_checkpoint(path), contains(path + ": /meta: format_version is 2"), loom::IOError);
+  CHECK_THROWS_WITH_AS(io::load_checkpoint(path), contains("written by a newer Loom"), loom::IOError);
+
+  const std::string plain = dir.file("plain.h5");
+  {
+    io::H5File f(plain, io::FileMode::Truncate);
+    f.write_tensor("/x", loom::zeros({2}));
+  }
+  CHECK_THROWS_WITH_AS(io::load_checkpoint(plain), contains(plain + ": /meta: not a Loom checkpoint"), loom::IOError);
+  CHECK_THROWS_WITH_AS(io::load_checkpoint(dir.file("absent.h5")), contains("absent.h5: cannot open: no such file"), loom::IOError);
+  loom_io_test::write_bytes(dir.file("junk.h5"), std::vector<char>(100, 'x'));
+  CHECK_THROWS_WITH_AS(io::load_checkpoint(dir.file("junk.h5")), contains("junk.h5: cannot open: not an HDF5 file"), loom::IOError);
+}
+
+TEST_CASE("a crash in the middle of writing leaves the previous checkpoint intact") {
+  TempDir dir;
+  const std::string path = dir.file("latest.h5");
+  loom::manual_seed(21);
+  io::Checkpoint old;
+  old.epoch = 1;
+  old.model["w"] = loom::randn({64});
+  io::save_checkpoint(path, old);
+  const std::vector<char> old_bytes = loom_io_test::file_bytes(path);
+
+  io::Checkpoint big;  // 40 tensors of 256 KiB
+  big.epoch = 2;
+  for (int i = 0; i < 40; ++i) big.model["layer" + std::to_string(i) + ".weight"] = loom::randn({256, 256});
+
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int written = 0;
+    io::SaveOptions options;
+    options.on_tensor_written = [&](const std::string&) {
+      if (++written == 20) std::raise(SIGKILL);
+    };
+    try {
+      io::save_checkpoint(path, big, options);
+    } catch (...) {
+    }
+    ::_exit(3);  // only when the hook did not fire
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+
+  // The child got halfway through its temporary file; the checkpoint itself is untouched.
+  const std::string partial = path + ".tmp-" + std::to_string(child);
+  CHECK(std::filesystem::exists(partial));
+  if (std::filesystem::exists(partial)) CHECK(std::filesystem::file_size(partial) > 20u * 256 * 256 * 4);
+  CHECK(loom_io_test::file_bytes(path) == old_bytes);
+  const io::Checkpoint loaded = io::load_checkpoint(path);
+  CHECK(loaded.epoch == 1);
+  REQUIRE(loaded.model.size() == 1);
+  CHECK(bit_identical(loaded.model.at("w"), old.model.at("w")));
+
+  // A write that completes replaces it.
+  io::save_checkpoint(path, big);
+  const io::Checkpoint replaced = io::load_checkpoint(path);
+  CHECK(replaced.epoch == 2);
+  CHECK(replaced.model.size() == 40);
+  CHECK(bit_identical(replaced.model.at("layer39.weight"), big.model.at("layer39.weight")));
+}
+
+TEST_CASE("a save that fails leaves the previous checkpoint and no temporary file") {
+  TempDir dir;
+  const std::string path = dir.file("keep.h5");
+  io::Checkpoint good;
+  good.epoch = 5;
+  good.model["w"] = loom::ones({3});
+  io::save_checkpoint(path, good);
+
+  io::Checkpoint bad = good;
+  bad.epoch = 6;
+  bad.model["x"] = Tensor();  // undefined: fails after the file was started
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, bad), contains("model tensor 'x' is undefined"), loom::ValueError);
+  io::Checkpoint slash = good;
+  slash.model["a/b"] = loom::ones({1});
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, slash), contains("'a/b' cannot be an HDF5 dataset name"), loom::ValueError);
+  CHECK(io::load_checkpoint(path).epoch == 5);
+  int entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    INFO(entry.path().string());
+    CHECK(entry.path().filename() == "keep.h5");
+    ++entries;
+  }
+  CHECK(entries == 1);
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(dir.file("missing_dir/x.h5"), good), contains("missing_dir/x.h5.tmp-"), loom::IOError);
+}

@@ -1,0 +1,183 @@
+// Convolution and pooling layers: COURSE.md examples 6, 7 and 8, values against a naive
+// convolution written here, channels-last activations, registry builds and errors.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "loom/autograd.hpp"
+#include "loom/error.hpp"
+#include "loom/nn/conv.hpp"
+#include "loom/nn/functional/conv.hpp"
+#include "loom/nn/pooling.hpp"
+#include "loom/nn/registry.hpp"
+#include "loom/random.hpp"
+
+using loom::Shape;
+using loom::Tensor;
+using loom_nn_test::check_close;
+using loom_nn_test::contains;
+using loom_nn_test::message_of;
+using loom_nn_test::values;
+namespace F = loom::nn::functional;
+
+namespace {
+
+// out[n][o][i][j] = b[o] + Σ x[n][g·Cg + c][i·s − p + kh·d][j·s − p + kw·d] · w[o][c][kh][kw]
+std::vector<double> naive_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t s, std::int64_t p,
+                                 std::int64_t d, std::int64_t groups) {
+  const auto xv = values(x), wv = values(w);
+  const auto bv = b.defined() ? values(b) : std::vector<double>(static_cast<std::size_t>(w.size(0)), 0.0);
+  const std::int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const std::int64_t O = w.size(0), Cg = w.size(1), K = w.size(2), Og = O / groups;
+  const std::int64_t OH = (H + 2 * p - d * (K - 1) - 1) / s + 1, OW = (W + 2 * p - d * (K - 1) - 1) / s + 1;
+  std::vector<double> out;
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t i = 0; i < OH; ++i)
+        for (std::int64_t j = 0; j < OW; ++j) {
+          double acc = bv[static_cast<std::size_t>(o)];
+          for (std::int64_t c = 0; c < Cg; ++c)
+            for (std::int64_t kh = 0; kh < K; ++kh)
+              for (std::int64_t kw = 0; kw < K; ++kw) {
+                const std::int64_t h = i * s - p + kh * d, ww = j * s - p + kw * d;
+                if (h < 0 || h >= H || ww < 0 || ww >= W) continue;
+                acc += xv[static_cast<std::size_t>(((n * C + (o / Og) * Cg + c) * H + h) * W + ww)] *
+                       wv[static_cast<std::size_t>(((o * Cg + c) * K + kh) * K + kw)];
+              }
+          out.push_back(acc);
+        }
+  return out;
+}
+
+const std::vector<double> kPoolInput = {3, 1, 3, 5, 6, 0, 7, 9, 3, 2, 1, 4, 0, 2, 4, 3};
+
+}  // namespace
+
+TEST_SUITE("conv") {
+
+TEST_CASE("COURSE example 6: 26x26x26 input, 5 filters, kernel 7, stride 3, padding 1 -> 5x8x8") {
+  loom::nn::Conv2d conv({.in_channels = 26, .out_channels = 5, .kernel_size = {7, 7}, .stride = {3, 3}, .padding = {1, 1}});
+  const Tensor y = conv.forward(loom::randn({1, 26, 26, 26}));
+  CHECK(y.sizes() == Shape{1, 5, 8, 8});
+  CHECK(conv.forward(loom::randn({26, 26, 26})).sizes() == Shape{5, 8, 8});  // unbatched
+}
+
+TEST_CASE("COURSE example 7: 2x2 stride-2 pooling, backward routes to the argmax only") {
+  const Tensor x = loom::from_vector(kPoolInput, {1, 1, 4, 4}).requires_grad_();
+  loom::nn::MaxPool2d max_pool(2);
+  const Tensor m = max_pool.forward(x);
+  check_close(values(m), {6, 9, 3, 4}, 0, 0);
+  loom::nn::AvgPool2d avg_pool(2, 2);
+  check_close(values(avg_pool.forward(x)), {2.5, 6, 1.75, 3}, 0, 1e-7);
+  m.backward(loom::from_vector(std::vector<double>{1, 2, 3, 4}, {1, 1, 2, 2}));
+  check_close(values(x.grad()), {0, 0, 0, 0, 1, 0, 0, 2, 3, 0, 0, 4, 0, 0, 0, 0}, 0, 0);
+}
+
+TEST_CASE("max pooling ties route the gradient to the first maximum in row-major order") {
+  const Tensor x = loom::from_vector(std::vector<double>{1, 5, 5, 5}, {1, 1, 2, 2}).requires_grad_();
+  loom::sum(F::max_pool2d(x)).backward();
+  check_close(values(x.grad()), {0, 1, 0, 0}, 0, 0);
+  const auto r = F::max_pool2d_with_indices(x);
+  CHECK(values(r.indices) == std::vector<double>{1});
+}
+
+TEST_CASE("COURSE example 8: Conv2d(3, 8, 3) has 224 parameters") {
+  loom::nn::Conv2d conv(3, 8, 3);
+  std::int64_t count = 0;
+  for (const Tensor& p : conv.parameters()) count += p.numel();
+  CHECK(count == 224);
+  CHECK(conv.weight.sizes() == Shape{8, 3, 3, 3});
+}
+
+TEST_CASE("conv2d matches a naive convolution (stride, padding, dilation, groups), float32 and float64") {
+  loom::manual_seed(5);
+  struct Case { std::int64_t s, p, d, g; };
+  for (const Case c : {Case{1, 1, 1, 1}, Case{2, 1, 1, 1}, Case{1, 2, 2, 1}, Case{2, 0, 1, 2}, Case{1, 1, 1, 4}}) {
+    for (const auto dtype : {loom::DType::Float32, loom::DType::Float64}) {
+      INFO("stride " << c.s << ", padding " << c.p << ", dilation " << c.d << ", groups " << c.g);
+      const Tensor x = loom::randn({2, 4, 9, 8}, dtype), w = loom::randn({8, 4 / c.g, 3, 3}, dtype), b = loom::randn({8}, dtype);
+      const Tensor y = F::conv2d(x, w, b, {.stride = {c.s, c.s}, .padding = {c.p, c.p}, .dilation = {c.d, c.d}, .groups = c.g});
+      check_close(values(y), naive_conv2d(x, w, b, c.s, c.p, c.d, c.g), 1e-4, 1e-4);
+    }
+  }
+}
+
+TEST_CASE("conv and pool activations are channels-last on the CPU") {
+  const Tensor x = loom::randn({2, 3, 8, 8});
+  loom::nn::Conv2d conv({.in_channels = 3, .out_channels = 4, .kernel_size = {3, 3}, .padding = {1, 1}});
+  const Tensor y = conv.forward(x);
+  CHECK(y.is_contiguous(loom::MemoryFormat::ChannelsLast));
+  CHECK(F::max_pool2d(y).is_contiguous(loom::MemoryFormat::ChannelsLast));
+  CHECK(F::avg_pool2d(y).is_contiguous(loom::MemoryFormat::ChannelsLast));
+  // The same values whatever the input's layout.
+  check_close(values(conv.forward(x.contiguous(loom::MemoryFormat::ChannelsLast))), values(y), 1e-6, 1e-6);
+}
+
+TEST_CASE("padding 'same' keeps H and W (odd and even kernels), and conv1d") {
+  loom::nn::Conv2d odd({.in_channels = 2, .out_channels = 3, .kernel_size = {5, 3}, .same_padding = true});
+  CHECK(odd.forward(loom::randn({1, 2, 7, 6})).sizes() == Shape{1, 3, 7, 6});
+  loom::nn::Conv2d even({.in_channels = 2, .out_channels = 3, .kernel_size = {4, 2}, .same_padding = true});
+  CHECK(even.forward(loom::randn({1, 2, 7, 6})).sizes() == Shape{1, 3, 7, 6});
+  loom::nn::Conv1d c1({.in_channels = 2, .out_channels = 4, .kernel_size = 3, .stride = 2, .padding = 1});
+  CHECK(c1.forward(loom::randn({3, 2, 10})).sizes() == Shape{3, 4, 5});
+  CHECK(c1.weight.sizes() == Shape{4, 2, 3});
+}
+
+TEST_CASE("ConvTranspose2d inverts conv2d's output size and is conv2d's input gradient") {
+  loom::nn::ConvTranspose2d up({.in_channels = 4, .out_channels = 2, .kernel_size = {3, 3}, .stride = {2, 2},
+                                .padding = {1, 1}, .output_padding = {1, 1}});
+  CHECK(up.weight.sizes() == Shape{4, 2, 3, 3});
+  CHECK(up.forward(loom::randn({1, 4, 5, 5})).sizes() == Shape{1, 2, 10, 10});
+  // ⟨conv(x, w), g⟩ = ⟨x, conv_transpose(g, w)⟩
+  const Tensor x = loom::randn({1, 2, 10, 10}, loom::DType::Float64), w = loom::randn({4, 2, 3, 3}, loom::DType::Float64);
+  const Tensor y = F::conv2d(x, w, Tensor(), {.stride = {2, 2}, .padding = {1, 1}});
+  const Tensor g = loom::randn(y.sizes(), loom::DType::Float64);
+  const Tensor xt = F::conv_transpose2d(g, w, Tensor(), {.stride = {2, 2}, .padding = {1, 1}, .output_padding = {1, 1}});
+  CHECK(loom::sum(y * g).item<double>() == doctest::Approx(loom::sum(x * xt).item<double>()).epsilon(1e-10));
+}
+
+TEST_CASE("registry builds the conv and pool layers from JSON") {
+  auto model = loom::nn::build(nlohmann::json::parse(R"({"type": "sequential", "layers": [
+      {"type": "conv2d", "in_channels": 3, "out_channels": 6, "kernel_size": 5, "padding": "same"},
+      {"type": "max_pool2d", "kernel_size": 2},
+      {"type": "conv2d", "in_channels": 6, "out_channels": 8, "kernel_size": [3, 1], "stride": 1, "groups": 2},
+      {"type": "avg_pool2d", "kernel_size": 2, "stride": 1, "count_include_pad": false},
+      {"type": "conv_transpose2d", "in_channels": 8, "out_channels": 2, "kernel_size": 2, "stride": 2}]})"));
+  CHECK(model->forward(loom::randn({2, 3, 12, 12})).sizes() == Shape{2, 2, 6, 10});
+  auto c1 = loom::nn::build(nlohmann::json::parse(R"({"type": "conv1d", "in_channels": 2, "out_channels": 3, "kernel_size": 3})"));
+  CHECK(c1->forward(loom::randn({1, 2, 8})).sizes() == Shape{1, 3, 6});
+  const auto msg = message_of<loom::ValueError>([] {
+    loom::nn::build(nlohmann::json::parse(R"({"type": "conv2d", "in_channels": 3, "out_channels": 6, "kernel": 3})"));
+  });
+  CHECK(contains(msg, "conv2d"));
+}
+
+TEST_CASE("errors name the op and the sizes") {
+  const Tensor x = loom::randn({1, 3, 5, 5});
+  auto big = message_of<loom::ShapeError>([&] { F::conv2d(x, loom::randn({2, 3, 9, 9}), Tensor(), {.padding = {1, 1}}); });
+  CHECK(contains(big, "conv2d"));
+  CHECK(contains(big, "larger than the padded input"));
+  CHECK(contains(big, "7"));  // 5 + 2·1
+  auto stride = message_of<loom::ValueError>([&] { F::conv2d(x, loom::randn({2, 3, 3, 3}), Tensor(), {.stride = {0, 1}}); });
+  CHECK(contains(stride, "stride must be ≥ 1"));
+  auto channels = message_of<loom::ShapeError>([&] { F::conv2d(x, loom::randn({2, 4, 3, 3})); });
+  CHECK(contains(channels, "3 channels"));
+  CHECK(contains(channels, "expects 4"));
+  auto pool = message_of<loom::ShapeError>([&] { F::max_pool2d(x, {.kernel_size = {6, 6}}); });
+  CHECK(contains(pool, "max_pool2d"));
+  auto groups = message_of<loom::ValueError>([] { loom::nn::Conv2d({.in_channels = 3, .out_channels = 4, .groups = 2}); });
+  CHECK(contains(groups, "Conv2d"));
+  auto same = message_of<loom::ValueError>([&] { F::conv2d(x, loom::randn({2, 3, 3, 3}), Tensor(), {.stride = {2, 2}, .same_padding = true}); });
+  CHECK(contains(same, "same"));
+}
+
+TEST_CASE("Conv2d default init is U(-1/sqrt(fan_in), 1/sqrt(fan_in))") {
+  loom::manual_seed(3);
+  loom::nn::Conv2d conv(16, 32, 3);
+  const double bound = 1.0 / std::sqrt(16.0 * 9.0);
+  for (const Tensor& t : {conv.weight, conv.bias})
+    for (double v : values(t)) CHECK(std::abs(v) <= bound + 1e-7);
+}
+
+}  // TEST_SUITE

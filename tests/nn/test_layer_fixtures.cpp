@@ -1,0 +1,276 @@
+// Every registered layer against PyTorch 1.13 (layer_fixtures.json, written by
+// make_layer_fixtures.py), and built from JSON configs. A fixture case builds the layer with
+// nn::build, converts it to float64, loads the case's parameters by dotted name (strict), and
+// compares forward(input) and the gradients of sum(output · grad_output) with respect to the
+// input and every parameter. The registry walk makes a registered layer without a fixture case
+// or a JSON-build row fail.
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "layer_rows.hpp"
+#include "loom/nn/module.hpp"
+#include "loom/nn/registry.hpp"
+
+using loom_nn_test::check_close;
+using loom_nn_test::contains;
+using loom_nn_test::message_of;
+using loom_nn_test::values;
+
+namespace {
+
+const nlohmann::json& fixtures() {
+  static const nlohmann::json cases = [] {
+    std::ifstream in(LOOM_NN_LAYER_FIXTURES);
+    REQUIRE_MESSAGE(in.good(), "cannot open " << LOOM_NN_LAYER_FIXTURES);
+    return nlohmann::json::parse(in)["cases"];
+  }();
+  return cases;
+}
+
+loom::Tensor tensor_of(const nlohmann::json& j) {
+  const loom::Shape shape(j["shape"].get<std::vector<std::int64_t>>());
+  if (j["dtype"] == "int64") return loom::from_vector(j["data"].get<std::vector<std::int64_t>>(), shape);
+  return loom::from_vector(j["data"].get<std::vector<double>>(), shape);
+}
+
+std::shared_ptr<loom::nn::Module> build_layer(const std::string& type, const nlohmann::json& config) {
+  nlohmann::json spec = config;
+  spec["type"] = type;
+  auto m = loom::nn::build(spec);
+  REQUIRE(m != nullptr);
+  return m;
+}
+
+// JSON-build rows: a config with non-default options, the class it makes, its extra_repr, the
+// parameter shapes by dotted name, the required options, and a config with a wrongly typed
+// option (empty for types without options) naming that option.
+struct BuildRow {
+  const char* config;
+  const char* type_name;
+  const char* repr;
+  std::vector<std::pair<std::string, loom::Shape>> parameters;
+  std::vector<std::string> required;
+  const char* wrong_config;
+  const char* wrong_option;
+};
+
+const std::map<std::string, BuildRow>& build_rows() {
+  static const std::map<std::string, BuildRow> rows = {
+      {"linear",
+       {R"({"in_features": 4, "out_features": 3, "bias": false})", "Linear", "in_features=4, out_features=3, bias=false",
+        {{"weight", {3, 4}}}, {"in_features", "out_features"}, R"({"in_features": 4.5, "out_features": 3})",
+        "in_features"}},
+      {"identity", {"{}", "Identity", "", {}, {}, nullptr, nullptr}},
+      {"flatten",
+       {R"({"start_dim": 0, "end_dim": 2})", "Flatten", "start_dim=0, end_dim=2", {}, {}, R"({"start_dim": "1"})",
+        "start_dim"}},
+      {"relu", {"{}", "ReLU", "", {}, {}, nullptr, nullptr}},
+      {"sigmoid", {"{}", "Sigmoid", "", {}, {}, nullptr, nullptr}},
+      {"tanh", {"{}", "Tanh", "", {}, {}, nullptr, nullptr}},
+      {"silu", {"{}", "SiLU", "", {}, {}, nullptr, nullptr}},
+      {"leaky_relu",
+       {R"({"negative_slope": 0.2})", "LeakyReLU", "negative_slope=0.2", {}, {}, R"({"negative_slope": "steep"})",
+        "negative_slope"}},
+      {"elu", {R"({"alpha": 1.5})", "ELU", "alpha=1.5", {}, {}, R"({"alpha": true})", "alpha"}},
+      {"gelu", {R"({"approximate": "tanh"})", "GELU", "approximate='tanh'", {}, {}, R"({"approximate": 1})",
+                "approximate"}},
+      {"prelu",
+       {R"({"num_parameters": 3, "init": 0.1})", "PReLU", "num_parameters=3", {{"weight", {3}}}, {},
+        R"({"num_parameters": 2.5})", "num_parameters"}},
+      {"softmax", {R"({"dim": 0})", "Softmax", "dim=0", {}, {}, R"({"dim": "last"})", "dim"}},
+      {"log_softmax", {R"({"dim": 1})", "LogSoftmax", "dim=1", {}, {}, R"({"dim": 1.0})", "dim"}},
+      {"maxout",
+       {R"({"in_features": 4, "out_features": 3, "pieces": 2})", "Maxout", "pieces=2",
+        {{"linear.weight", {6, 4}}, {"linear.bias", {6}}}, {"in_features", "out_features", "pieces"},
+        R"({"in_features": 4, "out_features": 3, "pieces": "two"})", "pieces"}},
+      {"dropout", {R"({"p": 0.3})", "Dropout", "p=0.3", {}, {}, R"({"p": "half"})", "p"}},
+      {"dropout2d", {R"({"p": 0.6})", "Dropout2d", "p=0.6", {}, {}, R"({"p": null})", "p"}},
+      {"embedding",
+       {R"({"num_embeddings": 5, "embedding_dim": 4, "padding_idx": 1})", "Embedding", "5, 4, padding_idx=1",
+        {{"weight", {5, 4}}}, {"num_embeddings", "embedding_dim"},
+        R"({"num_embeddings": 5, "embedding_dim": [4]})", "embedding_dim"}},
+      {"sequential",
+       {R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 2}, {"type": "relu"},
+                       {"type": "linear", "in_features": 2, "out_features": 1, "bias": false}]})",
+        "Sequential", "", {{"0.weight", {2, 3}}, {"0.bias", {2}}, {"2.weight", {1, 2}}}, {"layers"},
+        R"({"layers": 3})", "layers"}},
+  };
+  return rows;
+}
+
+std::set<std::string> fixture_types() {
+  std::set<std::string> types;
+  for (const auto& c : fixtures()) types.insert(c["type"].get<std::string>());
+  return types;
+}
+
+std::set<std::string> keys_of(const std::map<std::string, BuildRow>& rows) {
+  std::set<std::string> keys;
+  for (const auto& [type, row] : rows) keys.insert(type);
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("every registered layer has a PyTorch fixture case and a JSON-build row") {
+  const std::vector<std::string> registered = loom_nn_test::registered_layers();
+  REQUIRE(registered.size() >= 18);
+  const auto no_fixture = loom_nn_test::types_without_rows(registered, fixture_types());
+  const auto no_build_row = loom_nn_test::types_without_rows(registered, keys_of(build_rows()));
+  CHECK_MESSAGE(no_fixture.empty(), "layers without a case in layer_fixtures.json (add one to make_layer_fixtures.py): "
+                                        << loom_nn_test::joined(no_fixture));
+  CHECK_MESSAGE(no_build_row.empty(),
+                "layers without a JSON-build row: " << loom_nn_test::joined(no_build_row));
+  // And no row for a type that is not registered (a renamed layer leaves its rows behind).
+  for (const auto& type : fixture_types()) CHECK_MESSAGE(loom::nn::has_module_type(type), type);
+  for (const auto& [type, row] : build_rows()) CHECK_MESSAGE(loom::nn::has_module_type(type), type);
+}
+
+TEST_CASE("the registry walk catches a type without a row") {
+  CHECK(loom_nn_test::types_without_rows({"linear", "conv9d", "relu"}, {"linear", "relu"}) ==
+        std::vector<std::string>{"conv9d"});
+}
+
+TEST_CASE("layers built from JSON: class, options, parameter shapes") {
+  for (const auto& [type, row] : build_rows()) {
+    CAPTURE(type);
+    auto m = build_layer(type, nlohmann::json::parse(row.config));
+    CHECK(m->type_name() == row.type_name);
+    CHECK(m->extra_repr() == row.repr);
+    CHECK(m->is_training());
+    std::vector<std::pair<std::string, loom::Shape>> shapes;
+    for (const auto& [name, p] : m->named_parameters()) {
+      shapes.emplace_back(name, p.sizes());
+      CHECK(p.dtype() == loom::DType::Float32);
+      CHECK(p.requires_grad());
+    }
+    CHECK(shapes == row.parameters);
+  }
+}
+
+TEST_CASE("JSON options reach the layer: initial values and behaviour") {
+  // PReLU's init value.
+  auto prelu = build_layer("prelu", nlohmann::json::parse(R"({"num_parameters": 3, "init": 0.1})"));
+  check_close(values(prelu->named_parameters()[0].second), {0.1, 0.1, 0.1}, 1e-6, 0);
+  // Embedding's padding row starts at zero.
+  auto emb = build_layer("embedding", nlohmann::json::parse(R"({"num_embeddings": 5, "embedding_dim": 4, "padding_idx": 1})"));
+  CHECK(values(emb->named_parameters()[0].second.select(0, 1)) == std::vector<double>{0, 0, 0, 0});
+  // Defaults: leaky_relu's slope 0.01, softmax over the last dim, dropout's p 0.5.
+  CHECK(build_layer("leaky_relu", nlohmann::json::object())->extra_repr() == "negative_slope=0.01");
+  CHECK(build_layer("softmax", nlohmann::json::object())->extra_repr() == "dim=-1");
+  CHECK(build_layer("dropout", nlohmann::json::object())->extra_repr() == "p=0.5");
+  CHECK(build_layer("flatten", nlohmann::json::object())->extra_repr() == "start_dim=1, end_dim=-1");
+  CHECK(build_layer("linear", nlohmann::json::parse(R"({"in_features": 2, "out_features": 1})"))->extra_repr() ==
+        "in_features=2, out_features=1, bias=true");
+}
+
+TEST_CASE("an unknown option is a ValueError naming the type and the option") {
+  for (const auto& [type, row] : build_rows()) {
+    CAPTURE(type);
+    nlohmann::json config = nlohmann::json::parse(row.config);
+    config["bogus_option"] = 1;
+    const std::string msg = message_of<loom::ValueError>([&] { build_layer(type, config); });
+    CHECK(contains(msg, type));
+    CHECK(contains(msg, "bogus_option"));
+  }
+}
+
+TEST_CASE("a wrongly typed option is a ValueError naming the type and the option") {
+  for (const auto& [type, row] : build_rows()) {
+    if (!row.wrong_config) continue;  // a type without options
+    CAPTURE(type);
+    const std::string msg = message_of<loom::ValueError>([&] { build_layer(type, nlohmann::json::parse(row.wrong_config)); });
+    CHECK(contains(msg, type));
+    CHECK(contains(msg, std::string("'") + row.wrong_option + "'"));
+  }
+  // A string option outside its allowed values names them.
+  const std::string msg = message_of<loom::ValueError>(
+      [&] { build_layer("gelu", nlohmann::json::parse(R"({"approximate": "fast"})")); });
+  CHECK(contains(msg, "approximate"));
+  CHECK(contains(msg, "fast"));
+  CHECK(contains(msg, "tanh"));
+}
+
+TEST_CASE("a missing required option is a ValueError naming it") {
+  for (const auto& [type, row] : build_rows()) {
+    for (const std::string& option : row.required) {
+      CAPTURE(type);
+      CAPTURE(option);
+      nlohmann::json config = nlohmann::json::parse(row.config);
+      config.erase(option);
+      const std::string msg = message_of<loom::ValueError>([&] { build_layer(type, config); });
+      CHECK(contains(msg, type));
+      CHECK(contains(msg, "'" + option + "'"));
+    }
+  }
+}
+
+TEST_CASE("sequential: a bad child spec is an error naming the child's type and option") {
+  const std::string msg = message_of<loom::ValueError>([&] {
+    build_layer("sequential", nlohmann::json::parse(R"({"layers": [{"type": "relu"},
+        {"type": "linear", "in_features": 2, "out_feature": 3}]})"));
+  });
+  CHECK(contains(msg, "linear"));
+  CHECK(contains(msg, "out_feature"));
+  CHECK_THROWS_AS(build_layer("sequential", nlohmann::json::parse(R"({"layers": [{"in_features": 2}]})")),
+                  loom::ValueError);
+}
+
+TEST_CASE("out-of-domain option values are errors naming the layer") {
+  CHECK(contains(message_of<loom::ValueError>([&] {
+                   build_layer("linear", nlohmann::json::parse(R"({"in_features": 0, "out_features": 3})"));
+                 }),
+                 "Linear"));
+  CHECK(contains(message_of<loom::ValueError>([&] { build_layer("dropout", nlohmann::json::parse(R"({"p": 1.5})")); }),
+                 "Dropout"));
+  CHECK(contains(message_of<loom::ValueError>([&] {
+                   build_layer("maxout", nlohmann::json::parse(R"({"in_features": 2, "out_features": 2, "pieces": 0})"));
+                 }),
+                 "Maxout"));
+  CHECK(contains(message_of<loom::ValueError>([&] { build_layer("prelu", nlohmann::json::parse(R"({"num_parameters": 0})")); }),
+                 "PReLU"));
+  CHECK_THROWS_AS(
+      build_layer("embedding", nlohmann::json::parse(R"({"num_embeddings": 3, "embedding_dim": 2, "padding_idx": 3})")),
+      loom::IndexError);
+}
+
+TEST_CASE("layers against PyTorch: outputs, input gradients and parameter gradients") {
+  REQUIRE(fixtures().size() >= 18);
+  for (const auto& c : fixtures()) {
+    const std::string name = c["name"].get<std::string>();
+    CAPTURE(name);
+    auto m = build_layer(c["type"].get<std::string>(), c["config"]);
+    m->to(loom::DType::Float64);
+    m->train(c["mode"] == "train");
+    loom::nn::StateDict params;
+    for (const auto& [key, t] : c["parameters"].items()) params.emplace(key, tensor_of(t));
+    REQUIRE(m->load_state_dict(params).ok());  // strict: the dotted names are PyTorch's
+
+    loom::Tensor x = tensor_of(c["input"]);
+    if (x.is_floating_point()) x.requires_grad_(true);
+    const loom::Tensor out = (*m)(x);
+    const loom::Tensor expected = tensor_of(c["output"]);
+    REQUIRE(out.sizes() == expected.sizes());
+    CHECK(out.dtype() == loom::DType::Float64);
+    check_close(values(out), values(expected), 1e-9, 1e-12);
+
+    (out * tensor_of(c["grad_output"])).sum().backward();
+    if (!c["grad_input"].is_null()) {
+      INFO("input gradient");
+      REQUIRE(x.grad().defined());
+      check_close(values(x.grad()), values(tensor_of(c["grad_input"])), 1e-9, 1e-12);
+    }
+    std::map<std::string, loom::Tensor> by_name;
+    for (const auto& [key, p] : m->named_parameters()) by_name.emplace(key, p);
+    for (const auto& [key, g] : c["grad_parameters"].items()) {
+      INFO("gradient of " << key);
+      REQUIRE(by_name.count(key));
+      REQUIRE(by_name[key].grad().defined());
+      check_close(values(by_name[key].grad()), values(tensor_of(g)), 1e-9, 1e-12);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+// Float64 gradcheck of every registered layer with respect to its input and its parameters
+// (registry walk: a registered layer without a row fails). Each row builds the layer from JSON,
+// converts it with to(Float64) and passes the module's own parameter tensors to gradcheck as
+// inputs, so the finite differences perturb exactly what forward() reads. Inputs stay away from
+// kinks (0 for the ReLU family); stochastic layers re-seed before every evaluation, so each
+// evaluation draws the same mask and the check covers the training-mode gradient.
+#include <functional>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "layer_rows.hpp"
+#include "loom/autograd.hpp"
+#include "loom/nn/module.hpp"
+#include "loom/nn/registry.hpp"
+#include "loom/random.hpp"
+
+namespace {
+
+constexpr loom::DType kF64 = loom::DType::Float64;
+
+// N(0, 1) values with |x| ≥ 0.2: no element within the finite-difference step of 0.
+loom::Tensor away_from_zero(const loom::Shape& shape, std::uint64_t seed) {
+  loom::manual_seed(seed);
+  std::vector<double> v = loom::randn(shape, kF64).to_vector<double>();
+  for (double& x : v)
+    if (std::abs(x) < 0.2) x += x >= 0 ? 0.3 : -0.3;
+  return loom::from_vector(v, shape);
+}
+
+struct Row {
+  const char* config;
+  std::function<loom::Tensor()> input;
+  bool train = false;  // true: stochastic in training mode, re-seeded before each evaluation
+};
+
+const std::map<std::string, std::vector<Row>>& rows() {
+  static const std::map<std::string, std::vector<Row>> table = [] {
+    std::map<std::string, std::vector<Row>> t;
+    auto x = [](loom::Shape shape, std::uint64_t seed) { return [=] { return away_from_zero(shape, seed); }; };
+    t["linear"] = {{R"({"in_features": 3, "out_features": 2})", x({4, 3}, 1)},
+                   {R"({"in_features": 3, "out_features": 2, "bias": false})", x({2, 3, 3}, 2)}};
+    t["identity"] = {{"{}", x({3, 2}, 3)}};
+    t["flatten"] = {{R"({"start_dim": 1, "end_dim": 2})", x({2, 2, 3, 2}, 4)}};
+    t["relu"] = {{"{}", x({3, 4}, 5)}};
+    t["sigmoid"] = {{"{}", x({3, 4}, 6)}};
+    t["tanh"] = {{"{}", x({3, 4}, 7)}};
+    t["silu"] = {{"{}", x({3, 4}, 8)}};
+    t["leaky_relu"] = {{R"({"negative_slope": 0.2})", x({3, 4}, 9)}};
+    t["elu"] = {{R"({"alpha": 1.3})", x({3, 4}, 10)}};
+    t["gelu"] = {{"{}", x({3, 4}, 11)}, {R"({"approximate": "tanh"})", x({3, 4}, 12)}};
+    t["prelu"] = {{"{}", x({3, 4}, 13)}, {R"({"num_parameters": 3, "init": 0.3})", x({2, 3, 2}, 14)}};
+    t["softmax"] = {{R"({"dim": 0})", x({3, 4}, 15)}, {"{}", x({2, 3, 2}, 16)}};
+    t["log_softmax"] = {{R"({"dim": 1})", x({3, 4}, 17)}};
+    t["maxout"] = {{R"({"in_features": 3, "out_features": 2, "pieces": 3})", x({4, 3}, 18)}};
+    t["dropout"] = {{R"({"p": 0.4})", x({3, 4}, 19), true}, {R"({"p": 0.4})", x({3, 4}, 20)}};
+    t["dropout2d"] = {{R"({"p": 0.5})", x({2, 3, 2, 2}, 21), true}};
+    t["embedding"] = {{R"({"num_embeddings": 5, "embedding_dim": 3, "padding_idx": 2})",
+                       [] { return loom::tensor({{0, 2, 4}, {4, 1, 2}}); }}};
+    t["sequential"] = {{R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
+                                      {"type": "prelu", "num_parameters": 4},
+                                      {"type": "linear", "in_features": 4, "out_features": 2},
+                                      {"type": "log_softmax", "dim": 1}]})",
+                        x({3, 3}, 22)}};
+    return t;
+  }();
+  return table;
+}
+
+// gradcheck of `m` (already float64) with respect to a floating input and every parameter.
+loom::autograd::GradcheckResult check_layer(loom::nn::Module& m, loom::Tensor x, bool reseed) {
+  loom::TensorList inputs{x};
+  if (x.is_floating_point()) x.requires_grad_(true);
+  for (const loom::Tensor& p : m.parameters()) inputs.push_back(p);
+  auto fn = [&m, reseed](const loom::TensorList& in) -> loom::TensorList {
+    if (reseed) loom::manual_seed(777);
+    return {m(in[0])};
+  };
+  return loom::autograd::gradcheck(fn, inputs);
+}
+
+// A layer with a deliberately wrong gradient: forward x·w, backward twice the true one.
+struct WrongGradient : loom::nn::Module {
+  loom::Tensor w;
+  WrongGradient() : Module("WrongGradient") { w = register_parameter("w", loom::full({3}, 0.7, kF64)); }
+  loom::Tensor forward(const loom::Tensor& x) override {
+    loom::Tensor y = x * w;
+    y.register_hook([](const loom::Tensor& g) { return g * 2.0; });
+    return y;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every registered layer has a gradcheck row") {
+  std::set<std::string> with_rows;
+  for (const auto& [type, r] : rows()) with_rows.insert(type);
+  const auto missing = loom_nn_test::types_without_rows(loom_nn_test::registered_layers(), with_rows);
+  CHECK_MESSAGE(missing.empty(), "layers without a gradcheck row: " << loom_nn_test::joined(missing));
+  for (const auto& type : with_rows) CHECK_MESSAGE(loom::nn::has_module_type(type), type);
+}
+
+TEST_CASE("float64 gradcheck of every layer, with respect to the input and the parameters") {
+  for (const auto& [type, list] : rows()) {
+    for (const Row& row : list) {
+      CAPTURE(type);
+      CAPTURE(row.config);
+      nlohmann::json spec = nlohmann::json::parse(row.config);
+      spec["type"] = type;
+      auto m = loom::nn::build(spec);
+      m->to(kF64);
+      m->train(row.train);
+      const loom::Tensor x = row.input();
+      const auto result = check_layer(*m, x, row.train);
+      INFO(result.report);
+      CHECK(result.ok);
+      // The parameters were part of the check: a backward reaches each of them.
+      if (row.train) loom::manual_seed(777);
+      (*m)(x).sum().backward();
+      for (const auto& [name, p] : m->named_parameters()) {
+        INFO("parameter " << name);
+        REQUIRE(p.grad().defined());
+        CHECK(loom::abs(p.grad()).sum().item<double>() > 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("the layer gradcheck catches a wrong parameter gradient") {
+  WrongGradient m;
+  loom::Tensor x = away_from_zero({2, 3}, 30);
+  const auto result = check_layer(m, x, false);
+  CHECK_FALSE(result.ok);
+  CHECK(loom_nn_test::contains(result.report, "Jacobian mismatch"));
+}
