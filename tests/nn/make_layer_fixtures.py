@@ -13,6 +13,10 @@ gradients of sum(output * grad_output) with respect to the input and every param
 grad_output is random, so that gradients that vanish for a plain sum (softmax) are checked too.
 Dropout layers are compared in eval mode (the identity); train mode is checked statistically
 by the C++ suite.
+
+The normalisation and resampling layers (batch_norm*, layer_norm, group_norm, instance_norm2d,
+upsample, adaptive_avg_pool2d) have their cases in norm_fixtures.json (make_norm_fixtures.py),
+which the layer fixture walk (test_layer_fixtures.cpp) reads as well.
 """
 import json
 import os
@@ -80,6 +84,22 @@ def torch_layer(config):
         return torch.nn.Dropout2d(c.get("p", 0.5))
     if t == "embedding":
         return torch.nn.Embedding(c["num_embeddings"], c["embedding_dim"], padding_idx=c.get("padding_idx"))
+    if t in ("conv1d", "conv2d"):
+        cls = torch.nn.Conv1d if t == "conv1d" else torch.nn.Conv2d
+        return cls(c["in_channels"], c["out_channels"], c["kernel_size"], stride=c.get("stride", 1),
+                   padding=c.get("padding", 0), dilation=c.get("dilation", 1), groups=c.get("groups", 1),
+                   bias=c.get("bias", True))
+    if t == "conv_transpose2d":
+        return torch.nn.ConvTranspose2d(c["in_channels"], c["out_channels"], c["kernel_size"], stride=c.get("stride", 1),
+                                        padding=c.get("padding", 0), output_padding=c.get("output_padding", 0),
+                                        groups=c.get("groups", 1), bias=c.get("bias", True),
+                                        dilation=c.get("dilation", 1))
+    if t == "max_pool2d":
+        return torch.nn.MaxPool2d(c.get("kernel_size", 2), stride=c.get("stride"), padding=c.get("padding", 0),
+                                  dilation=c.get("dilation", 1))
+    if t == "avg_pool2d":
+        return torch.nn.AvgPool2d(c.get("kernel_size", 2), stride=c.get("stride"), padding=c.get("padding", 0),
+                                  count_include_pad=c.get("count_include_pad", True))
     if t == "sequential":
         return torch.nn.Sequential(*[torch_layer(layer) for layer in c["layers"]])
     raise ValueError(t)
@@ -165,6 +185,37 @@ case("embedding", {"type": "embedding", "num_embeddings": 6, "embedding_dim": 3}
      torch.tensor([[0, 2, 5], [2, 2, 1]], dtype=torch.int64))
 case("embedding padding_idx 1", {"type": "embedding", "num_embeddings": 5, "embedding_dim": 4, "padding_idx": 1},
      torch.tensor([[1, 3, 1, 0], [4, 3, 3, 1]], dtype=torch.int64))
+
+# Convolutions: non-default stride, padding, dilation, groups; "same" padding; output_padding
+case("conv1d stride 2, padding 1, dilation 2, groups 2",
+     {"type": "conv1d", "in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": 2, "padding": 1,
+      "dilation": 2, "groups": 2}, randn(2, 4, 9))
+case("conv1d padding same, no bias", {"type": "conv1d", "in_channels": 3, "out_channels": 2, "kernel_size": 3,
+                                      "padding": "same", "bias": False}, randn(2, 3, 5))
+case("conv2d kernel 3x2, stride (2, 1), padding (1, 2), dilation (2, 1), groups 2",
+     {"type": "conv2d", "in_channels": 4, "out_channels": 6, "kernel_size": [3, 2], "stride": [2, 1],
+      "padding": [1, 2], "dilation": [2, 1], "groups": 2}, randn(2, 4, 7, 6))
+case("conv2d padding same, no bias", {"type": "conv2d", "in_channels": 2, "out_channels": 3, "kernel_size": 3,
+                                      "padding": "same", "bias": False}, randn(1, 2, 4, 5))
+case("conv_transpose2d stride (2, 3), padding (1, 0), output_padding (1, 2), groups 2",
+     {"type": "conv_transpose2d", "in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": [2, 3],
+      "padding": [1, 0], "output_padding": [1, 2], "groups": 2}, randn(2, 4, 3, 4))
+case("conv_transpose2d kernel 2x3, stride 2, dilation (2, 1), output_padding 1, no bias",
+     {"type": "conv_transpose2d", "in_channels": 3, "out_channels": 2, "kernel_size": [2, 3], "stride": 2,
+      "dilation": [2, 1], "output_padding": 1, "bias": False}, randn(1, 3, 3, 3))
+
+# Pooling (continuous random inputs: no ties in a max-pool window)
+case("max_pool2d kernel 3, stride 2, padding 1", {"type": "max_pool2d", "kernel_size": 3, "stride": 2, "padding": 1},
+     randn(2, 3, 7, 6))
+case("max_pool2d kernel (2, 3), stride (1, 2), padding (1, 1), dilation (1, 2)",
+     {"type": "max_pool2d", "kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 1], "dilation": [1, 2]},
+     randn(1, 2, 4, 7))
+case("max_pool2d default stride", {"type": "max_pool2d", "kernel_size": 2}, randn(2, 2, 5, 4))
+case("avg_pool2d kernel 3, stride 2, padding 1", {"type": "avg_pool2d", "kernel_size": 3, "stride": 2, "padding": 1},
+     randn(2, 3, 7, 6))
+case("avg_pool2d kernel (2, 3), stride (2, 1), padding (1, 1), count_include_pad false",
+     {"type": "avg_pool2d", "kernel_size": [2, 3], "stride": [2, 1], "padding": [1, 1], "count_include_pad": False},
+     randn(1, 2, 5, 4))
 
 # Containers
 case("sequential linear, leaky_relu, linear, log_softmax",

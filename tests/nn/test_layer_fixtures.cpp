@@ -4,6 +4,7 @@
 // compares forward(input) and the gradients of sum(output · grad_output) with respect to the
 // input and every parameter. The registry walk makes a registered layer without a fixture case
 // or a JSON-build row fail.
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -22,11 +23,31 @@ using loom_nn_test::values;
 
 namespace {
 
+nlohmann::json cases_of(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
+  return nlohmann::json::parse(in)["cases"];
+}
+
+// The cases of layer_fixtures.json, then those of norm_fixtures.json (next to it, written by
+// make_norm_fixtures.py for the normalisation and resampling layers). The norm cases name their
+// fields differently; they are brought to the layer cases' form here: "train" (bool) becomes
+// "mode", grads["input"] becomes "grad_input", the other grads "grad_parameters", and their
+// "buffers" (running statistics) are loaded with the parameters.
 const nlohmann::json& fixtures() {
   static const nlohmann::json cases = [] {
-    std::ifstream in(LOOM_NN_LAYER_FIXTURES);
-    REQUIRE_MESSAGE(in.good(), "cannot open " << LOOM_NN_LAYER_FIXTURES);
-    return nlohmann::json::parse(in)["cases"];
+    nlohmann::json all = cases_of(LOOM_NN_LAYER_FIXTURES);
+    const std::string norm_path =
+        (std::filesystem::path(LOOM_NN_LAYER_FIXTURES).parent_path() / "norm_fixtures.json").string();
+    for (nlohmann::json c : cases_of(norm_path)) {
+      c["mode"] = c["train"].get<bool>() ? "train" : "eval";
+      c["grad_input"] = c["grads"]["input"];
+      c["grad_parameters"] = nlohmann::json::object();
+      for (const auto& [key, g] : c["grads"].items())
+        if (key != "input") c["grad_parameters"][key] = g;
+      all.push_back(std::move(c));
+    }
+    return all;
   }();
   return cases;
 }
@@ -93,6 +114,58 @@ const std::map<std::string, BuildRow>& build_rows() {
        {R"({"num_embeddings": 5, "embedding_dim": 4, "padding_idx": 1})", "Embedding", "5, 4, padding_idx=1",
         {{"weight", {5, 4}}}, {"num_embeddings", "embedding_dim"},
         R"({"num_embeddings": 5, "embedding_dim": [4]})", "embedding_dim"}},
+      {"conv1d",
+       {R"({"in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2,
+           "groups": 2})",
+        "Conv1d", "4, 6, kernel_size=3, stride=2, padding=1", {{"weight", {6, 2, 3}}, {"bias", {6}}},
+        {"in_channels", "out_channels", "kernel_size"}, R"({"in_channels": 4, "out_channels": 6, "kernel_size": "3"})",
+        "kernel_size"}},
+      {"conv2d",
+       {R"({"in_channels": 4, "out_channels": 6, "kernel_size": [3, 2], "stride": [2, 1], "padding": [1, 2],
+           "dilation": [2, 1], "groups": 2, "bias": false})",
+        "Conv2d", "4, 6, kernel_size=(3, 2), stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=2, bias=false",
+        {{"weight", {6, 2, 3, 2}}}, {"in_channels", "out_channels"},
+        R"({"in_channels": 4, "out_channels": 6, "kernel_size": 3, "groups": 2.0})", "groups"}},
+      {"conv_transpose2d",
+       {R"({"in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": [2, 3], "padding": [1, 0],
+           "output_padding": [1, 2], "groups": 2})",
+        "ConvTranspose2d", "4, 6, kernel_size=(3, 3), stride=(2, 3), padding=(1, 0), output_padding=(1, 2)",
+        {{"weight", {4, 3, 3, 3}}, {"bias", {6}}}, {"in_channels", "out_channels"},
+        R"({"in_channels": 4, "out_channels": 6, "kernel_size": 3, "output_padding": "1"})", "output_padding"}},
+      {"max_pool2d",
+       {R"({"kernel_size": 3, "stride": 2, "padding": 1})", "MaxPool2d",
+        "kernel_size=(3, 3), stride=(2, 2), padding=(1, 1)", {}, {}, R"({"kernel_size": 2.5})", "kernel_size"}},
+      {"avg_pool2d",
+       {R"({"kernel_size": [2, 3], "stride": [2, 1], "padding": [1, 1], "count_include_pad": false})", "AvgPool2d",
+        "kernel_size=(2, 3), stride=(2, 1), padding=(1, 1)", {}, {}, R"({"kernel_size": 2, "count_include_pad": 1})",
+        "count_include_pad"}},
+      {"batch_norm1d",
+       {R"({"num_features": 4, "momentum": 0.3, "affine": false})", "BatchNorm1d",
+        "4, eps=1e-05, momentum=0.3, affine=false, track_running_stats=true", {}, {"num_features"},
+        R"({"num_features": 4, "momentum": "fast"})", "momentum"}},
+      {"batch_norm2d",
+       {R"({"num_features": 3, "eps": 0.001, "track_running_stats": false})", "BatchNorm2d",
+        "3, eps=0.001, momentum=0.1, affine=true, track_running_stats=false", {{"weight", {3}}, {"bias", {3}}},
+        {"num_features"}, R"({"num_features": 3, "affine": "yes"})", "affine"}},
+      {"layer_norm",
+       {R"({"normalized_shape": [4, 5], "eps": 0.001})", "LayerNorm", "(4, 5), eps=0.001, elementwise_affine=true",
+        {{"weight", {4, 5}}, {"bias", {4, 5}}}, {"normalized_shape"}, R"({"normalized_shape": [4, 5], "eps": "small"})",
+        "eps"}},
+      {"group_norm",
+       {R"({"num_groups": 2, "num_channels": 6, "eps": 0.001})", "GroupNorm", "2, 6, eps=0.001, affine=true",
+        {{"weight", {6}}, {"bias", {6}}}, {"num_groups", "num_channels"},
+        R"({"num_groups": 2, "num_channels": 6, "affine": 0})", "affine"}},
+      {"instance_norm2d",
+       {R"({"num_features": 3, "momentum": 0.25, "affine": true, "track_running_stats": true})", "InstanceNorm2d",
+        "3, eps=1e-05, momentum=0.25, affine=true, track_running_stats=true", {{"weight", {3}}, {"bias", {3}}},
+        {"num_features"}, R"({"num_features": 3.5})", "num_features"}},
+      {"upsample",
+       {R"({"size": [5, 7], "mode": "bilinear", "align_corners": true})", "Upsample",
+        "size=[5, 7], mode='bilinear', align_corners=true", {}, {}, R"({"size": [5, 7], "align_corners": "no"})",
+        "align_corners"}},
+      {"adaptive_avg_pool2d",
+       {R"({"output_size": [3, 4]})", "AdaptiveAvgPool2d", "output_size=[3, 4]", {}, {"output_size"},
+        R"({"output_size": "3"})", "output_size"}},
       {"sequential",
        {R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 2}, {"type": "relu"},
                        {"type": "linear", "in_features": 2, "out_features": 1, "bias": false}]})",
@@ -121,7 +194,8 @@ TEST_CASE("every registered layer has a PyTorch fixture case and a JSON-build ro
   REQUIRE(registered.size() >= 18);
   const auto no_fixture = loom_nn_test::types_without_rows(registered, fixture_types());
   const auto no_build_row = loom_nn_test::types_without_rows(registered, keys_of(build_rows()));
-  CHECK_MESSAGE(no_fixture.empty(), "layers without a case in layer_fixtures.json (add one to make_layer_fixtures.py): "
+  CHECK_MESSAGE(no_fixture.empty(), "layers without a case in layer_fixtures.json or norm_fixtures.json (add one "
+                                    "to make_layer_fixtures.py or make_norm_fixtures.py): "
                                         << loom_nn_test::joined(no_fixture));
   CHECK_MESSAGE(no_build_row.empty(),
                 "layers without a JSON-build row: " << loom_nn_test::joined(no_build_row));
@@ -239,7 +313,7 @@ TEST_CASE("out-of-domain option values are errors naming the layer") {
 }
 
 TEST_CASE("layers against PyTorch: outputs, input gradients and parameter gradients") {
-  REQUIRE(fixtures().size() >= 18);
+  REQUIRE(fixtures().size() >= 18 + 21);
   for (const auto& c : fixtures()) {
     const std::string name = c["name"].get<std::string>();
     CAPTURE(name);
@@ -248,6 +322,8 @@ TEST_CASE("layers against PyTorch: outputs, input gradients and parameter gradie
     m->train(c["mode"] == "train");
     loom::nn::StateDict params;
     for (const auto& [key, t] : c["parameters"].items()) params.emplace(key, tensor_of(t));
+    if (c.contains("buffers"))
+      for (const auto& [key, t] : c["buffers"].items()) params.emplace(key, tensor_of(t));
     REQUIRE(m->load_state_dict(params).ok());  // strict: the dotted names are PyTorch's
 
     loom::Tensor x = tensor_of(c["input"]);

@@ -33,7 +33,11 @@ loom::Tensor away_from_zero(const loom::Shape& shape, std::uint64_t seed) {
 struct Row {
   const char* config;
   std::function<loom::Tensor()> input;
-  bool train = false;  // true: stochastic in training mode, re-seeded before each evaluation
+  bool train = false;  // true: training mode (stochastic layers re-seed before each evaluation)
+  // If set: forwards of this batch in training mode before the check, so that an eval-mode row of
+  // a layer with running statistics normalises with non-default ones (in training mode, batch and
+  // instance norm's weight gets a zero gradient under sum(), so their affine rows are eval rows).
+  std::function<loom::Tensor()> warm_up = nullptr;
 };
 
 const std::map<std::string, std::vector<Row>>& rows() {
@@ -59,6 +63,46 @@ const std::map<std::string, std::vector<Row>>& rows() {
     t["dropout2d"] = {{R"({"p": 0.5})", x({2, 3, 2, 2}, 21), true}};
     t["embedding"] = {{R"({"num_embeddings": 5, "embedding_dim": 3, "padding_idx": 2})",
                        [] { return loom::tensor({{0, 2, 4}, {4, 1, 2}}); }}};
+    // Stats-setting batches: shifted and scaled, so the running mean and variance move away from 0 and 1.
+    auto w = [](loom::Shape shape, std::uint64_t seed) {
+      return [=] { return away_from_zero(shape, seed) * 1.7 + 0.6; };
+    };
+    t["conv1d"] = {{R"({"in_channels": 4, "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1,
+                       "dilation": 2, "groups": 2})",
+                    x({2, 4, 7}, 40)},
+                   {R"({"in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": "same", "bias": false})",
+                    x({1, 2, 5}, 41)}};
+    t["conv2d"] = {{R"({"in_channels": 2, "out_channels": 4, "kernel_size": [3, 2], "stride": [2, 1],
+                       "padding": [1, 1], "dilation": [1, 2], "groups": 2})",
+                    x({1, 2, 5, 5}, 42)},
+                   {R"({"in_channels": 2, "out_channels": 2, "kernel_size": 3, "padding": "same"})", x({1, 2, 3, 4}, 43)}};
+    t["conv_transpose2d"] = {{R"({"in_channels": 2, "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1,
+                                 "output_padding": 1, "groups": 2})",
+                              x({1, 2, 3, 3}, 44)},
+                             {R"({"in_channels": 2, "out_channels": 1, "kernel_size": [2, 3], "stride": [1, 2],
+                                 "dilation": [2, 1], "bias": false})",
+                              x({1, 2, 2, 3}, 45)}};
+    t["max_pool2d"] = {{R"({"kernel_size": 3, "stride": 2, "padding": 1})", x({1, 2, 5, 5}, 46)},
+                       {R"({"kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 1]})", x({1, 1, 4, 5}, 47)}};
+    t["avg_pool2d"] = {{R"({"kernel_size": 3, "stride": 2, "padding": 1})", x({1, 2, 5, 5}, 48)},
+                       {R"({"kernel_size": [2, 3], "stride": [2, 1], "padding": [1, 1], "count_include_pad": false})",
+                        x({1, 2, 4, 4}, 49)}};
+    t["batch_norm1d"] = {{R"({"num_features": 3, "eps": 0.001, "momentum": 0.5})", x({4, 3}, 50), false,
+                          w({6, 3}, 51)},
+                         {R"({"num_features": 3, "affine": false})", x({4, 3, 2}, 52), true}};
+    t["batch_norm2d"] = {{R"({"num_features": 2, "momentum": null})", x({2, 2, 2, 3}, 53), false,
+                          w({3, 2, 2, 2}, 54)},
+                         {R"({"num_features": 2, "affine": false})", x({3, 2, 2, 2}, 55), true}};
+    t["layer_norm"] = {{R"({"normalized_shape": [2, 3], "eps": 0.001})", x({2, 2, 3}, 56)},
+                       {R"({"normalized_shape": 4, "elementwise_affine": false})", x({3, 4}, 57)}};
+    t["group_norm"] = {{R"({"num_groups": 2, "num_channels": 4})", x({2, 4, 2, 2}, 58)}};
+    t["instance_norm2d"] = {{R"({"num_features": 2, "affine": true, "track_running_stats": true, "momentum": 0.5})",
+                             x({2, 2, 2, 3}, 59), false, w({3, 2, 3, 3}, 60)},
+                            {R"({"num_features": 2})", x({2, 2, 3, 3}, 61), true}};
+    t["upsample"] = {{R"({"size": [3, 5], "mode": "bilinear"})", x({1, 2, 2, 3}, 62)},
+                     {R"({"scale_factor": 0.6, "mode": "bilinear", "align_corners": true})", x({1, 1, 5, 4}, 63)},
+                     {R"({"scale_factor": 2})", x({1, 2, 2, 2}, 64)}};
+    t["adaptive_avg_pool2d"] = {{R"({"output_size": [2, 3]})", x({1, 2, 5, 4}, 65)}};
     t["sequential"] = {{R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
                                       {"type": "prelu", "num_parameters": 4},
                                       {"type": "linear", "in_features": 4, "out_features": 2},
@@ -111,6 +155,10 @@ TEST_CASE("float64 gradcheck of every layer, with respect to the input and the p
       spec["type"] = type;
       auto m = loom::nn::build(spec);
       m->to(kF64);
+      if (row.warm_up) {
+        m->train(true);
+        for (int i = 0; i < 2; ++i) (*m)(row.warm_up());
+      }
       m->train(row.train);
       const loom::Tensor x = row.input();
       const auto result = check_layer(*m, x, row.train);
