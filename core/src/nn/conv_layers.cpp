@@ -2,6 +2,7 @@
 // "conv_transpose2d", "max_pool2d", "avg_pool2d").
 #include <nlohmann/json.hpp>
 
+#include "builtin_registration.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/conv.hpp"
 #include "loom/nn/init.hpp"
@@ -118,19 +119,7 @@ std::string AvgPool2d::extra_repr() const {
 
 namespace loom::nn::detail {
 
-void add_builtin(const std::string& type, ModuleKind kind, ModuleFactory factory);
-
 namespace {
-
-template <typename Make>
-void layer(const std::string& type, Make make) {
-  add_builtin(type, ModuleKind::Layer, [type, make](const nlohmann::json& config) -> std::shared_ptr<Module> {
-    ConfigReader r(type, config);
-    std::shared_ptr<Module> m = make(r);
-    r.finish();
-    return m;
-  });
-}
 
 Size2 pair(ConfigReader& r, const std::string& key, std::int64_t fallback) {
   const auto v = r.integers_or_one(key, 2, {fallback, fallback});
@@ -152,7 +141,7 @@ bool padding_option(ConfigReader& r, std::size_t count, Size2& padding) {
 }  // namespace
 
 void register_conv_layers() {
-  layer("conv2d", [](ConfigReader& r) {
+  add_builtin_layer("conv2d", [](ConfigReader& r) {
     Conv2dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
@@ -164,7 +153,7 @@ void register_conv_layers() {
     o.bias = r.boolean("bias", true);
     return std::make_shared<Conv2d>(o);
   });
-  layer("conv1d", [](ConfigReader& r) {
+  add_builtin_layer("conv1d", [](ConfigReader& r) {
     Conv1dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
@@ -178,7 +167,7 @@ void register_conv_layers() {
     o.bias = r.boolean("bias", true);
     return std::make_shared<Conv1d>(o);
   });
-  layer("conv_transpose2d", [](ConfigReader& r) {
+  add_builtin_layer("conv_transpose2d", [](ConfigReader& r) {
     ConvTranspose2dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
@@ -191,7 +180,7 @@ void register_conv_layers() {
     o.bias = r.boolean("bias", true);
     return std::make_shared<ConvTranspose2d>(o);
   });
-  layer("max_pool2d", [](ConfigReader& r) {
+  add_builtin_layer("max_pool2d", [](ConfigReader& r) {
     functional::MaxPool2dFuncOptions o;
     o.kernel_size = pair(r, "kernel_size", 2);
     o.stride = pair(r, "stride", 0);
@@ -199,7 +188,7 @@ void register_conv_layers() {
     o.dilation = pair(r, "dilation", 1);
     return std::make_shared<MaxPool2d>(o);
   });
-  layer("avg_pool2d", [](ConfigReader& r) {
+  add_builtin_layer("avg_pool2d", [](ConfigReader& r) {
     functional::AvgPool2dFuncOptions o;
     o.kernel_size = pair(r, "kernel_size", 2);
     o.stride = pair(r, "stride", 0);

@@ -1,4 +1,5 @@
 // Loss modules (loom/nn/loss.hpp) and their registration by name with JSON configs.
+#include "builtin_registration.hpp"
 #include "loom/nn/loss.hpp"
 
 #include <nlohmann/json.hpp>
@@ -7,11 +8,6 @@
 #include "loom/nn/registry.hpp"
 
 namespace loom::nn {
-
-namespace detail {
-// registry.cpp
-void add_builtin(const std::string& type, ModuleKind kind, ModuleFactory factory);
-}  // namespace detail
 
 // ---- Loss --------------------------------------------------------------------------------------
 TensorList Loss::forward(const TensorList& xs) {
@@ -171,12 +167,8 @@ Tensor read_weights(ConfigReader& r, const std::string& type, const std::string&
 
 template <class LossClass, class Read>
 void add_loss(const std::string& type, Read read) {
-  detail::add_builtin(type, ModuleKind::Loss, [type, read](const nlohmann::json& config) -> std::shared_ptr<Module> {
-    ConfigReader r(type, config);
-    typename LossClass::Options options = read(r, type);
-    r.finish();
-    return std::make_shared<LossClass>(options);
-  });
+  detail::add_builtin_layer(
+      type, [type, read](ConfigReader& r) { return std::make_shared<LossClass>(read(r, type)); }, ModuleKind::Loss);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Normalisation and resampling layers, and their registry entries (register_norm_layers).
 #include <nlohmann/json.hpp>
 
+#include "builtin_registration.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/init.hpp"
 #include "loom/nn/normalization.hpp"
@@ -234,19 +235,7 @@ std::string AdaptiveAvgPool2d::extra_repr() const { return fmt::format("output_s
 // ---- registry ----
 namespace detail {
 
-void add_builtin(const std::string& type, ModuleKind kind, ModuleFactory factory);
-
 namespace {
-
-template <typename Make>
-void layer(const std::string& type, Make make) {
-  add_builtin(type, ModuleKind::Layer, [type, make](const nlohmann::json& config) -> std::shared_ptr<Module> {
-    ConfigReader r(type, config);
-    std::shared_ptr<Module> m = make(r);
-    r.finish();
-    return m;
-  });
-}
 
 BatchNormOptions batch_norm_options(ConfigReader& r) {
   BatchNormOptions o;
@@ -283,22 +272,22 @@ std::vector<double> number_or_list(ConfigReader& r, const std::string& type, con
 }  // namespace
 
 void register_norm_layers() {
-  layer("batch_norm1d", [](ConfigReader& r) { return std::make_shared<BatchNorm1d>(batch_norm_options(r)); });
-  layer("batch_norm2d", [](ConfigReader& r) { return std::make_shared<BatchNorm2d>(batch_norm_options(r)); });
-  layer("layer_norm", [](ConfigReader& r) {
+  add_builtin_layer("batch_norm1d", [](ConfigReader& r) { return std::make_shared<BatchNorm1d>(batch_norm_options(r)); });
+  add_builtin_layer("batch_norm2d", [](ConfigReader& r) { return std::make_shared<BatchNorm2d>(batch_norm_options(r)); });
+  add_builtin_layer("layer_norm", [](ConfigReader& r) {
     LayerNormOptions o;
     o.normalized_shape = Shape(int_or_list(r, "normalized_shape"));
     o.eps = r.number("eps", o.eps);
     o.elementwise_affine = r.boolean("elementwise_affine", o.elementwise_affine);
     return std::make_shared<LayerNorm>(o);
   });
-  layer("group_norm", [](ConfigReader& r) {
+  add_builtin_layer("group_norm", [](ConfigReader& r) {
     GroupNormOptions o{.num_groups = r.integer("num_groups"), .num_channels = r.integer("num_channels")};
     o.eps = r.number("eps", o.eps);
     o.affine = r.boolean("affine", o.affine);
     return std::make_shared<GroupNorm>(o);
   });
-  layer("instance_norm2d", [](ConfigReader& r) {
+  add_builtin_layer("instance_norm2d", [](ConfigReader& r) {
     InstanceNormOptions o{.num_features = r.integer("num_features")};
     o.eps = r.number("eps", o.eps);
     o.momentum = r.number("momentum", o.momentum);
@@ -306,7 +295,7 @@ void register_norm_layers() {
     o.track_running_stats = r.boolean("track_running_stats", o.track_running_stats);
     return std::make_shared<InstanceNorm2d>(o);
   });
-  layer("upsample", [](ConfigReader& r) {
+  add_builtin_layer("upsample", [](ConfigReader& r) {
     UpsampleOptions o;
     if (r.has("size")) o.size = int_or_list(r, "size");
     if (r.has("scale_factor")) o.scale_factor = number_or_list(r, "upsample", "scale_factor");
@@ -315,7 +304,7 @@ void register_norm_layers() {
     o.align_corners = r.boolean("align_corners", false);
     return std::make_shared<Upsample>(o);
   });
-  layer("adaptive_avg_pool2d",
+  add_builtin_layer("adaptive_avg_pool2d",
         [](ConfigReader& r) { return std::make_shared<AdaptiveAvgPool2d>(int_or_list(r, "output_size")); });
 }
 

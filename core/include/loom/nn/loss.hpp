@@ -61,10 +61,4 @@ class LOOM_API KLDivLoss : public Loss { LOOM_LOSS_CLASS_BODY(KLDivLoss) };
 
 #undef LOOM_LOSS_CLASS_BODY
 
-namespace detail {
-// Registers every loss above by its JSON name through add_builtin(type, ModuleKind::Loss, ...)
-// (defined in loss_modules.cpp; called once by builtin_modules.cpp). Internal to libloom.
-void register_losses();
-}  // namespace detail
-
 }  // namespace loom::nn

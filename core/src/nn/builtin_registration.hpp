@@ -1,0 +1,31 @@
+#pragma once
+// Internal to libloom: how the core's own layers and losses enter the registry (registry.cpp
+// owns the table; builtin_modules.cpp calls each family's register_*() once, on first use).
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "loom/nn/registry.hpp"
+
+namespace loom::nn::detail {
+
+void add_builtin(const std::string& type, ModuleKind kind, ModuleFactory factory);
+
+// Registers `type` built by make(ConfigReader&); options the factory did not read are errors.
+template <typename Make>
+void add_builtin_layer(const std::string& type, Make make, ModuleKind kind = ModuleKind::Layer) {
+  add_builtin(type, kind, [type, make](const nlohmann::json& config) -> std::shared_ptr<Module> {
+    ConfigReader r(type, config);
+    std::shared_ptr<Module> m = make(r);
+    r.finish();
+    return m;
+  });
+}
+
+// Each family's registration (called by register_builtin_modules).
+void register_core_layers();  // builtin_modules.cpp
+void register_conv_layers();  // conv_layers.cpp
+void register_norm_layers();  // norm_layers.cpp
+void register_losses();       // loss_modules.cpp
+
+}  // namespace loom::nn::detail
