@@ -1,10 +1,13 @@
 // The backward engine: an iterative topological walk of the recorded graph (no recursion, so a
 // chain of 100,000 ops is fine), ready nodes ordered by creation (latest first), gradients
 // summed per input slot, leaves accumulated by their AccumulateGrad node.
+#include <map>
+#include <mutex>
 #include <queue>
 
 #include "../internal.hpp"
 #include "autograd_internal.hpp"
+#include "loom/profile.hpp"
 
 namespace loom {
 
@@ -50,6 +53,16 @@ Node::~Node() {
 AutogradMeta::~AutogradMeta() { release_node(std::move(grad_fn)); }
 
 namespace {
+
+// "backward <node>" names for LOOM_PROFILE, interned so that scopes can hold views of them.
+std::string_view profile_name(const Node& node) {
+  static std::mutex mutex;
+  static auto* names = new std::map<std::string, std::string, std::less<>>;
+  std::lock_guard lock(mutex);
+  auto it = names->find(node.name());
+  if (it == names->end()) it = names->emplace(std::string(node.name()), "backward " + std::string(node.name())).first;
+  return it->second;
+}
 
 struct ReadyOrder {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr < b->sequence_nr; }
@@ -195,7 +208,11 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
                "backward if you need to", node->name());
     if (!hooks_done && !node->pre_hooks.empty())
       for (std::uint32_t slot = 0; slot < grads.size(); ++slot) grads[slot] = run_pre_hooks(*node, slot, grads[slot]);
-    TensorList input_grads = node->apply(std::move(grads));
+    TensorList input_grads;
+    {
+      ProfileScope profile(profiling_enabled() ? profile_name(*node) : std::string_view());
+      input_grads = node->apply(std::move(grads));
+    }
     LOOM_CHECK(input_grads.size() == node->next_edges.size(), ValueError,
                "backward: {} returned {} gradients for its {} inputs", node->name(), input_grads.size(),
                node->next_edges.size());

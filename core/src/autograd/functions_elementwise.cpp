@@ -15,6 +15,7 @@ namespace {
 template <typename Derivative>
 Tensor unary_rule(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x, Derivative&& dydx,
                   bool save_input, bool save_output) {
+  ProfileScope profile(autograd::grad_op_name(op));
   if (!autograd::needs_grad(x)) return forward(x);
   Tensor y;
   {

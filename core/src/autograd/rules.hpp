@@ -8,6 +8,7 @@
 #include "../raw_ops.hpp"
 #include "autograd_internal.hpp"
 #include "loom/autograd.hpp"
+#include "loom/profile.hpp"
 
 namespace loom::autograd {
 
@@ -50,6 +51,7 @@ inline bool needs_grad(std::initializer_list<Tensor> inputs) {
 // written with the public (recording) ops, so under create_graph they are differentiable too.
 template <typename Forward, typename Backward>
 Tensor differentiable(GradOp op, std::initializer_list<Tensor> inputs, Forward&& forward, Backward&& backward) {
+  ProfileScope profile(grad_op_name(op));
   if (!needs_grad(inputs)) return forward();
   Tensor out;
   {
