@@ -134,18 +134,36 @@ class LOOM_API Module : public std::enable_shared_from_this<Module> {
 LOOM_API std::ostream& operator<<(std::ostream& os, const Module& m);
 
 // summary(): one row per layer (a module without children) in forward order, with the output
-// shape for a batch of one and the parameter counts; totals at the end.
+// shape for a batch of one, the parameter counts, the receptive field and the multiply-adds
+// (COURSE.md example 9); totals at the end.
+//
+// Receptive field: the side, in input pixels, of the input window one output position sees,
+// followed along the spatial dims of a chain of conv/pool layers as the course computes it:
+// starting from r = 1, j = 1 (the jump, in input pixels, between adjacent positions), a layer with
+// kernel k, dilation d and stride s gives r_out = r_in + (k − 1)·d·j_in and j_out = j_in·s
+// (Conv1d, Conv2d, MaxPool2d, AvgPool2d; the height is followed, so non-square kernels report
+// their height; ConvTranspose2d is counted like a stride-1 convolution, an upper bound). A layer
+// without a kernel (activations, normalisation, dropout, Flatten, ...) keeps r and j. Linear
+// mixes every input feature: from the first Linear on, every row reports 0, meaning "the whole
+// input".
+//
+// Multiply-adds: Conv2d/Conv1d: output elements · (C_in/groups) · kH · kW; ConvTranspose2d: input
+// elements · (C_out/groups) · kH · kW; Linear: output elements · in_features (so leading dims
+// count); every other layer 0.
 struct SummaryRow {
   std::string name;  // dotted
   std::string type;
   Shape output_shape;
   std::int64_t parameters = 0;
   std::int64_t trainable = 0;
+  std::int64_t receptive_field = 1;  // side in input pixels; 0: the whole input
+  std::int64_t multiply_adds = 0;
 };
 struct LOOM_API ModelSummary {
   std::vector<SummaryRow> rows;
   std::int64_t total_parameters = 0;
   std::int64_t trainable_parameters = 0;
+  std::int64_t total_multiply_adds = 0;  // the rows' sum
   std::string str() const;  // the table
 };
 // Runs one forward pass on zeros of shape (1, input_shape...) in eval mode, without recording.
