@@ -6,34 +6,14 @@
 
 #include <doctest/doctest.h>
 
+#include "common/test_helpers.hpp"
 #include "loom/tensor.hpp"
 
 namespace loom_nn_test {
 
-inline std::vector<double> values(const loom::Tensor& t) { return t.to_vector<double>(); }
-
-// Checks found against expected element by element within atol + rtol·|expected|.
-inline void check_close(const std::vector<double>& found, const std::vector<double>& expected, double rtol,
-                        double atol) {
-  REQUIRE(found.size() == expected.size());
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    INFO("element " << i << ": found " << found[i] << ", expected " << expected[i]);
-    CHECK(std::abs(found[i] - expected[i]) <= atol + rtol * std::abs(expected[i]));
-  }
-}
-
-// The message of the exception of type E that `f` throws (fails the test if it throws none).
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception of the requested type, none was thrown");
-  return {};
-}
-
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using loom_test::check_close;
+using loom_test::contains;
+using loom_test::message_of;
+using loom_test::values;
 
 }  // namespace loom_nn_test

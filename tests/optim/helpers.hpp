@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include "common/test_helpers.hpp"
 #include "loom/autograd.hpp"
 #include "loom/optim/optimizer.hpp"
 
@@ -86,17 +87,7 @@ inline void check_trajectory(const std::vector<Vec2>& found, const std::vector<V
     }
 }
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception of the requested type, none was thrown");
-  return {};
-}
-
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using loom_test::contains;
+using loom_test::message_of;
 
 }  // namespace loom_optim_test
