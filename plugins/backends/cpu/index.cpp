@@ -77,18 +77,22 @@ void CpuBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, co
     const std::int64_t src_stride = layout.inner_stride(2);
     const ElementOp<Op::add> add;
     const std::int64_t grain = std::max<std::int64_t>(1, kMinElementsPerThread / extent);
+    // Each position (every dim but `dim`) is owned by one thread, which adds its entries along
+    // `dim` in order: the same order per target as the reference, whatever the partition. The
+    // walk over positions happens once, with `dim` innermost (cheap even when `dim` is the
+    // innermost memory dim, as in the backward of index_select along W).
     parallel_for(layout.numel, grain, [&](std::int64_t first, std::int64_t last) {
-      for (std::int64_t i = 0; i < extent; ++i) {
-        for_each_run(layout, first, last, [&](const Offsets<3>& offset, std::int64_t, std::int64_t n) {
-          T* out_run = out_data + offset[0];
-          const std::int64_t* index_run = index_data + offset[1] + i * index_dim_stride;
-          const T* src_run = src_data + offset[2] + i * src_dim_stride;
-          for (std::int64_t j = 0; j < n; ++j) {
-            T& target = out_run[j * out_stride + index_run[j * index_stride] * out_dim_stride];
-            target = add(target, src_run[j * src_stride]);
+      for_each_run(layout, first, last, [&](const Offsets<3>& offset, std::int64_t, std::int64_t n) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          T* out_base = out_data + offset[0] + j * out_stride;
+          const std::int64_t* index_base = index_data + offset[1] + j * index_stride;
+          const T* src_base = src_data + offset[2] + j * src_stride;
+          for (std::int64_t i = 0; i < extent; ++i) {
+            T& target = out_base[index_base[i * index_dim_stride] * out_dim_stride];
+            target = add(target, src_base[i * src_dim_stride]);
           }
-        });
-      }
+        }
+      });
     });
   });
 }
