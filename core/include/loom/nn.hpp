@@ -6,6 +6,7 @@
 #include "loom/nn/embedding.hpp"
 #include "loom/nn/functional.hpp"
 #include "loom/nn/init.hpp"
+#include "loom/nn/init_registry.hpp"
 #include "loom/nn/linear.hpp"
 #include "loom/nn/loss.hpp"
 #include "loom/nn/module.hpp"
