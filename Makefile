@@ -1,6 +1,8 @@
 # Thin wrapper: every target installs what is missing, configures and builds first.
 #   make demo    the project's main job (for now: load the CPU backend, loom info, matmul check)
 #   make test    build + every test suite (ctest), with the time per label
+#   make datasets/fashion-mnist.h5
+#                the Fashion-MNIST HDF5 file, converted from the Debian package when missing
 #   make bench   benchmarks side by side with PyTorch and LibTorch, in a separate Release build
 #                without assertions (installs python3-torch and libtorch-dev when missing)
 BUILD       ?= build
@@ -24,7 +26,11 @@ build: configure
 demo: build
 	@$(BUILD)/bin/backend_smoke
 
-test: build
+# Order-only on build: converted once, when the file is missing, not at every build.
+datasets/fashion-mnist.h5: | build
+	@$(BUILD)/bin/fashion_mnist_to_h5 --output $@
+
+test: build datasets/fashion-mnist.h5
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
 
 bench:

@@ -4,16 +4,21 @@
 //   loom info      version, plugin API version, backends, threads, BLAS and oneDNN versions
 //   loom summary <spec.json> --input C,H,W
 //                  builds the model of a JSON spec and prints its per-layer summary
+//   loom data inspect <file.h5>
+//                  each split of a dataset file (DESIGN §4 layout): shapes, dtypes, storage,
+//                  class names and counts, masks, normalisation; checks the layout on the way
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <cstring>
 #include <exception>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "loom/backend.hpp"
+#include "loom/io/hdf5.hpp"
 #include "loom/nn/module.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/plugin.hpp"
@@ -27,7 +32,9 @@ int print_usage(std::FILE* to) {
              "  plugins   list the plugins found, with their status, path and registered names\n"
              "  info      version, plugin API version, backends, threads, BLAS and oneDNN versions\n"
              "  summary <spec.json> --input C,H,W\n"
-             "            the per-layer summary (output shapes, parameters) of a model spec\n");
+             "            the per-layer summary (output shapes, parameters) of a model spec\n"
+             "  data inspect <file.h5>\n"
+             "            each split of a dataset: shapes, dtypes, storage, class names and counts\n");
   return to == stdout ? 0 : 2;
 }
 
@@ -91,9 +98,108 @@ int summary(int argc, char** argv) {
   return 0;
 }
 
+// ---- loom data inspect ----
+
+// "(1024, 1, 28, 28) gzip 4 + shuffle", "contiguous", ...
+std::string storage(const loom::io::DatasetInfo& info) {
+  std::string out = info.chunks.empty() ? "contiguous" : "chunks " + info.chunks.str();
+  out += info.compression > 0 ? fmt::format(", gzip {}", info.compression) : ", no compression";
+  if (info.shuffle) out += " + shuffle";
+  for (const auto& f : info.other_filters) out += " + " + f;
+  return out;
+}
+
+// An attribute as text: a number, or strings joined by ", "; what went wrong otherwise.
+std::string attribute_text(const loom::io::H5File& f, const std::string& object, const std::string& name) {
+  try {
+    return fmt::format("{:.6g}", f.read_double_attribute(object, name));
+  } catch (const loom::IOError&) {
+  }
+  try {
+    return fmt::format("{}", fmt::join(f.read_string_list_attribute(object, name), ", "));
+  } catch (const loom::IOError&) {
+    return "(not a number or strings)";
+  }
+}
+
+// 60000 → "60,000"
+std::string with_commas(std::int64_t n) {
+  std::string digits = std::to_string(n);
+  for (int at = static_cast<int>(digits.size()) - 3; at > (n < 0 ? 1 : 0); at -= 3) digits.insert(static_cast<std::size_t>(at), ",");
+  return digits;
+}
+
+// One line per dataset of a split: name, shape, dtype, storage; its count is checked against `rows`.
+loom::io::DatasetInfo print_dataset(const loom::io::H5File& f, const std::string& path, std::int64_t rows) {
+  const auto info = f.dataset_info(path);
+  if (rows >= 0 && (info.sizes.empty() || info.sizes[0] != rows))
+    throw loom::IOError(fmt::format("{}: {}: expected {} rows (as many as images), found shape {}", f.path(), path,
+                                    rows, info.sizes.str()));
+  fmt::print("  {:<7} {:<20} {:<8} {}\n", path.substr(path.rfind('/') + 1), info.sizes.str(), info.type, storage(info));
+  return info;
+}
+
+void inspect_split(const loom::io::H5File& f, const std::string& split) {
+  fmt::print("{}\n", split);
+  const std::string images = split + "/images", labels = split + "/labels";
+  const auto info = print_dataset(f, images, -1);
+  if (info.sizes.size() != 4 || (info.type != "uint8" && info.type != "float32"))
+    throw loom::IOError(fmt::format("{}: {}: expected (N, C, H, W) uint8 or float32, found {} {}", f.path(), images,
+                                    info.sizes.str(), info.type));
+  for (const auto& name : f.attributes(images)) fmt::print("  {:<7} {} = {}\n", "", name, attribute_text(f, images, name));
+  if (!f.is_dataset(labels)) throw loom::IOError(fmt::format("{}: {}: no such dataset (expected (N,) int64 labels)", f.path(), labels));
+  print_dataset(f, labels, info.sizes[0]);
+  const loom::Tensor y = f.read_tensor(labels, loom::DType::Int64, 1);
+  if (f.is_dataset(split + "/masks")) print_dataset(f, split + "/masks", info.sizes[0]);
+  const std::string names_at = f.has_attribute(split, "class_names") ? split : "/";
+  std::vector<std::string> names;
+  if (f.has_attribute(names_at, "class_names")) names = f.read_string_list_attribute(names_at, "class_names");
+  std::map<std::int64_t, std::int64_t> counts;
+  for (std::int64_t i = 0; i < y.numel(); ++i) ++counts[y.data_ptr<std::int64_t>()[i]];
+  fmt::print("  classes ({} names from {}):\n", names.size(), names.empty() ? "nowhere" : names_at);
+  for (const auto& [label, count] : counts) {
+    const bool named = label >= 0 && label < static_cast<std::int64_t>(names.size());
+    if (!names.empty() && !named)
+      throw loom::IOError(fmt::format("{}: {}: label {} ({} samples) has no class name: expected 0..{}", f.path(),
+                                      labels, label, count, names.size() - 1));
+    fmt::print("    {:>3} {:<16} {:>9}\n", label, named ? names[static_cast<std::size_t>(label)] : "", with_commas(count));
+  }
+}
+
+// Every group holding an `images` dataset, depth first.
+void find_splits(const loom::io::H5File& f, const std::string& group, std::vector<std::string>& out) {
+  for (const auto& name : f.groups(group)) {
+    const std::string path = (group == "/" ? "" : group) + "/" + name;
+    if (f.is_dataset(path + "/images")) out.push_back(path);
+    find_splits(f, path, out);
+  }
+}
+
+int data_inspect(const std::string& path) {
+  const loom::io::H5File f(path);
+  std::vector<std::string> splits;
+  find_splits(f, "/", splits);
+  if (splits.empty())
+    throw loom::IOError(fmt::format("{}: expected split groups holding an 'images' dataset (e.g. /train/images), found none",
+                                    path));
+  fmt::print("{}\n", path);
+  for (const auto& name : f.attributes("/")) fmt::print("  {} = {}\n", name, attribute_text(f, "/", name));
+  for (const auto& split : splits) inspect_split(f, split);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "data") == 0) {
+    if (argc != 4 || std::strcmp(argv[2], "inspect") != 0) return print_usage(stderr);
+    try {
+      return data_inspect(argv[3]);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "loom data inspect: {}\n", e.what());
+      return 1;
+    }
+  }
   if (argc >= 2 && std::strcmp(argv[1], "summary") == 0) {
     try {
       return summary(argc, argv);

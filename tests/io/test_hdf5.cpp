@@ -130,6 +130,12 @@ TEST_CASE("chunked and gzip-compressed datasets round-trip and read by rows") {
   CHECK(info.chunks[0] > 1);
   CHECK(f.dataset_info("/weights").chunks == loom::Shape{16, 50});  // clipped to the dataset
   CHECK(f.dataset_info("/scalar_compressed").chunks.empty());
+  CHECK(info.compression == 6);
+  CHECK_FALSE(info.shuffle);
+  CHECK(f.dataset_info("/weights").compression == 1);
+  CHECK(f.dataset_info("/weights").shuffle);
+  CHECK(f.dataset_info("/scalar_compressed").compression == 0);
+  CHECK(f.dataset_info("/weights").other_filters.empty());
 
   CHECK(bit_identical(f.read_tensor("/train/images", DType::UInt8, 4), images));
   CHECK(bit_identical(f.read_tensor("/weights"), weights));
@@ -205,6 +211,40 @@ TEST_CASE("attributes of every kind round-trip") {
   CHECK(f.has_attribute("/meta", "seed"));
   CHECK_FALSE(f.has_attribute("/meta", "nope"));
   CHECK_FALSE(f.has_attribute("/no_such_group", "seed"));
+}
+
+TEST_CASE("string-list attributes round-trip and read h5py's fixed-length arrays and scalar strings") {
+  TempDir dir;
+  const std::string path = dir.file("string_lists.h5");
+  const std::vector<std::string> names = {"T-shirt/top", "Trouser", "", "Ankle boot", "été ☃"};
+  {
+    H5File f(path, FileMode::Truncate);
+    f.write_string_list_attribute("/", "class_names", names);
+    f.write_string_list_attribute("/train", "class_names", names);  // creates /train
+    f.write_string_list_attribute("/train", "none", {});
+    f.write_string_attribute("/train", "scalar", "one");
+    f.write_string_list_attribute("/train", "replaced", {"a"});
+    f.write_string_list_attribute("/train", "replaced", {"b", "c"});
+    f.write_int_attribute("/train", "number", 3);
+  }
+  const H5File f(path);
+  CHECK(f.read_string_list_attribute("/", "class_names") == names);
+  CHECK(f.read_string_list_attribute("/train", "class_names") == names);
+  CHECK(f.read_string_list_attribute("/train", "none").empty());
+  CHECK(f.read_string_list_attribute("/train", "scalar") == std::vector<std::string>{"one"});
+  CHECK(f.read_string_list_attribute("/train", "replaced") == std::vector<std::string>{"b", "c"});
+  CHECK_THROWS_WITH_AS(f.read_string_list_attribute("/train", "number"),
+                       loom_io_test::contains(path + ": /train: attribute 'number': expected strings, found int64"),
+                       loom::IOError);
+  CHECK_THROWS_WITH_AS(f.read_string_attribute("/", "class_names"),
+                       loom_io_test::contains("attribute 'class_names': expected one value, found 5"), loom::IOError);
+  // h5py writes numpy bytes arrays as fixed-length strings (tests/data/fixtures/README.md).
+  const auto fixture = std::filesystem::path(__FILE__).parent_path() / "../data/fixtures/h5py_float32_contiguous.h5";
+  const std::vector<std::string> fashion = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  CHECK(H5File(fixture.string()).read_string_list_attribute("/train", "class_names") == fashion);
+  const auto variable = std::filesystem::path(__FILE__).parent_path() / "../data/fixtures/h5py_uint8_gzip_odd_chunks.h5";
+  CHECK(H5File(variable.string()).read_string_list_attribute("/", "class_names") == fashion);
 }
 
 TEST_CASE("string datasets round-trip (JSON configs)") {

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "hdf5_internal.hpp"
 #include "loom/io/hdf5.hpp"
@@ -265,8 +266,9 @@ bool H5File::has_attribute(const std::string& object_in, const std::string& name
 
 namespace {
 
+// `length`: a 1-D attribute of that many values; none: a scalar.
 void write_attribute(H5File& f, hid_t file, FileMode mode, const std::string& object_in, const std::string& name,
-                     hid_t type, hid_t mem_type, const void* value) {
+                     hid_t type, hid_t mem_type, const void* value, std::optional<hsize_t> length = std::nullopt) {
   const std::string path = normalise_path(object_in);
   const std::string& file_path = f.path();
   if (file < 0) fail(file_path, path, "the file is closed");
@@ -275,11 +277,12 @@ void write_attribute(H5File& f, hid_t file, FileMode mode, const std::string& ob
   Handle object = open_object(file, file_path, path);
   if (H5Aexists(object.get(), name.c_str()) > 0 && H5Adelete(object.get(), name.c_str()) < 0)
     fail_hdf5(file_path, path, fmt::format("cannot replace attribute '{}'", name));
-  Handle space = detail::dataspace_handle(H5Screate(H5S_SCALAR));
+  Handle space = detail::dataspace_handle(length ? H5Screate_simple(1, &*length, nullptr) : H5Screate(H5S_SCALAR));
   Handle acpl = detail::plist_handle(H5Pcreate(H5P_ATTRIBUTE_CREATE));
   H5Pset_char_encoding(acpl.get(), H5T_CSET_UTF8);
   Handle attribute = detail::attribute_handle(H5Acreate2(object.get(), name.c_str(), type, space.get(), acpl.get(), H5P_DEFAULT));
   if (!attribute.valid()) fail_hdf5(file_path, path, fmt::format("cannot create attribute '{}'", name));
+  if (length == hsize_t{0}) return;  // nothing to write (and no buffer)
   if (H5Awrite(attribute.get(), mem_type, value) < 0) fail_hdf5(file_path, path, fmt::format("cannot write attribute '{}'", name));
 }
 
@@ -289,8 +292,9 @@ struct OpenedAttribute {
   std::string what;  // "attribute 'name'", for messages
 };
 
-OpenedAttribute open_attribute(hid_t file, const std::string& file_path, const std::string& path,
-                               const std::string& name) {
+// Opens an attribute of any shape; `points` receives its number of values.
+OpenedAttribute open_attribute_array(hid_t file, const std::string& file_path, const std::string& path,
+                                     const std::string& name, std::int64_t& points) {
   Handle object = open_object(file, file_path, path);
   OpenedAttribute out;
   out.what = fmt::format("attribute '{}'", name);
@@ -299,7 +303,14 @@ OpenedAttribute open_attribute(hid_t file, const std::string& file_path, const s
   if (!out.attribute.valid()) fail_hdf5(file_path, path, fmt::format("cannot open {}", out.what));
   out.type = detail::type_handle(H5Aget_type(out.attribute.get()));
   Handle space = detail::dataspace_handle(H5Aget_space(out.attribute.get()));
-  const std::int64_t n = count_points(space.get());
+  points = count_points(space.get());
+  return out;
+}
+
+OpenedAttribute open_attribute(hid_t file, const std::string& file_path, const std::string& path,
+                               const std::string& name) {
+  std::int64_t n = 0;
+  OpenedAttribute out = open_attribute_array(file, file_path, path, name, n);
   if (n != 1) fail(file_path, path, fmt::format("{}: expected one value, found {}", out.what, n));
   return out;
 }
@@ -386,6 +397,65 @@ double H5File::read_double_attribute(const std::string& object, const std::strin
   double value = 0;
   if (H5Aread(a.attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail_hdf5(path_, path, "cannot read " + a.what);
   return value;
+}
+
+std::vector<double> H5File::read_double_list_attribute(const std::string& object, const std::string& name) const {
+  H5Lock lock;
+  const std::string path = normalise_path(object);
+  std::int64_t n = 0;
+  OpenedAttribute a = open_attribute_array(id_, path_, path, name, n);
+  const H5T_class_t cls = H5Tget_class(a.type.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER) wrong_attribute_type(path_, path, a, "numbers");
+  std::vector<double> values(static_cast<std::size_t>(n));
+  if (n > 0 && H5Aread(a.attribute.get(), H5T_NATIVE_DOUBLE, values.data()) < 0)
+    fail_hdf5(path_, path, "cannot read " + a.what);
+  return values;
+}
+
+void H5File::write_string_list_attribute(const std::string& object, const std::string& name,
+                                         const std::vector<std::string>& values) {
+  H5Lock lock;
+  Handle type = detail::string_type();
+  std::vector<const char*> data;
+  data.reserve(values.size());
+  for (const std::string& v : values) data.push_back(v.c_str());
+  write_attribute(*this, id_, mode_, object, name, type.get(), type.get(), data.data(), values.size());
+}
+
+std::vector<std::string> H5File::read_string_list_attribute(const std::string& object, const std::string& name) const {
+  H5Lock lock;
+  const std::string path = normalise_path(object);
+  std::int64_t n = 0;
+  OpenedAttribute a = open_attribute_array(id_, path_, path, name, n);
+  const hid_t file_type = a.type.get();
+  if (H5Tget_class(file_type) != H5T_STRING) wrong_attribute_type(path_, path, a, "strings");
+  if (n == 0) return {};
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
+  if (H5Tis_variable_str(file_type) > 0) {
+    Handle mem = detail::string_type();
+    H5Tset_cset(mem.get(), H5Tget_cset(file_type));
+    std::vector<char*> values(static_cast<std::size_t>(n), nullptr);
+    if (H5Aread(a.attribute.get(), mem.get(), values.data()) < 0) fail_hdf5(path_, path, "cannot read " + a.what);
+    for (char* v : values) {
+      out.emplace_back(v ? v : "");
+      H5free_memory(v);  // one allocation per string (H5Treclaim is missing from some 1.10 builds)
+    }
+    return out;
+  }
+  // Fixed length (numpy bytes arrays in h5py): n strings of `size` bytes each, padding dropped.
+  const std::size_t size = H5Tget_size(file_type);
+  Handle mem = detail::type_handle(H5Tcopy(file_type));
+  std::string buffer(size * static_cast<std::size_t>(n), '\0');
+  if (H5Aread(a.attribute.get(), mem.get(), buffer.data()) < 0) fail_hdf5(path_, path, "cannot read " + a.what);
+  const char pad = H5Tget_strpad(file_type) == H5T_STR_SPACEPAD ? ' ' : '\0';
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::string v = buffer.substr(static_cast<std::size_t>(i) * size, size);
+    if (const auto nul = v.find('\0'); nul != std::string::npos) v.resize(nul);
+    while (!v.empty() && v.back() == pad) v.pop_back();
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 // ---- string datasets --------------------------------------------------------------------------

@@ -228,6 +228,17 @@ DatasetInfo H5File::dataset_info(const std::string& path_in) const {
     std::vector<hsize_t> chunks(d.sizes.size());
     H5Pget_chunk(dcpl.get(), static_cast<int>(chunks.size()), chunks.data());
     for (hsize_t c : chunks) info.chunks.push_back(static_cast<std::int64_t>(c));
+    const int filters = H5Pget_nfilters(dcpl.get());
+    for (int i = 0; i < filters; ++i) {
+      unsigned flags = 0, values[8] = {};
+      std::size_t n_values = 8;
+      char name[64] = {};
+      const H5Z_filter_t filter = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &n_values, values,
+                                                 sizeof name, name, nullptr);
+      if (filter == H5Z_FILTER_DEFLATE) info.compression = n_values > 0 ? static_cast<int>(values[0]) : 1;
+      else if (filter == H5Z_FILTER_SHUFFLE) info.shuffle = true;
+      else info.other_filters.emplace_back(name[0] ? name : fmt::format("filter {}", filter));
+    }
   }
   return info;
 }

@@ -3,7 +3,7 @@
 //
 //   loom::io::H5File f("data.h5", loom::io::FileMode::Truncate);
 //   f.write_tensor("/train/images", images, {.compression = 4});   // chunked + gzip
-//   f.write_string_attribute("/train", "class_names", names_json);
+//   f.write_string_list_attribute("/train", "class_names", {"T-shirt/top", "Trouser"});
 //   loom::io::H5File g("data.h5");                                   // read-only
 //   loom::Tensor labels = g.read_tensor("/train/labels", loom::DType::Int64, 1);
 //
@@ -46,6 +46,10 @@ struct DatasetInfo {
   std::optional<DType> dtype;  // none when the element type is not a Loom dtype
   std::string type;            // "float32", "int32", "bool", "string", "compound", ...
   Shape chunks;                // empty when not chunked
+  int compression = 0;         // gzip level; 0 when not gzip-compressed
+  bool shuffle = false;        // byte shuffle before compression
+  // Filters other than gzip and shuffle (szip, lzf, ...), by HDF5's name; reading them may fail.
+  std::vector<std::string> other_filters;
 };
 
 class LOOM_API H5File {
@@ -99,6 +103,15 @@ class LOOM_API H5File {
   std::int64_t read_int_attribute(const std::string& object, const std::string& name) const;
   std::uint64_t read_uint_attribute(const std::string& object, const std::string& name) const;
   double read_double_attribute(const std::string& object, const std::string& name) const;  // ints too
+  // A scalar or a 1-D array of numbers (h5py: attrs["mean"] = [0.5, 0.5, 0.5]) as doubles.
+  std::vector<double> read_double_list_attribute(const std::string& object, const std::string& name) const;
+
+  // ---- string-list attributes (class names), as h5py's attrs['x'] = ['a', 'b'] stores them ----
+  // Written as a 1-D array of variable-length UTF-8 strings. Reading takes variable- or
+  // fixed-length string arrays of any rank (flattened) and a scalar string (one element).
+  void write_string_list_attribute(const std::string& object, const std::string& name,
+                                   const std::vector<std::string>& values);
+  std::vector<std::string> read_string_list_attribute(const std::string& object, const std::string& name) const;
 
  private:
   std::int64_t id_ = -1;  // hid_t
