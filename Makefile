@@ -39,6 +39,7 @@ bench:
 	  -DLOOM_BUILD_TESTS=OFF -DLOOM_BUILD_EXPERIMENTS=OFF -DLOOM_BUILD_BENCH=ON $(CMAKE_FLAGS) > $(BENCH_BUILD).configure.log 2>&1 \
 	  || { cat $(BENCH_BUILD).configure.log; exit 1; }
 	@cmake --build $(BENCH_BUILD)
+	@test -f datasets/fashion-mnist.h5 || $(BENCH_BUILD)/bin/fashion_mnist_to_h5 --output datasets/fashion-mnist.h5
 	@/usr/bin/python3 bench/run.py --build $(BENCH_BUILD) --json $(BUILD)/bench.json
 
 clean:

@@ -63,6 +63,26 @@ def main():
         if name != "loom":
             results.append({"name": "tiny_mlp_fwd_bwd", "loom_ms": med["loom"] / 1000, "peer": name,
                             "peer_ms": t / 1000, "ratio": t / med["loom"], "higher_is_better": True})
+    # 3. data loading (issue 6): images/s the DataLoader delivers with 2 workers, against fixed targets.
+    data_file = os.path.join(here, "..", "datasets", "fashion-mnist.h5")
+    loader_bin = os.path.join(bindir, "bench_data_loader")
+    if os.path.exists(data_file) and os.path.exists(loader_bin):
+        targets = {"memory_crop_flip": 100000, "stream_gzip_chunks": 50000}
+        runs = {name: [] for name in targets}
+        for _ in range(3):
+            out = subprocess.run([loader_bin, "--data", data_file, "--workers", "2"], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+            for m in re.finditer(r"name=(\S+) images_per_s=([0-9.]+)", out):
+                runs[m.group(1)].append(float(m.group(2)))
+        print(f"\n== DataLoader, Fashion-MNIST train, batch 128, 2 workers (median of 3 runs)")
+        print(f"{'case':<20} {'images/s':>10} {'target':>10}")
+        for name, target in targets.items():
+            rate = statistics.median(runs[name])
+            print(f"{name:<20} {rate:>10.0f} {target:>10}")
+            results.append({"name": f"data_{name}", "images_per_s": rate, "target_images_per_s": target,
+                            "ratio": rate / target, "higher_is_better": True})
+    else:
+        print(f"\n(data loading skipped: {data_file} or {loader_bin} missing; `make datasets/fashion-mnist.h5`)")
     peer_info = "absent"
     if "pytorch" in programs:
         peer_info = subprocess.run([SYSTEM_PYTHON, "-c", "import torch; print(torch.__version__, "
