@@ -136,19 +136,26 @@ Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& 
 }
 
 // ---- pooling ----
-Shape pool2d_output_sizes(std::string_view op, const Shape& x, const Pool2dParams& p) {
+Shape pool2d_output_sizes(std::string_view op, const Shape& x, const Pool2dParams& p, bool ceil_mode) {
+  Shape out{x[0], x[1], 0, 0};
   for (int a = 0; a < 2; ++a) {
     LOOM_CHECK(p.kernel[a] >= 1, ValueError, "{}: kernel size must be ≥ 1, found {}", op, p.kernel[a]);
     LOOM_CHECK(p.padding[a] >= 0 && 2 * p.padding[a] <= p.kernel[a], ValueError,
                "{}: padding must be in [0, kernel/2], found padding {} for kernel {}", op, p.padding[a], p.kernel[a]);
+    const std::int64_t in = x[2 + a], s = p.stride[a], pad = p.padding[a];
+    std::int64_t n = output_size(op, a == 0 ? "H" : "W", in, p.kernel[a], s, pad, p.dilation[a]);
+    // Ceil mode: one more, partial, window when the floor leaves input uncovered and that window
+    // would start before the right padding (PyTorch drops a window lying wholly in the padding).
+    const std::int64_t extent = p.dilation[a] * (p.kernel[a] - 1) + 1;
+    if (ceil_mode && (in + 2 * pad - extent) % s != 0 && n * s < in + pad) ++n;
+    out[2 + a] = n;
   }
-  return {x[0], x[1], output_size(op, "H", x[2], p.kernel[0], p.stride[0], p.padding[0], p.dilation[0]),
-          output_size(op, "W", x[3], p.kernel[1], p.stride[1], p.padding[1], p.dilation[1])};
+  return out;
 }
 
-ValuesIndices max_pool2d(const Tensor& x, const Pool2dParams& p) {
+ValuesIndices max_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode) {
   check_floating_4d("max_pool2d", "input", x);
-  const Shape out_sizes = pool2d_output_sizes("max_pool2d", x.sizes(), p);
+  const Shape out_sizes = pool2d_output_sizes("max_pool2d", x.sizes(), p, ceil_mode);
   ValuesIndices r{empty_channels_last(out_sizes, x),
                   make_tensor(out_sizes, detail::channels_last_strides(out_sizes), DType::Int64, x.device())};
   if (r.values.numel() > 0)
@@ -170,21 +177,21 @@ Tensor max_pool2d_backward(const Tensor& dout, const Tensor& indices, const Shap
   return dx;
 }
 
-Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p) {
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode) {
   check_floating_4d("avg_pool2d", "input", x);
   LOOM_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, ValueError, "avg_pool2d: dilation must be 1");
-  const Shape out_sizes = pool2d_output_sizes("avg_pool2d", x.sizes(), p);
+  const Shape out_sizes = pool2d_output_sizes("avg_pool2d", x.sizes(), p, ceil_mode);
   Tensor out = empty_channels_last(out_sizes, x);
   if (out.numel() > 0) backend_checked(Op::avg_pool2d, x.device(), x.dtype()).avg_pool2d(out, channels_last(x), p);
   return out;
 }
 
-Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p) {
+Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p, bool ceil_mode) {
   check_floating_4d("avg_pool2d_backward", "grad_output", dout);
   LOOM_CHECK(p.dilation[0] == 1 && p.dilation[1] == 1, ValueError, "avg_pool2d_backward: dilation must be 1");
   LOOM_CHECK(input_sizes.size() == 4, ShapeError, "avg_pool2d_backward: expected a 4-D input size, found {}",
              input_sizes.str());
-  const Shape expected = pool2d_output_sizes("avg_pool2d_backward", input_sizes, p);
+  const Shape expected = pool2d_output_sizes("avg_pool2d_backward", input_sizes, p, ceil_mode);
   LOOM_CHECK(dout.sizes() == expected, ShapeError,
              "avg_pool2d_backward: an input of shape {} gives an output of shape {}, found grad_output {}",
              input_sizes.str(), expected.str(), dout.sizes().str());

@@ -62,11 +62,14 @@ Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& 
                               std::string_view op = "conv2d_weight_grad");
 // (N, O, OH, OW) of conv2d with these sizes; the errors name `op`.
 Shape conv2d_output_sizes(std::string_view op, const Shape& x, const Shape& w, const Conv2dParams& p);
-Shape pool2d_output_sizes(std::string_view op, const Shape& x, const Pool2dParams& p);
-ValuesIndices max_pool2d(const Tensor& x, const Pool2dParams& p);
+// ceil_mode rounds the output size up (PyTorch's rule: the last window starts inside the input
+// or the left padding). It is the core's business only: the kernels take the output size from
+// their output tensor and clip every window to the input (and avg's divisor to the padded input).
+Shape pool2d_output_sizes(std::string_view op, const Shape& x, const Pool2dParams& p, bool ceil_mode);
+ValuesIndices max_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode);
 Tensor max_pool2d_backward(const Tensor& dout, const Tensor& indices, const Shape& input_sizes);
-Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);
-Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p);
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode);
+Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p, bool ceil_mode);
 
 // ---- indexing and joining ----
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);

@@ -1,6 +1,7 @@
 #pragma once
 // A tiny MLP built from the registry (linear/relu/dropout/linear) with two buffers, SGD with
-// momentum, StepLR, random data, and a training loop: what the checkpoint suites save and resume.
+// momentum, StepLR or ReduceLROnPlateau, random data, and a training loop: what the checkpoint
+// suites save and resume.
 #include <memory>
 #include <string>
 
@@ -52,24 +53,37 @@ inline Data make_data() {
   return d;
 }
 
+// ReduceLROnPlateau watching the epoch's mean loss, strict enough to reduce the rate in a few
+// epochs: an improvement must halve the best loss, and patience is one epoch.
+inline loom::optim::ReduceLROnPlateauOptions plateau_options() {
+  return {.factor = 0.5, .patience = 1, .threshold = 0.5};
+}
+
+// The end of an epoch for each scheduler kind: StepLR counts epochs, ReduceLROnPlateau judges
+// the epoch's mean loss.
+inline void end_epoch(loom::optim::StepLR& schedule, double) { schedule.step(); }
+inline void end_epoch(loom::optim::ReduceLROnPlateau& schedule, double mean_loss) { schedule.step(mean_loss); }
+
 // `epochs` epochs of four batches of 8; the scheduler steps once per epoch.
-inline void train(loom::nn::Module& model, loom::optim::SGD& sgd, loom::optim::StepLR& schedule, const Data& data,
-                  int epochs) {
+template <class Scheduler>
+void train(loom::nn::Module& model, loom::optim::SGD& sgd, Scheduler& schedule, const Data& data, int epochs) {
   model.train();
   auto buffers = model.named_buffers();
   for (int epoch = 0; epoch < epochs; ++epoch) {
+    double loss_sum = 0;
     for (int b = 0; b < 4; ++b) {
       sgd.zero_grad();
       loom::Tensor loss = loom::F::mse_loss(model(data.x.narrow(0, 8 * b, 8)), data.y.narrow(0, 8 * b, 8));
       loss.backward();
       sgd.step();
+      loss_sum += loss.item<double>();
       loom::NoGradGuard no_grad;
       for (auto& [name, t] : buffers) {
         if (name == "running_loss") t.mul_(0.9).add_(loss.detach() * 0.1);
         if (name == "batches_seen") t.add_(1);
       }
     }
-    schedule.step();
+    end_epoch(schedule, loss_sum / 4);
   }
 }
 

@@ -1,5 +1,6 @@
-// Checkpoints: a round trip of a trained model, optimizer, scheduler and RNG; strict model
-// checks; format versions; and a crash in the middle of a write.
+// Checkpoints: a round trip of a trained model, optimizer, scheduler (StepLR, ReduceLROnPlateau)
+// and RNG; strict model checks; scheduler types; format versions; and a crash in the middle of a
+// write.
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
@@ -81,6 +82,7 @@ TEST_CASE("a checkpoint round-trips parameters, buffers, optimizer, scheduler, R
   REQUIRE(loaded.optimizer.has_value());
   check_same_optimizer_state(*loaded.optimizer, run.sgd.state_dict());
   REQUIRE(loaded.scheduler.has_value());
+  CHECK(loaded.scheduler->type == "StepLR");
   CHECK(loaded.scheduler->scalars == run.schedule.state_dict().scalars);
 
   // Into fresh objects, with another initialisation and the generator elsewhere.
@@ -108,6 +110,7 @@ TEST_CASE("a checkpoint round-trips parameters, buffers, optimizer, scheduler, R
   CHECK(f.read_string_attribute("/optimizer", "type") == "SGD");
   CHECK(f.read_double_attribute("/optimizer", "param_groups.0.momentum") == 0.9);
   CHECK(f.is_dataset("/optimizer/state.0.momentum_buffer"));
+  CHECK(f.read_string_attribute("/scheduler", "type") == "StepLR");
   CHECK(f.read_double_attribute("/scheduler", "last_epoch") == 2);
   CHECK(f.read_uint_attribute("/rng", "offset") == rng.offset);
   CHECK(f.read_double_attribute("/metrics", "loss") == 0.25);
@@ -166,6 +169,89 @@ TEST_CASE("the optimizer and scheduler given must be in the checkpoint and of it
   CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, &adam), contains("expected the state of a Adam optimizer, found the state of SGD"),
                        loom::ValueError);
   io::restore_checkpoint(path, *run.model);  // the model alone is fine
+
+  // A scheduler of another type: refused before the model changes.
+  auto other = loom_io_test::make_mlp();
+  optim::SGD other_sgd(other->parameters(), loom_io_test::sgd_options());
+  optim::ReduceLROnPlateau plateau(other_sgd);
+  const auto before = loom_io_test::bytes_of(other->state_dict().at("0.weight"));
+  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *other, &other_sgd, &plateau),
+                       contains(path + ": apply_checkpoint: expected the state of a ReduceLROnPlateau scheduler, "
+                                       "found the state of StepLR"),
+                       loom::ValueError);
+  CHECK(loom_io_test::bytes_of(other->state_dict().at("0.weight")) == before);
+  CHECK(plateau.last_epoch() == 0);
+  CHECK(other_sgd.lr(0) == loom_io_test::sgd_options().lr);
+}
+
+TEST_CASE("a ReduceLROnPlateau state round-trips through a checkpoint file and resumes identically") {
+  TempDir dir;
+  const std::string path = dir.file("plateau.h5");
+  loom::manual_seed(3);
+  auto model = loom_io_test::make_mlp();
+  optim::SGD sgd(model->parameters(), loom_io_test::sgd_options());
+  optim::ReduceLROnPlateau plateau(sgd, loom_io_test::plateau_options());
+  loom_io_test::train(*model, sgd, plateau, loom_io_test::make_data(), 3);
+  REQUIRE(sgd.lr(0) < loom_io_test::sgd_options().lr);  // the plateau has reduced the rate
+  const optim::SchedulerState state = plateau.state_dict();
+  io::save_checkpoint(path, *model, &sgd, &plateau, 3, "mlp");
+
+  const io::Checkpoint loaded = io::load_checkpoint(path);
+  REQUIRE(loaded.scheduler.has_value());
+  CHECK(loaded.scheduler->type == "ReduceLROnPlateau");
+  CHECK(loaded.scheduler->scalars == state.scalars);  // bit-exact doubles, "best" included
+  {
+    const io::H5File f(path);
+    CHECK(f.read_string_attribute("/scheduler", "type") == "ReduceLROnPlateau");
+    CHECK(f.read_double_attribute("/scheduler", "best") == state.scalars.at("best"));
+  }
+
+  loom::manual_seed(99);
+  auto model2 = loom_io_test::make_mlp();
+  optim::SGD sgd2(model2->parameters(), loom_io_test::sgd_options());
+  optim::ReduceLROnPlateau plateau2(sgd2, loom_io_test::plateau_options());
+  io::restore_checkpoint(path, *model2, &sgd2, &plateau2);
+  CHECK(plateau2.state_dict().type == "ReduceLROnPlateau");
+  CHECK(plateau2.state_dict().scalars == state.scalars);
+  CHECK(plateau2.last_epoch() == 3);
+  CHECK(sgd2.lr(0) == sgd.lr(0));
+  // The same metrics from here give the same rates (a fresh plateau would start from best = ∞).
+  for (double metric : {5.0, 5.0, 5.0, 1.0, 5.0, 5.0}) {
+    plateau.step(metric);
+    plateau2.step(metric);
+    CHECK(plateau2.get_last_lr() == plateau.get_last_lr());
+    CHECK(sgd2.lr(0) == sgd.lr(0));
+  }
+}
+
+TEST_CASE("a version-1 checkpoint (no scheduler type) still loads, without the type check") {
+  TempDir dir;
+  const std::string path = dir.file("v1.h5");
+  loom::manual_seed(3);
+  Trained run;
+  const optim::SchedulerState state = run.schedule.state_dict();
+  {  // the version-1 layout: /scheduler holds the numbers only
+    io::H5File f(path, io::FileMode::Truncate);
+    f.write_int_attribute("/meta", "format_version", 1);
+    f.write_string_attribute("/meta", "architecture", "mlp");
+    f.write_string_attribute("/meta", "config", "{}");
+    f.write_int_attribute("/meta", "epoch", 2);
+    for (const auto& [name, t] : run.model->state_dict()) f.write_tensor("/model/" + name, t);
+    f.create_group("/scheduler");
+    for (const auto& [name, value] : state.scalars) f.write_double_attribute("/scheduler", name, value);
+    f.write_uint_attribute("/rng", "seed", 1);
+    f.write_uint_attribute("/rng", "offset", 0);
+  }
+  const io::Checkpoint loaded = io::load_checkpoint(path);
+  CHECK(loaded.format_version == 1);
+  REQUIRE(loaded.scheduler.has_value());
+  CHECK(loaded.scheduler->type.empty());
+  CHECK(loaded.scheduler->scalars == state.scalars);
+  auto model = loom_io_test::make_mlp();
+  optim::SGD sgd(model->parameters(), loom_io_test::sgd_options());
+  optim::StepLR schedule(sgd, loom_io_test::step_lr_options());
+  io::restore_checkpoint(path, *model, nullptr, &schedule);
+  CHECK(schedule.state_dict().scalars == state.scalars);
 }
 
 TEST_CASE("format versions: newer is an IOError saying so, a non-checkpoint is named") {
@@ -178,7 +264,9 @@ TEST_CASE("format versions: newer is an IOError saying so, a non-checkpoint is n
     io::H5File f(path, io::FileMode::ReadWrite);
     f.write_int_attribute("/meta", "format_version", io::kCheckpointFormatVersion + 1);
   }
-  CHECK_THROWS_WITH_AS(io::load_checkpoint(path), contains(path + ": /meta: format_version is 2"), loom::IOError);
+  CHECK_THROWS_WITH_AS(io::load_checkpoint(path),
+                       contains(path + ": /meta: format_version is " + std::to_string(io::kCheckpointFormatVersion + 1)),
+                       loom::IOError);
   CHECK_THROWS_WITH_AS(io::load_checkpoint(path), contains("written by a newer Loom"), loom::IOError);
 
   const std::string plain = dir.file("plain.h5");

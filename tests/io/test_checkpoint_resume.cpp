@@ -1,6 +1,6 @@
 // Resuming at an epoch boundary: 2 epochs + save + fresh objects + restore + 2 epochs gives
 // the parameters of 4 uninterrupted epochs bit for bit (dropout makes the RNG state matter,
-// momentum the optimizer state, StepLR the scheduler state).
+// momentum the optimizer state, StepLR or ReduceLROnPlateau the scheduler state).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -88,5 +88,54 @@ TEST_CASE("resuming from a checkpoint at an epoch boundary is bit-identical to a
     io::restore_checkpoint(path, *no_scheduler.model, no_scheduler.sgd.get(), nullptr);
     loom_io_test::train(*no_scheduler.model, *no_scheduler.sgd, *no_scheduler.schedule, data, 2);
     CHECK(count_different(no_scheduler.model->state_dict(), expected) > 0);
+  }
+}
+
+TEST_CASE("resuming a run with ReduceLROnPlateau is bit-identical, and needs the plateau's state") {
+  TempDir dir;
+  const std::string path = dir.file("plateau_epoch_2.h5");
+  const loom_io_test::Data data = loom_io_test::make_data();
+  struct PlateauRun {
+    std::shared_ptr<loom::nn::Module> model;
+    std::unique_ptr<optim::SGD> sgd;
+    std::unique_ptr<optim::ReduceLROnPlateau> plateau;
+  };
+  auto fresh = [](std::uint64_t init_seed) {
+    loom::manual_seed(init_seed);
+    PlateauRun run;
+    run.model = loom_io_test::make_mlp();
+    run.sgd = std::make_unique<optim::SGD>(run.model->parameters(), loom_io_test::sgd_options());
+    run.plateau = std::make_unique<optim::ReduceLROnPlateau>(*run.sgd, loom_io_test::plateau_options());
+    return run;
+  };
+
+  PlateauRun straight = fresh(11);
+  loom_io_test::train(*straight.model, *straight.sgd, *straight.plateau, data, 4);
+  // The reduction comes after epoch 3, from bad epochs counted before and after the save.
+  REQUIRE(straight.sgd->lr(0) < loom_io_test::sgd_options().lr);
+
+  PlateauRun first_half = fresh(11);
+  loom_io_test::train(*first_half.model, *first_half.sgd, *first_half.plateau, data, 2);
+  REQUIRE(first_half.sgd->lr(0) == loom_io_test::sgd_options().lr);
+  io::save_checkpoint(path, *first_half.model, first_half.sgd.get(), first_half.plateau.get(), 2);
+
+  PlateauRun resumed = fresh(12345);
+  (void)loom::randn({100});
+  io::restore_checkpoint(path, *resumed.model, resumed.sgd.get(), resumed.plateau.get());
+  loom_io_test::train(*resumed.model, *resumed.sgd, *resumed.plateau, data, 2);
+  const auto expected = straight.model->state_dict();
+  for (const auto& [name, t] : expected) {
+    INFO(name);
+    CHECK(bit_identical(resumed.model->state_dict().at(name), t));
+  }
+  CHECK(resumed.sgd->lr(0) == straight.sgd->lr(0));
+  CHECK(resumed.plateau->state_dict().scalars == straight.plateau->state_dict().scalars);
+
+  SUBCASE("without the plateau's state the resumed run diverges") {
+    PlateauRun no_plateau = fresh(1);
+    io::restore_checkpoint(path, *no_plateau.model, no_plateau.sgd.get(), nullptr);
+    loom_io_test::train(*no_plateau.model, *no_plateau.sgd, *no_plateau.plateau, data, 2);
+    CHECK(no_plateau.sgd->lr(0) != straight.sgd->lr(0));
+    CHECK(count_different(no_plateau.model->state_dict(), expected) > 0);
   }
 }

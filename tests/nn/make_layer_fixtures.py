@@ -95,11 +95,12 @@ def torch_layer(config):
                                         groups=c.get("groups", 1), bias=c.get("bias", True),
                                         dilation=c.get("dilation", 1))
     if t == "max_pool2d":
-        return torch.nn.MaxPool2d(c.get("kernel_size", 2), stride=c.get("stride"), padding=c.get("padding", 0),
-                                  dilation=c.get("dilation", 1))
+        return torch.nn.MaxPool2d(c["kernel_size"], stride=c.get("stride"), padding=c.get("padding", 0),
+                                  dilation=c.get("dilation", 1), ceil_mode=c.get("ceil_mode", False))
     if t == "avg_pool2d":
-        return torch.nn.AvgPool2d(c.get("kernel_size", 2), stride=c.get("stride"), padding=c.get("padding", 0),
-                                  count_include_pad=c.get("count_include_pad", True))
+        return torch.nn.AvgPool2d(c["kernel_size"], stride=c.get("stride"), padding=c.get("padding", 0),
+                                  count_include_pad=c.get("count_include_pad", True),
+                                  ceil_mode=c.get("ceil_mode", False))
     if t == "sequential":
         return torch.nn.Sequential(*[torch_layer(layer) for layer in c["layers"]])
     raise ValueError(t)
@@ -230,6 +231,24 @@ case("sequential flatten, linear, prelu, dropout (eval), linear, tanh",
                                        {"type": "dropout", "p": 0.5},
                                        {"type": "linear", "in_features": 4, "out_features": 2, "bias": False},
                                        {"type": "tanh"}]}, randn(3, 2, 3), mode="eval")
+
+# Pooling with ceil_mode: the extra partial window, PyTorch dropping a window that would start in
+# the right padding, and avg's divisors for partial windows. (Last, so that the cases above keep
+# their random draws.)
+case("max_pool2d kernel 3, stride 2, ceil_mode", {"type": "max_pool2d", "kernel_size": 3, "stride": 2, "ceil_mode": True},
+     randn(2, 3, 6, 7))
+case("max_pool2d kernel 3, stride 3, padding 1, ceil_mode (H drops the window in the padding)",
+     {"type": "max_pool2d", "kernel_size": 3, "stride": 3, "padding": 1, "ceil_mode": True}, randn(1, 2, 5, 6))
+case("max_pool2d kernel (2, 3), stride (2, 1), padding (1, 1), dilation (2, 2), ceil_mode",
+     {"type": "max_pool2d", "kernel_size": [2, 3], "stride": [2, 1], "padding": [1, 1], "dilation": [2, 2],
+      "ceil_mode": True}, randn(1, 2, 6, 7))
+case("avg_pool2d kernel 3, stride 2, padding 1, ceil_mode",
+     {"type": "avg_pool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, randn(2, 2, 6, 4))
+case("avg_pool2d kernel 2, ceil_mode (divisor clipped to the input)",
+     {"type": "avg_pool2d", "kernel_size": 2, "ceil_mode": True}, randn(2, 3, 5, 7))
+case("avg_pool2d kernel (2, 3), stride 2, padding (1, 1), ceil_mode, count_include_pad false",
+     {"type": "avg_pool2d", "kernel_size": [2, 3], "stride": 2, "padding": [1, 1], "ceil_mode": True,
+      "count_include_pad": False}, randn(1, 2, 5, 6))
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layer_fixtures.json")
 with open(path, "w") as f:  # one case per line: small, and diffs show which case changed

@@ -82,6 +82,69 @@ TEST_CASE("max pooling ties route the gradient to the first maximum in row-major
   CHECK(values(r.indices) == std::vector<double>{1});
 }
 
+TEST_CASE("ceil_mode: the partial last window, PyTorch's drop rule, and avg's divisors") {
+  const Tensor x = loom::arange(0, 25, 1, loom::DType::Float64).reshape({1, 1, 5, 5});
+  // 5 = 2·2 + 1: floor leaves the last row and column out, ceil pools them alone.
+  CHECK(F::max_pool2d(x, {.kernel_size = {2, 2}}).sizes() == Shape{1, 1, 2, 2});
+  check_close(values(F::max_pool2d(x, {.kernel_size = {2, 2}, .ceil_mode = true})),
+              {6, 8, 9, 16, 18, 19, 21, 23, 24}, 0, 0);
+  // Without padding the divisor is clipped to the input: the corner window averages one value.
+  check_close(values(F::avg_pool2d(x, {.kernel_size = {2, 2}, .ceil_mode = true})),
+              {3, 5, 6.5, 13, 15, 16.5, 20.5, 22.5, 24}, 0, 1e-12);
+  // An extra window that would start in the right padding is dropped: H = 5 gives 2 windows
+  // (the third would start at row 5, in the padding), W = 6 gives 3.
+  const Tensor y = loom::randn({1, 2, 5, 6});
+  CHECK(F::max_pool2d(y, {.kernel_size = {3, 3}, .stride = {3, 3}, .padding = {1, 1}, .ceil_mode = true}).sizes() ==
+        Shape{1, 2, 2, 3});
+  // count_include_pad divides a partial window by its part inside the padded input: the window
+  // of out[3][0] covers rows 5..7 and columns −1..1 of a 6x4 input with padding 1, so 2 x 3 = 6
+  // (rows 5 and 6, columns −1..1), of which 1 x 2 ones are inside.
+  const Tensor ones = loom::ones({1, 1, 6, 4}, loom::DType::Float64);
+  const F::AvgPool2dFuncOptions ceil{.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true};
+  const Tensor avg = F::avg_pool2d(ones, ceil);
+  REQUIRE(avg.sizes() == Shape{1, 1, 4, 3});
+  CHECK(avg.select(2, 3).select(2, 0).item<double>() == doctest::Approx(2.0 / 6));
+  F::AvgPool2dFuncOptions ceil_inside = ceil;
+  ceil_inside.count_include_pad = false;
+  check_close(values(F::avg_pool2d(ones, ceil_inside)), std::vector<double>(12, 1.0), 0, 1e-12);
+  // The modules and their backward agree on the sizes.
+  loom::nn::AvgPool2d pool(ceil);
+  const Tensor z = loom::randn({2, 3, 6, 4}).requires_grad_();
+  loom::sum(pool.forward(z)).backward();
+  CHECK(z.grad().sizes() == z.sizes());
+  CHECK(pool.extra_repr() == "kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), ceil_mode=true");
+}
+
+TEST_CASE("gradgradcheck of avg and max pooling in ceil_mode") {
+  const Tensor x = loom::randn({1, 2, 5, 6}, loom::DType::Float64).requires_grad_();
+  const F::AvgPool2dFuncOptions avg{.kernel_size = {3, 2}, .stride = {2, 2}, .padding = {1, 1}, .ceil_mode = true};
+  const auto avg_fn = [&](const loom::TensorList& in) -> loom::TensorList { return {F::avg_pool2d(in[0], avg)}; };
+  const auto r = loom::autograd::gradgradcheck(avg_fn, {x});
+  CHECK_MESSAGE(r.ok, r.report);
+  const F::MaxPool2dFuncOptions max{.kernel_size = {2, 2}, .ceil_mode = true};
+  const auto max_fn = [&](const loom::TensorList& in) -> loom::TensorList { return {F::max_pool2d(in[0], max)}; };
+  const auto m = loom::autograd::gradgradcheck(max_fn, {x});
+  CHECK_MESSAGE(m.ok, m.report);
+}
+
+TEST_CASE("extra_repr prints dilation, output_padding, groups and bias when not default, as PyTorch") {
+  CHECK(loom::nn::Conv1d({.in_channels = 2, .out_channels = 4, .kernel_size = 3}).extra_repr() ==
+        "2, 4, kernel_size=3, stride=1, padding=0");
+  CHECK(loom::nn::Conv1d({.in_channels = 2, .out_channels = 4, .kernel_size = 3, .dilation = 2, .groups = 2,
+                          .bias = false})
+            .extra_repr() == "2, 4, kernel_size=3, stride=1, padding=0, dilation=2, groups=2, bias=false");
+  CHECK(loom::nn::ConvTranspose2d({.in_channels = 2, .out_channels = 4, .kernel_size = {3, 3}}).extra_repr() ==
+        "2, 4, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0)");
+  CHECK(loom::nn::ConvTranspose2d({.in_channels = 2, .out_channels = 4, .kernel_size = {3, 2}, .stride = {2, 2},
+                                   .output_padding = {1, 0}, .dilation = {2, 1}, .groups = 2, .bias = false})
+            .extra_repr() ==
+        "2, 4, kernel_size=(3, 2), stride=(2, 2), padding=(0, 0), dilation=(2, 1), output_padding=(1, 0), groups=2, "
+        "bias=false");
+  CHECK(loom::nn::MaxPool2d(2).extra_repr() == "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)");
+  CHECK(loom::nn::AvgPool2d({.kernel_size = {2, 2}, .count_include_pad = false}).extra_repr() ==
+        "kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), count_include_pad=false");
+}
+
 TEST_CASE("COURSE example 8: Conv2d(3, 8, 3) has 224 parameters") {
   loom::nn::Conv2d conv(3, 8, 3);
   std::int64_t count = 0;
@@ -151,6 +214,16 @@ TEST_CASE("registry builds the conv and pool layers from JSON") {
     loom::nn::build(nlohmann::json::parse(R"({"type": "conv2d", "in_channels": 3, "out_channels": 6, "kernel": 3})"));
   });
   CHECK(contains(msg, "conv2d"));
+  // kernel_size has no default in JSON specs (as in PyTorch).
+  for (const char* spec : {R"({"type": "conv2d", "in_channels": 3, "out_channels": 6})",
+                           R"({"type": "conv1d", "in_channels": 3, "out_channels": 6})",
+                           R"({"type": "conv_transpose2d", "in_channels": 3, "out_channels": 6, "stride": 2})",
+                           R"({"type": "max_pool2d", "stride": 2})", R"({"type": "avg_pool2d"})"}) {
+    CAPTURE(spec);
+    const auto json = nlohmann::json::parse(spec);
+    const auto missing = message_of<loom::ValueError>([&] { loom::nn::build(json); });
+    CHECK(contains(missing, json["type"].get<std::string>() + ": option 'kernel_size' is required"));
+  }
 }
 
 TEST_CASE("errors name the op and the sizes") {

@@ -83,10 +83,13 @@ const std::map<std::string, std::vector<Row>>& rows() {
                                  "dilation": [2, 1], "bias": false})",
                               x({1, 2, 2, 3}, 45)}};
     t["max_pool2d"] = {{R"({"kernel_size": 3, "stride": 2, "padding": 1})", x({1, 2, 5, 5}, 46)},
-                       {R"({"kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 1]})", x({1, 1, 4, 5}, 47)}};
+                       {R"({"kernel_size": [2, 3], "stride": [1, 2], "padding": [1, 1]})", x({1, 1, 4, 5}, 47)},
+                       {R"({"kernel_size": 3, "stride": 2, "ceil_mode": true})", x({1, 2, 6, 5}, 66)}};
     t["avg_pool2d"] = {{R"({"kernel_size": 3, "stride": 2, "padding": 1})", x({1, 2, 5, 5}, 48)},
                        {R"({"kernel_size": [2, 3], "stride": [2, 1], "padding": [1, 1], "count_include_pad": false})",
-                        x({1, 2, 4, 4}, 49)}};
+                        x({1, 2, 4, 4}, 49)},
+                       {R"({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": true})", x({1, 2, 6, 4}, 67)},
+                       {R"({"kernel_size": 2, "ceil_mode": true, "count_include_pad": false})", x({1, 1, 5, 3}, 68)}};
     t["batch_norm1d"] = {{R"({"num_features": 3, "eps": 0.001, "momentum": 0.5})", x({4, 3}, 50), false,
                           w({6, 3}, 51)},
                          {R"({"num_features": 3, "affine": false})", x({4, 3, 2}, 52), true}};

@@ -3,6 +3,7 @@
 // step(). Each case lists its own arguments; the optimizer is SGD with one group per "lr".
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -156,6 +157,100 @@ TEST_CASE("scheduler state_dict round trip resumes the sequence") {
   second.step();
   CHECK(second.get_last_lr()[0] == first.get_last_lr()[0]);
   CHECK(second.last_epoch() == 4);
+}
+
+TEST_CASE("every scheduler's state carries its type name") {
+  auto sgd = make_sgd(json::array({0.1, 0.2}), 0.9);
+  std::vector<std::unique_ptr<optim::LRScheduler>> all;
+  all.push_back(std::make_unique<optim::LambdaLR>(*sgd, [](int e) { return 1.0 / (1 + e); }));
+  all.push_back(std::make_unique<optim::StepLR>(*sgd, optim::StepLROptions{}));
+  all.push_back(std::make_unique<optim::MultiStepLR>(*sgd, optim::MultiStepLROptions{{2}}));
+  all.push_back(std::make_unique<optim::ExponentialLR>(*sgd, 0.5));
+  all.push_back(std::make_unique<optim::CosineAnnealingLR>(*sgd, optim::CosineAnnealingLROptions{}));
+  all.push_back(std::make_unique<optim::LinearLR>(*sgd));
+  all.push_back(std::make_unique<optim::OneCycleLR>(*sgd, optim::OneCycleLROptions{.total_steps = 10}));
+  all.push_back(std::make_unique<optim::ReduceLROnPlateau>(*sgd));
+  const std::vector<std::string> names{"LambdaLR",          "StepLR",   "MultiStepLR", "ExponentialLR",
+                                       "CosineAnnealingLR", "LinearLR", "OneCycleLR",  "ReduceLROnPlateau"};
+  REQUIRE(all.size() == names.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CAPTURE(names[i]);
+    CHECK(all[i]->name() == names[i]);
+    CHECK(all[i]->state_dict().type == names[i]);
+  }
+}
+
+TEST_CASE("a scheduler state of another type is a ValueError naming both types, and changes nothing") {
+  auto sgd = make_sgd(json::array({0.1}));
+  optim::StepLR step(*sgd, {.step_size = 2});
+  optim::ReduceLROnPlateau plateau(*sgd, {.patience = 0});
+  step.step();
+  plateau.step(1.0);
+  const optim::SchedulerState plateau_state = plateau.state_dict();
+  const optim::SchedulerState step_state = step.state_dict();
+  CHECK(contains(message_of<loom::ValueError>([&] { step.load_state_dict(plateau_state); }),
+                 "expected the state of a StepLR scheduler, found the state of ReduceLROnPlateau"));
+  CHECK(contains(message_of<loom::ValueError>([&] { plateau.load_state_dict(step_state); }),
+                 "expected the state of a ReduceLROnPlateau scheduler, found the state of StepLR"));
+  CHECK(step.state_dict().scalars == step_state.scalars);
+  CHECK(plateau.state_dict().scalars == plateau_state.scalars);
+  // A state without a type (a version-1 checkpoint's) is taken on its entries alone.
+  optim::SchedulerState untyped = step_state;
+  untyped.type.clear();
+  step.load_state_dict(untyped);
+  CHECK(step.last_epoch() == 1);
+}
+
+TEST_CASE("ReduceLROnPlateau is an LRScheduler stepped with its metric") {
+  auto sgd = make_sgd(json::array({1.0}));
+  optim::ReduceLROnPlateau plateau(*sgd, {.factor = 0.5, .patience = 0});
+  optim::LRScheduler& base = plateau;
+  CHECK(base.last_epoch() == 0);  // as PyTorch: construction is not a step
+  CHECK(base.get_last_lr() == std::vector<double>{1.0});
+  const std::string msg = message_of<loom::ValueError>([&] { base.step(); });
+  CHECK(contains(msg, "ReduceLROnPlateau"));
+  CHECK(contains(msg, "step(metric)"));
+  CHECK(base.last_epoch() == 0);  // the refused step changed nothing
+  plateau.step(3.0);
+  plateau.step(4.0);  // worse: patience 0 halves the rate
+  CHECK(base.last_epoch() == 2);
+  CHECK(base.get_last_lr() == std::vector<double>{0.5});
+  CHECK(sgd->lr(0) == 0.5);
+}
+
+TEST_CASE("ReduceLROnPlateau state round trip resumes the sequence, and a missing entry changes nothing") {
+  const std::vector<double> metrics{5, 4, 4.5, 4.2, 4.1, 3, 3.5, 3.6, 3.7, 3.8, 3.9, 2};
+  const optim::ReduceLROnPlateauOptions o{.factor = 0.5, .patience = 1, .cooldown = 1};
+  auto a = make_sgd(json::array({1.0, 0.3}));
+  optim::ReduceLROnPlateau straight(*a, o);
+  for (std::size_t i = 0; i < 4; ++i) straight.step(metrics[i]);
+  const optim::SchedulerState saved = straight.state_dict();
+  CHECK(saved.type == "ReduceLROnPlateau");
+  CHECK(saved.scalars.at("best") == 4);
+  CHECK(saved.scalars.at("last_epoch") == 4);
+  std::vector<std::vector<double>> expected;
+  for (std::size_t i = 4; i < metrics.size(); ++i) {
+    straight.step(metrics[i]);
+    expected.push_back(straight.get_last_lr());
+  }
+  REQUIRE(expected.back() != expected.front());  // the tail reduces the rate
+
+  auto b = make_sgd(json::array({1.0, 0.3}));
+  optim::ReduceLROnPlateau resumed(*b, o);
+  optim::SchedulerState partial = saved;
+  partial.scalars.erase("cooldown_counter");
+  CHECK(contains(message_of<loom::ValueError>([&] { resumed.load_state_dict(partial); }), "'cooldown_counter'"));
+  CHECK(resumed.last_epoch() == 0);
+  CHECK(resumed.state_dict().scalars.at("best") == std::numeric_limits<double>::infinity());
+
+  resumed.load_state_dict(saved);
+  // As a checkpoint restores the optimizer too.
+  for (std::size_t g = 0; g < 2; ++g) b->set_lr(g, saved.scalars.at("last_lrs." + std::to_string(g)));
+  CHECK(resumed.state_dict().scalars == saved.scalars);
+  for (std::size_t i = 4; i < metrics.size(); ++i) {
+    resumed.step(metrics[i]);
+    CHECK(resumed.get_last_lr() == expected[i - 4]);
+  }
 }
 
 TEST_CASE("bad scheduler options name the scheduler and the option") {

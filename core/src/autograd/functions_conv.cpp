@@ -82,16 +82,17 @@ Pool2dParams avg_params(const AvgPool2dFuncOptions& o) {
   return p;
 }
 
-Tensor avg_pool(const Tensor& x, const Pool2dParams& p);
+Tensor avg_pool(const Tensor& x, const Pool2dParams& p, bool ceil_mode);
 // The gradient of avg_pool wrt its input, as an op; its own gradient is avg_pool (adjoint).
-Tensor avg_pool_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p) {
-  return differentiable(GradOp::avg_pool2d_backward, {dout}, [&] { return raw::avg_pool2d_backward(dout, input_sizes, p); },
-                        [p](const TensorList& g) -> TensorList { return {avg_pool(g[0], p)}; });
+Tensor avg_pool_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p, bool ceil_mode) {
+  return differentiable(
+      GradOp::avg_pool2d_backward, {dout}, [&] { return raw::avg_pool2d_backward(dout, input_sizes, p, ceil_mode); },
+      [p, ceil_mode](const TensorList& g) -> TensorList { return {avg_pool(g[0], p, ceil_mode)}; });
 }
-Tensor avg_pool(const Tensor& x, const Pool2dParams& p) {
-  return differentiable(GradOp::avg_pool2d, {x}, [&] { return raw::avg_pool2d(x, p); },
-                        [p, in = InputGeometry(x)](const TensorList& g) -> TensorList {
-                          return {avg_pool_backward(g[0], in.sizes, p)};
+Tensor avg_pool(const Tensor& x, const Pool2dParams& p, bool ceil_mode) {
+  return differentiable(GradOp::avg_pool2d, {x}, [&] { return raw::avg_pool2d(x, p, ceil_mode); },
+                        [p, ceil_mode, in = InputGeometry(x)](const TensorList& g) -> TensorList {
+                          return {avg_pool_backward(g[0], in.sizes, p, ceil_mode)};
                         });
 }
 
@@ -196,11 +197,11 @@ ValuesIndices max_pool2d_with_indices(const Tensor& x, const MaxPool2dFuncOption
     p.padding[a] = o.padding[a];
     p.dilation[a] = o.dilation[a];
   }
-  if (!autograd::needs_grad(x)) return raw::max_pool2d(x, p);
+  if (!autograd::needs_grad(x)) return raw::max_pool2d(x, p, o.ceil_mode);
   ValuesIndices r;
   {
     NoGradGuard no_grad;
-    r = raw::max_pool2d(x, p);
+    r = raw::max_pool2d(x, p, o.ceil_mode);
   }
   auto backward = [indices = r.indices, in = InputGeometry(x)](const TensorList& g) -> TensorList {
     if (!is_grad_enabled()) return {raw::max_pool2d_backward(g[0], indices, in.sizes)};
@@ -221,11 +222,12 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& options) {
 }
 
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& options) {
-  return batched(x, "avg_pool2d", [&](const Tensor& x4) { return avg_pool(x4, avg_params(options)); });
+  return batched(x, "avg_pool2d",
+                 [&](const Tensor& x4) { return avg_pool(x4, avg_params(options), options.ceil_mode); });
 }
 
 Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes, const AvgPool2dFuncOptions& options) {
-  return avg_pool_backward(grad_output, input_sizes, avg_params(options));
+  return avg_pool_backward(grad_output, input_sizes, avg_params(options), options.ceil_mode);
 }
 
 }  // namespace loom::nn::functional

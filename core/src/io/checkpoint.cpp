@@ -72,7 +72,12 @@ void write_contents(H5File& f, const Checkpoint& c, const SaveOptions& options) 
   }
   if (c.scheduler) {
     f.create_group("/scheduler");
-    for (const auto& [name, value] : c.scheduler->scalars) f.write_double_attribute("/scheduler", name, value);
+    f.write_string_attribute("/scheduler", "type", c.scheduler->type);
+    for (const auto& [name, value] : c.scheduler->scalars) {
+      LOOM_CHECK(name != "type", ValueError, "save_checkpoint({}): scheduler state entry 'type' would hide the "
+                 "scheduler's type attribute", f.path());
+      f.write_double_attribute("/scheduler", name, value);
+    }
   }
   f.write_uint_attribute("/rng", "seed", c.rng.seed);
   f.write_uint_attribute("/rng", "offset", c.rng.offset);
@@ -123,6 +128,15 @@ std::map<std::string, double> read_double_attributes(const H5File& f, const std:
   std::map<std::string, double> out;
   for (const std::string& name : f.attributes(group)) out[name] = f.read_double_attribute(group, name);
   return out;
+}
+
+// Version 1 files have no type attribute: the state loads without the type check.
+optim::SchedulerState read_scheduler(const H5File& f, std::int64_t format_version) {
+  optim::SchedulerState state;
+  if (format_version >= 2) state.type = f.read_string_attribute("/scheduler", "type");
+  for (const std::string& name : f.attributes("/scheduler"))
+    if (name != "type") state.scalars[name] = f.read_double_attribute("/scheduler", name);
+  return state;
 }
 
 // "[a; b]" or "none" (items hold shapes, which have commas).
@@ -208,7 +222,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.optimizer_type = f.read_string_attribute("/optimizer", "type");
     c.optimizer = read_optimizer(f);
   }
-  if (f.is_group("/scheduler")) c.scheduler = optim::SchedulerState{read_double_attributes(f, "/scheduler")};
+  if (f.is_group("/scheduler")) c.scheduler = read_scheduler(f, c.format_version);
   c.rng.seed = f.read_uint_attribute("/rng", "seed");
   c.rng.offset = f.read_uint_attribute("/rng", "offset");
   if (f.is_group("/metrics")) c.metrics = read_double_attributes(f, "/metrics");
@@ -234,8 +248,14 @@ void apply_checkpoint(const Checkpoint& checkpoint, nn::Module& model, optim::Op
                "apply_checkpoint: expected the state of a {} optimizer, found the state of {}", optimizer->name(),
                checkpoint.optimizer_type.empty() ? std::string("an unnamed one") : checkpoint.optimizer_type);
   }
-  LOOM_CHECK(!scheduler || checkpoint.scheduler.has_value(), ValueError,
-             "apply_checkpoint: a scheduler was given, but the checkpoint has no scheduler state");
+  if (scheduler) {
+    LOOM_CHECK(checkpoint.scheduler.has_value(), ValueError,
+               "apply_checkpoint: a scheduler ({}) was given, but the checkpoint has no scheduler state",
+               scheduler->name());
+    const std::string& saved = checkpoint.scheduler->type;
+    LOOM_CHECK(saved.empty() || saved == scheduler->name(), ValueError,
+               "apply_checkpoint: expected the state of a {} scheduler, found the state of {}", scheduler->name(), saved);
+  }
 
   model.load_state_dict(checkpoint.model, true);
   if (optimizer) {

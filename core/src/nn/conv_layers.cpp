@@ -68,9 +68,12 @@ Tensor Conv1d::forward(const Tensor& x) {
                             {options.stride, options.padding, options.dilation, options.groups, options.same_padding});
 }
 std::string Conv1d::extra_repr() const {
-  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}", options.in_channels, options.out_channels,
+  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}{}{}{}", options.in_channels, options.out_channels,
                      options.kernel_size, options.stride,
-                     options.same_padding ? std::string("same") : std::to_string(options.padding));
+                     options.same_padding ? std::string("same") : std::to_string(options.padding),
+                     options.dilation == 1 ? "" : fmt::format(", dilation={}", options.dilation),
+                     options.groups == 1 ? "" : fmt::format(", groups={}", options.groups),
+                     options.bias ? "" : ", bias=false");
 }
 
 // ---- ConvTranspose2d ----
@@ -90,10 +93,16 @@ Tensor ConvTranspose2d::forward(const Tensor& x) {
   return functional::conv_transpose2d(
       x, weight, bias, {options.stride, options.padding, options.output_padding, options.dilation, options.groups});
 }
+// The non-default options after padding in PyTorch's order: dilation, output_padding, groups, bias.
 std::string ConvTranspose2d::extra_repr() const {
-  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}, output_padding={}", options.in_channels,
+  return fmt::format("{}, {}, kernel_size={}, stride={}, padding={}{}{}{}{}", options.in_channels,
                      options.out_channels, pair_str(options.kernel_size), pair_str(options.stride),
-                     pair_str(options.padding), pair_str(options.output_padding));
+                     pair_str(options.padding),
+                     options.dilation == Size2{1, 1} ? "" : ", dilation=" + pair_str(options.dilation),
+                     options.output_padding == Size2{0, 0} ? ""
+                                                           : ", output_padding=" + pair_str(options.output_padding),
+                     options.groups == 1 ? "" : fmt::format(", groups={}", options.groups),
+                     options.bias ? "" : ", bias=false");
 }
 
 // ---- pooling ----
@@ -102,8 +111,10 @@ MaxPool2d::MaxPool2d(functional::MaxPool2dFuncOptions o) : Module("MaxPool2d"), 
 }
 Tensor MaxPool2d::forward(const Tensor& x) { return functional::max_pool2d(x, options); }
 std::string MaxPool2d::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}", pair_str(options.kernel_size),
-                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding));
+  return fmt::format("kernel_size={}, stride={}, padding={}{}{}", pair_str(options.kernel_size),
+                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding),
+                     options.dilation == Size2{1, 1} ? "" : ", dilation=" + pair_str(options.dilation),
+                     options.ceil_mode ? ", ceil_mode=true" : "");
 }
 
 AvgPool2d::AvgPool2d(functional::AvgPool2dFuncOptions o) : Module("AvgPool2d"), options(o) {
@@ -111,8 +122,10 @@ AvgPool2d::AvgPool2d(functional::AvgPool2dFuncOptions o) : Module("AvgPool2d"), 
 }
 Tensor AvgPool2d::forward(const Tensor& x) { return functional::avg_pool2d(x, options); }
 std::string AvgPool2d::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}", pair_str(options.kernel_size),
-                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding));
+  return fmt::format("kernel_size={}, stride={}, padding={}{}{}", pair_str(options.kernel_size),
+                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding),
+                     options.ceil_mode ? ", ceil_mode=true" : "",
+                     options.count_include_pad ? "" : ", count_include_pad=false");
 }
 
 }  // namespace loom::nn
@@ -123,6 +136,11 @@ namespace {
 
 Size2 pair(ConfigReader& r, const std::string& key, std::int64_t fallback) {
   const auto v = r.integers_or_one(key, 2, {fallback, fallback});
+  return {v[0], v[1]};
+}
+// kernel_size has no default (as in PyTorch): its absence is an error naming the layer type.
+Size2 kernel_pair(ConfigReader& r) {
+  const auto v = r.integers_or_one("kernel_size", 2);
   return {v[0], v[1]};
 }
 
@@ -145,7 +163,7 @@ void register_conv_layers() {
     Conv2dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
-    o.kernel_size = pair(r, "kernel_size", 1);
+    o.kernel_size = kernel_pair(r);
     o.stride = pair(r, "stride", 1);
     o.same_padding = padding_option(r, 2, o.padding);
     o.dilation = pair(r, "dilation", 1);
@@ -171,7 +189,7 @@ void register_conv_layers() {
     ConvTranspose2dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
-    o.kernel_size = pair(r, "kernel_size", 1);
+    o.kernel_size = kernel_pair(r);
     o.stride = pair(r, "stride", 1);
     o.padding = pair(r, "padding", 0);
     o.output_padding = pair(r, "output_padding", 0);
@@ -182,18 +200,20 @@ void register_conv_layers() {
   });
   add_builtin_layer("max_pool2d", [](ConfigReader& r) {
     functional::MaxPool2dFuncOptions o;
-    o.kernel_size = pair(r, "kernel_size", 2);
+    o.kernel_size = kernel_pair(r);
     o.stride = pair(r, "stride", 0);
     o.padding = pair(r, "padding", 0);
     o.dilation = pair(r, "dilation", 1);
+    o.ceil_mode = r.boolean("ceil_mode", false);
     return std::make_shared<MaxPool2d>(o);
   });
   add_builtin_layer("avg_pool2d", [](ConfigReader& r) {
     functional::AvgPool2dFuncOptions o;
-    o.kernel_size = pair(r, "kernel_size", 2);
+    o.kernel_size = kernel_pair(r);
     o.stride = pair(r, "stride", 0);
     o.padding = pair(r, "padding", 0);
     o.count_include_pad = r.boolean("count_include_pad", true);
+    o.ceil_mode = r.boolean("ceil_mode", false);
     return std::make_shared<AvgPool2d>(o);
   });
 }

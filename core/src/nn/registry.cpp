@@ -197,6 +197,10 @@ std::vector<std::int64_t> ConfigReader::integers(const std::string& key, std::ve
   }
   return out;
 }
+std::vector<std::int64_t> ConfigReader::integers_or_one(const std::string& key, std::size_t count) {
+  LOOM_CHECK(has(key), ValueError, "{}: option '{}' is required", state_->type, key);
+  return integers_or_one(key, count, {});
+}
 std::vector<std::int64_t> ConfigReader::integers_or_one(const std::string& key, std::size_t count,
                                                         std::vector<std::int64_t> fallback) {
   if (has(key) && state_->config[key].is_number_integer()) {

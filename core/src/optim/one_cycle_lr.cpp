@@ -8,7 +8,8 @@
 
 namespace loom::optim {
 
-OneCycleLR::OneCycleLR(Optimizer& optimizer, OneCycleLROptions options) : LRScheduler(optimizer), options_(options) {
+OneCycleLR::OneCycleLR(Optimizer& optimizer, OneCycleLROptions options)
+    : LRScheduler(optimizer, "OneCycleLR"), options_(options) {
   auto& o = options_;
   if (o.total_steps <= 0) {
     LOOM_CHECK(o.epochs > 0 && o.steps_per_epoch > 0, ValueError,

@@ -1,3 +1,4 @@
+// ReduceLROnPlateau: an LRScheduler whose step takes the metric it watches (PyTorch 1.13's rule).
 #include <algorithm>
 #include <limits>
 
@@ -8,7 +9,7 @@
 namespace loom::optim {
 
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
-    : optimizer_(optimizer), options_(options) {
+    : LRScheduler(optimizer, "ReduceLROnPlateau"), options_(options) {
   LOOM_CHECK(options.factor < 1 && options.factor >= 0, ValueError,
              "ReduceLROnPlateau: option factor must be in [0, 1), found {}", options.factor);
   LOOM_CHECK(options.patience >= 0, ValueError, "ReduceLROnPlateau: option patience must be >= 0, found {}",
@@ -18,7 +19,8 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOpti
   LOOM_CHECK(options.min_lr >= 0, ValueError, "ReduceLROnPlateau: option min_lr must be >= 0, found {}", options.min_lr);
   const double inf = std::numeric_limits<double>::infinity();
   best_ = options.mode == PlateauMode::Min ? inf : -inf;
-  for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g) last_lrs_.push_back(optimizer.lr(g));
+  last_epoch_ = 0;
+  last_lrs_ = base_lrs_;
 }
 
 bool ReduceLROnPlateau::is_better(double metric) const {
@@ -29,9 +31,18 @@ bool ReduceLROnPlateau::is_better(double metric) const {
 }
 
 void ReduceLROnPlateau::step(double metric) {
-  ++last_epoch_;
-  if (is_better(metric)) {
-    best_ = metric;
+  metric_ = metric;
+  LRScheduler::step();
+}
+
+void ReduceLROnPlateau::step() {
+  LOOM_THROW(ValueError, "ReduceLROnPlateau: step() has no metric to judge the epoch by; call step(metric) "
+                         "with the validation loss or accuracy it watches");
+}
+
+std::vector<double> ReduceLROnPlateau::get_lr() {
+  if (is_better(metric_)) {
+    best_ = metric_;
     num_bad_epochs_ = 0;
   } else {
     ++num_bad_epochs_;
@@ -40,37 +51,32 @@ void ReduceLROnPlateau::step(double metric) {
     --cooldown_counter_;
     num_bad_epochs_ = 0;
   }
+  std::vector<double> lrs;
+  for (std::size_t g = 0; g < optimizer_.num_param_groups(); ++g) lrs.push_back(group_lr(g));
   if (num_bad_epochs_ > options_.patience) {
-    for (std::size_t g = 0; g < optimizer_.num_param_groups(); ++g) {
-      const double old_lr = optimizer_.lr(g);
-      const double new_lr = std::max(old_lr * options_.factor, options_.min_lr);
-      if (old_lr - new_lr > options_.eps) optimizer_.set_lr(g, new_lr);
+    for (double& lr : lrs) {
+      const double reduced = std::max(lr * options_.factor, options_.min_lr);
+      if (lr - reduced > options_.eps) lr = reduced;
     }
     cooldown_counter_ = options_.cooldown;
     num_bad_epochs_ = 0;
   }
-  for (std::size_t g = 0; g < optimizer_.num_param_groups(); ++g) last_lrs_[g] = optimizer_.lr(g);
+  return lrs;
 }
 
-SchedulerState ReduceLROnPlateau::state_dict() const {
-  SchedulerState out;
-  out.scalars = {{"best", best_}, {"num_bad_epochs", num_bad_epochs_}, {"cooldown_counter", cooldown_counter_},
-                 {"last_epoch", last_epoch_}};
-  for (std::size_t g = 0; g < last_lrs_.size(); ++g) out.scalars[fmt::format("last_lrs.{}", g)] = last_lrs_[g];
-  return out;
+void ReduceLROnPlateau::save_own_state(SchedulerState& state) const {
+  state.scalars["best"] = best_;
+  state.scalars["num_bad_epochs"] = num_bad_epochs_;
+  state.scalars["cooldown_counter"] = cooldown_counter_;
 }
 
-void ReduceLROnPlateau::load_state_dict(const SchedulerState& state) {
-  auto get = [&](const std::string& key) {
-    const auto it = state.scalars.find(key);
-    LOOM_CHECK(it != state.scalars.end(), ValueError, "ReduceLROnPlateau: load_state_dict: '{}' is missing", key);
-    return it->second;
-  };
-  best_ = get("best");
-  num_bad_epochs_ = static_cast<int>(get("num_bad_epochs"));
-  cooldown_counter_ = static_cast<int>(get("cooldown_counter"));
-  last_epoch_ = static_cast<int>(get("last_epoch"));
-  for (std::size_t g = 0; g < last_lrs_.size(); ++g) last_lrs_[g] = get(fmt::format("last_lrs.{}", g));
+void ReduceLROnPlateau::load_own_state(const SchedulerState& state) {
+  const double best = state_scalar(state, "best");
+  const double num_bad_epochs = state_scalar(state, "num_bad_epochs");
+  const double cooldown_counter = state_scalar(state, "cooldown_counter");
+  best_ = best;
+  num_bad_epochs_ = static_cast<int>(num_bad_epochs);
+  cooldown_counter_ = static_cast<int>(cooldown_counter);
 }
 
 }  // namespace loom::optim

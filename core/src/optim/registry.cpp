@@ -229,8 +229,8 @@ std::unique_ptr<LRScheduler> build_scheduler(const nlohmann::json& spec, Optimiz
              "optim::build_scheduler: 'lambda_lr' takes a C++ function and cannot be built from JSON; "
              "construct optim::LambdaLR directly");
   LOOM_CHECK(type != "reduce_lr_on_plateau", ValueError,
-             "optim::build_scheduler: 'reduce_lr_on_plateau' is stepped with a metric and is not an "
-             "LRScheduler; construct optim::ReduceLROnPlateau directly");
+             "optim::build_scheduler: 'reduce_lr_on_plateau' is stepped with a metric (step(metric)), which "
+             "the LRScheduler returned here does not take; construct optim::ReduceLROnPlateau directly");
   const auto& m = schedulers();
   auto it = m.find(type);
   LOOM_CHECK(it != m.end(), ValueError, "optim::build_scheduler: unknown type '{}' (known: {})", type, joined(m));

@@ -12,7 +12,7 @@ namespace loom::optim {
 
 // ---- LRScheduler ------------------------------------------------------------------------------
 
-LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
+LRScheduler::LRScheduler(Optimizer& optimizer, std::string name) : optimizer_(optimizer), name_(std::move(name)) {
   for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
 }
 
@@ -29,29 +29,36 @@ void LRScheduler::step() {
 
 SchedulerState LRScheduler::state_dict() const {
   SchedulerState out;
+  out.type = name_;
   out.scalars["last_epoch"] = last_epoch_;
   out.scalars["step_count"] = step_count_;
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
     out.scalars[fmt::format("base_lrs.{}", g)] = base_lrs_[g];
     out.scalars[fmt::format("last_lrs.{}", g)] = last_lrs_.at(g);
   }
+  save_own_state(out);
   return out;
 }
 
+double LRScheduler::state_scalar(const SchedulerState& state, const std::string& key) const {
+  const auto it = state.scalars.find(key);
+  LOOM_CHECK(it != state.scalars.end(), ValueError, "{}: load_state_dict: '{}' is missing", name_, key);
+  return it->second;
+}
+
 void LRScheduler::load_state_dict(const SchedulerState& state) {
-  auto get = [&](const std::string& key) {
-    const auto it = state.scalars.find(key);
-    LOOM_CHECK(it != state.scalars.end(), ValueError, "LRScheduler: load_state_dict: '{}' is missing", key);
-    return it->second;
-  };
+  LOOM_CHECK(state.type.empty() || state.type == name_, ValueError,
+             "{}: load_state_dict: expected the state of a {} scheduler, found the state of {}", name_, name_,
+             state.type);
   // Read everything first, so that a state with a missing entry changes nothing.
-  const int last_epoch = static_cast<int>(get("last_epoch"));
-  const int step_count = static_cast<int>(get("step_count"));
+  const int last_epoch = static_cast<int>(state_scalar(state, "last_epoch"));
+  const int step_count = static_cast<int>(state_scalar(state, "step_count"));
   std::vector<double> base_lrs(base_lrs_.size()), last_lrs(base_lrs_.size());
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) {
-    base_lrs[g] = get(fmt::format("base_lrs.{}", g));
-    last_lrs[g] = get(fmt::format("last_lrs.{}", g));
+    base_lrs[g] = state_scalar(state, fmt::format("base_lrs.{}", g));
+    last_lrs[g] = state_scalar(state, fmt::format("last_lrs.{}", g));
   }
+  load_own_state(state);
   last_epoch_ = last_epoch;
   step_count_ = step_count;
   base_lrs_ = std::move(base_lrs);
@@ -60,7 +67,8 @@ void LRScheduler::load_state_dict(const SchedulerState& state) {
 
 // ---- LambdaLR ---------------------------------------------------------------------------------
 
-LambdaLR::LambdaLR(Optimizer& optimizer, Factor factor) : LRScheduler(optimizer), factor_(std::move(factor)) {
+LambdaLR::LambdaLR(Optimizer& optimizer, Factor factor)
+    : LRScheduler(optimizer, "LambdaLR"), factor_(std::move(factor)) {
   LOOM_CHECK(factor_ != nullptr, ValueError, "LambdaLR: expected a factor function, found an empty one");
   initial_step();
 }
@@ -73,7 +81,8 @@ std::vector<double> LambdaLR::get_lr() {
 
 // ---- StepLR, MultiStepLR, ExponentialLR -----------------------------------------------------------
 
-StepLR::StepLR(Optimizer& optimizer, StepLROptions options) : LRScheduler(optimizer), options_(options) {
+StepLR::StepLR(Optimizer& optimizer, StepLROptions options)
+    : LRScheduler(optimizer, "StepLR"), options_(options) {
   LOOM_CHECK(options.step_size >= 1, ValueError, "StepLR: option step_size must be >= 1, found {}", options.step_size);
   initial_step();
 }
@@ -86,7 +95,7 @@ std::vector<double> StepLR::get_lr() {
 }
 
 MultiStepLR::MultiStepLR(Optimizer& optimizer, MultiStepLROptions options)
-    : LRScheduler(optimizer), options_(std::move(options)) {
+    : LRScheduler(optimizer, "MultiStepLR"), options_(std::move(options)) {
   initial_step();
 }
 
@@ -98,7 +107,8 @@ std::vector<double> MultiStepLR::get_lr() {
   return lrs;
 }
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer), gamma_(gamma) {
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
+    : LRScheduler(optimizer, "ExponentialLR"), gamma_(gamma) {
   initial_step();
 }
 
@@ -111,7 +121,7 @@ std::vector<double> ExponentialLR::get_lr() {
 // ---- CosineAnnealingLR, LinearLR ----------------------------------------------------------------
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, CosineAnnealingLROptions options)
-    : LRScheduler(optimizer), options_(options) {
+    : LRScheduler(optimizer, "CosineAnnealingLR"), options_(options) {
   LOOM_CHECK(options.T_max >= 1, ValueError, "CosineAnnealingLR: option T_max must be >= 1, found {}", options.T_max);
   initial_step();
 }
@@ -135,7 +145,8 @@ std::vector<double> CosineAnnealingLR::get_lr() {
   return lrs;
 }
 
-LinearLR::LinearLR(Optimizer& optimizer, LinearLROptions options) : LRScheduler(optimizer), options_(options) {
+LinearLR::LinearLR(Optimizer& optimizer, LinearLROptions options)
+    : LRScheduler(optimizer, "LinearLR"), options_(options) {
   LOOM_CHECK(options.start_factor > 0 && options.start_factor <= 1, ValueError,
              "LinearLR: option start_factor must be in (0, 1], found {}", options.start_factor);
   LOOM_CHECK(options.end_factor >= 0 && options.end_factor <= 1, ValueError,

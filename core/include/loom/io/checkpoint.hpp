@@ -12,7 +12,8 @@
 //   /optimizer   attributes type ("SGD"), num_params and the scalars by dotted name
 //                ("param_groups.0.lr", "state.3.step"); datasets for the tensors
 //                ("state.3.momentum_buffer")
-//   /scheduler   attributes: its scalars ("last_epoch", "base_lrs.0", ...), when saved
+//   /scheduler   attributes type ("StepLR", "ReduceLROnPlateau") and its scalars ("last_epoch",
+//                "base_lrs.0", "best", ...), when saved
 //   /rng         attributes seed, offset: the CPU generator (loom::generator_state)
 //   /metrics     attributes: free-form numbers ("val_accuracy", ...)
 //
@@ -32,9 +33,10 @@
 
 namespace loom::io {
 
-// Version 1: the layout above. A later layout bumps it; files of older versions still load,
-// files of newer ones are an IOError saying so.
-inline constexpr std::int64_t kCheckpointFormatVersion = 1;
+// Version 2: the layout above. Version 1 had no /scheduler type attribute; its scheduler states
+// load with an empty type (not checked). A later layout bumps it; files of older versions still
+// load, files of newer ones are an IOError saying so.
+inline constexpr std::int64_t kCheckpointFormatVersion = 2;
 
 struct Checkpoint {
   std::int64_t format_version = kCheckpointFormatVersion;  // as read; saving writes the current one
@@ -66,8 +68,8 @@ LOOM_API Checkpoint capture_checkpoint(const nn::Module& model, const optim::Opt
                                        const std::string& architecture = "", const std::string& config = "{}");
 // Applies a checkpoint: the model strictly (a missing or unexpected key or a shape mismatch is
 // a ShapeError listing them all, before anything changes), then the optimizer, the scheduler
-// and the CPU generator. An optimizer or scheduler given but absent from the checkpoint, or an
-// optimizer of another type, is a ValueError.
+// and the CPU generator. An optimizer or scheduler given but absent from the checkpoint, or one
+// of another type than the saved state's, is a ValueError naming both types.
 LOOM_API void apply_checkpoint(const Checkpoint& checkpoint, nn::Module& model, optim::Optimizer* optimizer,
                                optim::LRScheduler* scheduler);
 

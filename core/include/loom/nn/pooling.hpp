@@ -1,5 +1,6 @@
 #pragma once
-// MaxPool2d and AvgPool2d (stride defaults to the kernel size; output size ⌊(N + 2P − F)/S⌋ + 1).
+// MaxPool2d and AvgPool2d (stride defaults to the kernel size; output size ⌊(N + 2P − F)/S⌋ + 1,
+// rounded up instead with ceil_mode: see loom/nn/functional/conv.hpp).
 // Max pooling's gradient goes to the first maximum of each window in row-major order.
 #include "loom/nn/functional/conv.hpp"
 #include "loom/nn/module.hpp"

@@ -47,6 +47,7 @@ class LOOM_API ConfigReader {
   std::string text(const std::string& key, const std::string& fallback, const std::vector<std::string>& allowed);
   std::vector<std::int64_t> integers(const std::string& key, std::vector<std::int64_t> fallback);
   // An int or a list of ints (kernel_size: 3 or [3, 5]) as `count` values.
+  std::vector<std::int64_t> integers_or_one(const std::string& key, std::size_t count);  // required
   std::vector<std::int64_t> integers_or_one(const std::string& key, std::size_t count, std::vector<std::int64_t> fallback);
   const nlohmann::json& raw(const std::string& key);  // required sub-object or list
   bool has(const std::string& key) const;

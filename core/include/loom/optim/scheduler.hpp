@@ -13,9 +13,13 @@
 //
 // Unlike PyTorch, which records a group's first lr as "initial_lr" and lets a second scheduler
 // on the same optimizer start from it, each Loom scheduler's base_lrs are the rates when it
-// is made. A scheduler keeps a reference to its optimizer, which must outlive it. State is plain
-// numbers: "last_epoch", "step_count", "base_lrs.<g>", "last_lrs.<g>" and a scheduler's own
-// ("best", "num_bad_epochs", ... for ReduceLROnPlateau). A LambdaLR's function is not state.
+// is made. A scheduler keeps a reference to its optimizer, which must outlive it. State is the
+// scheduler's type name ("StepLR") and plain numbers: "last_epoch", "step_count",
+// "base_lrs.<g>", "last_lrs.<g>" and a scheduler's own ("best", "num_bad_epochs", ... for
+// ReduceLROnPlateau). A LambdaLR's function is not state.
+//
+// ReduceLROnPlateau is an LRScheduler too (as in PyTorch ≥ 2.2), so checkpoints take it, but it
+// is stepped with the metric it watches: step(metric); its step() is a ValueError.
 #include <functional>
 #include <map>
 #include <string>
@@ -28,6 +32,9 @@ namespace loom::optim {
 class Optimizer;
 
 struct SchedulerState {
+  // The scheduler's name() ("StepLR", "ReduceLROnPlateau"); empty in states saved before
+  // schedulers recorded it (version-1 checkpoints), which are loaded without the type check.
+  std::string type;
   std::map<std::string, double> scalars;
 };
 
@@ -37,25 +44,37 @@ class LOOM_API LRScheduler {
   LRScheduler(const LRScheduler&) = delete;
   LRScheduler& operator=(const LRScheduler&) = delete;
 
-  void step();
+  // One epoch (one batch for OneCycleLR): computes the new rates and writes them into the groups.
+  virtual void step();
   const std::vector<double>& get_last_lr() const { return last_lrs_; }
   int last_epoch() const { return last_epoch_; }
+  const std::string& name() const { return name_; }  // "StepLR", "ReduceLROnPlateau", ...
   SchedulerState state_dict() const;
+  // A state of another type, or one missing an entry, is a ValueError naming both types or the
+  // entry; nothing changes then.
   void load_state_dict(const SchedulerState& state);
 
  protected:
-  explicit LRScheduler(Optimizer& optimizer);
+  LRScheduler(Optimizer& optimizer, std::string name);
   // Sets the epoch-0 rates; derived constructors call it once their members are set.
-  void initial_step() { step(); }
+  void initial_step() { LRScheduler::step(); }
   // The rates for last_epoch_ (already advanced), one per group.
   virtual std::vector<double> get_lr() = 0;
   double group_lr(std::size_t group) const;
+  // A scheduler's own state beyond the base's numbers. load_own_state reads every entry it needs
+  // (through state_scalar, which throws for a missing one) before it changes anything.
+  virtual void save_own_state(SchedulerState& /*state*/) const {}
+  virtual void load_own_state(const SchedulerState& /*state*/) {}
+  double state_scalar(const SchedulerState& state, const std::string& key) const;
 
   Optimizer& optimizer_;
   std::vector<double> base_lrs_;  // each group's lr when the scheduler was made
   std::vector<double> last_lrs_;
   int last_epoch_ = -1;
   int step_count_ = 0;
+
+ private:
+  std::string name_;
 };
 
 // lr = base_lr · factor(epoch): any formula.
@@ -196,25 +215,29 @@ struct ReduceLROnPlateauOptions {
   double min_lr = 0;
   double eps = 1e-8;                    // changes smaller than this are not made
 };
-// Reduces the lr when a metric has stopped improving; step(metric) once per epoch.
-class LOOM_API ReduceLROnPlateau {
+// Reduces the lr when a metric has stopped improving; step(metric) once per epoch. Construction
+// leaves the rates as they are (last_epoch 0, as PyTorch). Its own state: "best",
+// "num_bad_epochs", "cooldown_counter".
+class LOOM_API ReduceLROnPlateau : public LRScheduler {
  public:
   ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
   void step(double metric);
-  const std::vector<double>& get_last_lr() const { return last_lrs_; }
-  SchedulerState state_dict() const;
-  void load_state_dict(const SchedulerState& state);
+  // A ValueError naming step(metric): there is no metric to judge the epoch by.
+  void step() override;
+
+ protected:
+  std::vector<double> get_lr() override;  // judges metric_
+  void save_own_state(SchedulerState& state) const override;
+  void load_own_state(const SchedulerState& state) override;
 
  private:
   bool is_better(double metric) const;
 
-  Optimizer& optimizer_;
   ReduceLROnPlateauOptions options_;
-  std::vector<double> last_lrs_;
+  double metric_ = 0;  // the one step(metric) is judging
   double best_;
   int num_bad_epochs_ = 0;
   int cooldown_counter_ = 0;
-  int last_epoch_ = 0;
 };
 
 }  // namespace loom::optim

@@ -34,17 +34,23 @@ struct ConvTranspose2dFuncOptions {
   Size2 dilation{1, 1};
   std::int64_t groups = 1;
 };
+// ceil_mode (pooling): the output size rounds up, ⌈(N + 2P − D·(F − 1) − 1)/S⌉ + 1, less one
+// when that last window would start in the right padding (PyTorch's rule: every window starts
+// inside the input or the left padding). The extra window is clipped to the input; avg pooling
+// with count_include_pad divides it by its part inside the padded input, as PyTorch.
 struct MaxPool2dFuncOptions {
   Size2 kernel_size{2, 2};
   Size2 stride{0, 0};  // 0: the kernel size (PyTorch's default)
   Size2 padding{0, 0};  // −∞ padding, at most kernel/2
   Size2 dilation{1, 1};
+  bool ceil_mode = false;
 };
 struct AvgPool2dFuncOptions {
   Size2 kernel_size{2, 2};
   Size2 stride{0, 0};  // 0: the kernel size
   Size2 padding{0, 0};  // zero padding, at most kernel/2
   bool count_include_pad = true;
+  bool ceil_mode = false;
 };
 
 // y = x ⋆ weight + bias; weight (out, in/groups, kH, kW), bias (out) or undefined.
