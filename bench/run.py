@@ -3,7 +3,9 @@
 
 Runs Loom's benchmark programs and their peers (LibTorch C++, PyTorch through Debian's system
 Python) with the same shapes and thread count, interleaved over several rounds so that machine
-noise hits every program alike, and reports medians and ratios. Writes a JSON summary.
+noise hits every program alike, and reports medians and ratios. Writes a JSON summary. Exits
+non-zero, after every table, when Loom's loss after 10 training steps differs from PyTorch's
+from the same initial state (then the two do not time the same computation).
 
 usage: run.py --build BUILD_DIR --json OUT.json [--rounds N] [--threads N]
 """
@@ -18,6 +20,87 @@ def run(cmd, env):
     if not m:
         raise SystemExit(f"run.py: no us_per_iter in the output of {' '.join(cmd)}:\n{out}")
     return float(m.group(1))
+
+
+def run_fields(cmd, env, keys):
+    """Runs a program that prints key=value pairs; returns the values of `keys` as floats."""
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"run.py: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    fields = dict(re.findall(r"(\S+)=([-+0-9.eE]+|nan|inf)", proc.stdout))
+    missing = [k for k in keys if k not in fields]
+    if missing:
+        raise SystemExit(f"run.py: no {', '.join(missing)} in the output of {' '.join(cmd)}:\n{proc.stdout}")
+    return [float(fields[k]) for k in keys]
+
+
+# Issue 7's bars: PyTorch's step time / Loom's, 2 threads. The conv row has no bar of its own.
+TRAIN_STEP_TARGETS = {"mlp": 1.5, "lenet": 2.0, "resnet8": 1.5, "conv_resnet8_shapes": None}
+TRAIN_STEP_COUNTS = {"mlp": (30, 5), "lenet": (20, 5), "resnet8": (10, 3), "conv_resnet8_shapes": (10, 3)}
+LOSS_TOLERANCE = 1e-3  # relative: float32 and different summation orders over 10 steps
+RSS_TARGET_PCT = 5.0
+
+
+def train_steps(args, here, bindir, env, results):
+    """Section 4 (issue 7): training steps against PyTorch from the same initial state. Returns
+    the list of failed checks (losses that differ), printed again at the end."""
+    loom_bin = os.path.join(bindir, "bench_train_step")
+    peer = [SYSTEM_PYTHON, os.path.join(here, "peers", "train_step.py"), "--threads", str(args.threads)]
+    if not os.path.exists(loom_bin) or subprocess.run([SYSTEM_PYTHON, "-c", "import torch"],
+                                                      capture_output=True).returncode != 0:
+        print(f"\n(training steps skipped: {loom_bin} or PyTorch in {SYSTEM_PYTHON} missing)")
+        return []
+    failures = []
+    # The same computation is timed: both start from the peer's initial state and batch, and
+    # their losses after 10 steps must agree.
+    print(f"\n== loss after 10 SGD steps from the same initial state and batch ({args.threads} threads)")
+    print(f"{'model':<10} {'loom':>12} {'pytorch':>12} {'rel diff':>10}")
+    init = {}
+    for model in ("mlp", "lenet", "resnet8"):
+        init[model] = os.path.join(os.path.abspath(args.build), "train_step_init", model)
+        run_fields(peer + ["--model", model, "--write-init", init[model], "--steps", "0"], env, [])
+        check = ["--model", model, "--init", init[model], "--check-steps", "10", "--steps", "0"]
+        loom_loss, = run_fields([loom_bin] + check, env, ["loss_after_10"])
+        torch_loss, = run_fields(peer + check, env, ["loss_after_10"])
+        rel = abs(loom_loss - torch_loss) / max(abs(torch_loss), 1e-12)
+        ok = rel <= LOSS_TOLERANCE
+        print(f"{model:<10} {loom_loss:>12.7f} {torch_loss:>12.7f} {rel:>10.2e}  {'ok' if ok else 'FAIL'}")
+        if not ok:
+            failures.append(f"{model}: loss after 10 steps {loom_loss:.7g} (loom) vs {torch_loss:.7g} (pytorch), "
+                            f"relative difference {rel:.2e} > {LOSS_TOLERANCE:g}")
+        results.append({"name": f"loss_after_10_{model}", "loom_loss": loom_loss, "torch_loss": torch_loss,
+                        "relative_difference": rel, "ok": ok})
+
+    times = {(m, p): [] for m in TRAIN_STEP_TARGETS for p in ("loom", "pytorch")}
+    for _ in range(args.rounds):
+        for model, (steps, warmup) in TRAIN_STEP_COUNTS.items():
+            flags = ["--model", model, "--steps", str(steps), "--warmup", str(warmup)]
+            if model in init:
+                flags += ["--init", init[model]]
+            times[(model, "loom")].append(run_fields([loom_bin] + flags, env, ["step_ms"])[0])
+            times[(model, "pytorch")].append(run_fields(peer + flags, env, ["step_ms"])[0])
+    print(f"\n== training step (zero_grad, forward, cross-entropy, backward, SGD momentum), {args.threads} threads, "
+          f"median of {args.rounds} interleaved rounds")
+    print(f"{'model':<20} {'loom ms':>9} {'torch ms':>9} {'torch/loom':>11} {'target':>7}")
+    for model, target in TRAIN_STEP_TARGETS.items():
+        loom_ms = statistics.median(times[(model, "loom")])
+        torch_ms = statistics.median(times[(model, "pytorch")])
+        ratio = torch_ms / loom_ms
+        verdict = "" if target is None else ("  met" if ratio >= target else "  not met")
+        target_text = "-" if target is None else f"{target:.1f}x"
+        print(f"{model:<20} {loom_ms:>9.2f} {torch_ms:>9.2f} {ratio:>11.2f} {target_text:>7}{verdict}")
+        results.append({"name": f"train_step_{model}" if target else model, "loom_ms": loom_ms, "torch_ms": torch_ms,
+                        "peer": "pytorch", "peer_ms": torch_ms, "ratio": ratio, "target_ratio": target,
+                        "higher_is_better": True})
+
+    rss_100, rss_end, growth = run_fields([loom_bin, "--rss-steps", "1000"], env,
+                                          ["rss_mb_after_100", "rss_mb_after_1000", "rss_growth_pct"])
+    print(f"\n== resident memory over 1000 LeNet steps: {rss_100:.1f} MB after step 100, {rss_end:.1f} MB after "
+          f"step 1000, growth {growth:+.2f}% (target within {RSS_TARGET_PCT:g}%: "
+          f"{'met' if abs(growth) <= RSS_TARGET_PCT else 'not met'})")
+    results.append({"name": "rss_growth_lenet_1000_steps", "rss_mb_after_100": rss_100, "rss_mb_after_1000": rss_end,
+                    "growth_pct": growth, "target_pct": RSS_TARGET_PCT})
+    return failures
 
 
 def main():
@@ -83,6 +166,9 @@ def main():
                             "ratio": rate / target, "higher_is_better": True})
     else:
         print(f"\n(data loading skipped: {data_file} or {loader_bin} missing; `make datasets/fashion-mnist.h5`)")
+    # 4. training steps (issue 7), the loss check first.
+    failures = train_steps(args, here, bindir, env, results)
+
     peer_info = "absent"
     if "pytorch" in programs:
         peer_info = subprocess.run([SYSTEM_PYTHON, "-c", "import torch; print(torch.__version__, "
@@ -94,6 +180,12 @@ def main():
     with open(args.json, "w") as f:
         json.dump({"threads": args.threads, "rounds": args.rounds, "results": results}, f, indent=2)
     print(f"wrote {args.json}  (ratio = how many times faster Loom is; for sgemm, Loom's share of the faster direct call)")
+    if failures:
+        print("\nFAIL: Loom and PyTorch do not compute the same training step:", file=sys.stderr)
+        for f in failures:
+            print(f"  {f}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
