@@ -1,0 +1,35 @@
+#include "fashion_mnist.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace loom::experiments {
+
+std::string default_fashion_mnist_path() {
+  const char* env = std::getenv("LOOM_FASHION_MNIST");
+  return env && *env ? env : "datasets/fashion-mnist.h5";
+}
+
+FashionMnist open_fashion_mnist(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path))
+    throw std::runtime_error(fmt::format(
+        "--data: expected the Fashion-MNIST HDF5 file at '{}', found no such file. Make it with "
+        "`build/bin/fashion_mnist_to_h5 --output {}` (needs the Debian package dataset-fashion-mnist; `make` "
+        "does it), or point --data or LOOM_FASHION_MNIST at it", path, path));
+  FashionMnist data;
+  const data::HDF5DatasetOptions memory{.storage = data::Storage::Memory};
+  auto train = std::make_shared<const data::HDF5Dataset>(path, "train", memory);
+  data.test = std::make_shared<const data::HDF5Dataset>(path, "test", memory);
+  data.class_names = train->class_names();
+  if (data.class_names.size() != 10 || train->image_shape() != Shape{1, 28, 28})
+    throw std::runtime_error(fmt::format("{}: expected Fashion-MNIST (10 class names, images 1×28×28), found {} "
+                                         "class names and images {}", path, data.class_names.size(),
+                                         train->image_shape().str()));
+  data.train = std::move(train);
+  return data;
+}
+
+}  // namespace loom::experiments

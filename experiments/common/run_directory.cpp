@@ -1,0 +1,108 @@
+#include "run_directory.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace loom::experiments {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string timestamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm local{};
+  localtime_r(&now, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d_%H-%M-%S", &local);
+  return text;
+}
+
+std::string join(const std::vector<std::string>& cells) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) line += (i ? "," : "") + cells[i];
+  return line;
+}
+
+}  // namespace
+
+RunDirectory::RunDirectory(const fs::path& results, const std::string& experiment, std::string run,
+                           bool must_exist)
+    : name_(run.empty() ? timestamp() : std::move(run)) {
+  if (name_.find('/') != std::string::npos || name_ == "." || name_ == "..")
+    throw std::invalid_argument(fmt::format("--run: expected a plain name, found '{}'", name_));
+  path_ = results / experiment / name_;
+  if (must_exist && !fs::is_directory(path_))
+    throw std::runtime_error(fmt::format("--resume: expected the run directory {} to exist (from an earlier run "
+                                         "with --run {}), found nothing", path_.string(), name_));
+  fs::create_directories(path_);
+}
+
+void RunDirectory::write_config(const nlohmann::json& config) const {
+  write_file_atomically(file("config.json"), config.dump(2) + "\n");
+}
+
+void write_file_atomically(const fs::path& path, const std::string& text) {
+  const fs::path temporary = path.string() + fmt::format(".tmp-{}", ::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("could not write " + temporary.string());
+  }
+  fs::rename(temporary, path);
+}
+
+std::string csv_cell(const CsvValue& value) {
+  if (const auto* i = std::get_if<long long>(&value)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&value)) return std::isfinite(*d) ? fmt::format("{:.6g}", *d) : "nan";
+  const std::string& s = std::get<std::string>(value);
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+CsvTable::CsvTable(fs::path path, std::vector<std::string> header) : path_(std::move(path)), header_(std::move(header)) {
+  write_file_atomically(path_, join(header_) + "\n");
+}
+
+CsvTable CsvTable::resume(fs::path path, std::vector<std::string> header, double keep_below) {
+  if (!fs::exists(path)) return CsvTable(std::move(path), std::move(header));
+  std::ifstream in(path);
+  std::string first, line, kept;
+  std::getline(in, first);
+  if (first != join(header))
+    throw std::runtime_error(fmt::format("{}: expected the header '{}', found '{}' (written by another version "
+                                         "of the program?)", path.string(), join(header), first));
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    double key = 0;
+    std::istringstream(line.substr(0, line.find(','))) >> key;
+    if (key < keep_below) kept += line + "\n";
+  }
+  write_file_atomically(path, first + "\n" + kept);
+  CsvTable table;
+  table.path_ = std::move(path);
+  table.header_ = std::move(header);
+  return table;
+}
+
+void CsvTable::append(const std::vector<CsvValue>& row) {
+  if (row.size() != header_.size())
+    throw std::logic_error(fmt::format("{}: a row of {} values for a header of {} columns", path_.string(),
+                                       row.size(), header_.size()));
+  std::vector<std::string> cells;
+  for (const auto& v : row) cells.push_back(csv_cell(v));
+  std::ofstream out(path_, std::ios::app);
+  out << join(cells) << "\n";
+  if (!out.flush()) throw std::runtime_error("could not append to " + path_.string());
+}
+
+}  // namespace loom::experiments
