@@ -174,3 +174,23 @@ TEST_CASE("a file written by Loom: memory and streaming agree example by example
   CHECK_THROWS_AS(memory.get(300), IndexError);
   CHECK_THROWS_AS(stream.get(-1), IndexError);
 }
+
+TEST_CASE("get_batch stacks exactly what get gives, for labels and masks, memory and streamed") {
+  const std::vector<std::int64_t> indices{19, 0, 7, 7, 13, 2};
+  for (data::Target target : {data::Target::Labels, data::Target::Masks})
+    for (data::Storage storage : {data::Storage::Memory, data::Storage::Stream}) {
+      CAPTURE(int(target));
+      CAPTURE(int(storage));
+      data::HDF5Dataset ds(fixture("h5py_masks.h5"), "train", {.storage = storage, .target = target, .cache_chunks = 2});
+      const auto batch = ds.get_batch(indices);
+      REQUIRE(batch.has_value());
+      REQUIRE(batch->input.size(0) == 6);
+      for (std::size_t i = 0; i < indices.size(); ++i) {
+        const auto e = ds.get(indices[i]);
+        CHECK(batch->input.select(0, std::int64_t(i)).to_vector<float>() == e.input.to_vector<float>());
+        CHECK(batch->target.select(0, std::int64_t(i)).to_vector<std::int64_t>() == e.target.to_vector<std::int64_t>());
+      }
+      const std::vector<std::int64_t> bad{3, 20};
+      CHECK(contains(message_of<IndexError>([&] { ds.get_batch(bad); }), "index 20 out of range [0, 20)"));
+    }
+}

@@ -176,6 +176,16 @@ TEST_CASE("TensorDataset and Subset hand out copies and check their input") {
   CHECK(contains(message_of<ShapeError>([&] { data::TensorDataset(inputs, from_vector<std::int64_t>({1, 2})); }),
                  "expected as many targets as inputs, found 3 inputs"));
 
+  const std::vector<std::int64_t> picked{2, 0, 2};
+  const auto stacked = ds->get_batch(picked);
+  REQUIRE(stacked.has_value());
+  CHECK(stacked->input.sizes() == Shape{3, 2});
+  CHECK(stacked->input.to_vector<float>() == std::vector<float>{4, 5, 0, 1, 4, 5});
+  CHECK(stacked->target.to_vector<std::int64_t>() == std::vector<std::int64_t>{9, 7, 9});
+
+  auto sub_ptr = std::make_shared<data::Subset>(ds, std::vector<std::int64_t>{2, 0});
+  const std::vector<std::int64_t> first{1, 0};
+  CHECK(sub_ptr->get_batch(first)->target.to_vector<std::int64_t>() == std::vector<std::int64_t>{7, 9});
   data::Subset sub(ds, {2, 0});
   CHECK(sub.size() == 2);
   CHECK(sub.get(0).target.item<std::int64_t>() == 9);

@@ -1,7 +1,9 @@
 #pragma once
 // Helpers shared by the data sources (not public).
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "loom/tensor.hpp"
 
@@ -18,6 +20,19 @@ inline Tensor copy_row(const Tensor& t, std::int64_t i) {
     return row;
   }
   return t.select(0, i).clone(MemoryFormat::Contiguous);
+}
+
+// Rows `indices` of a contiguous CPU tensor t stacked into (B, ...), with memcpy. The caller
+// has checked the indices.
+inline Tensor gather_rows(const Tensor& t, std::span<const std::int64_t> indices) {
+  Shape sizes = t.sizes();
+  sizes[0] = static_cast<std::int64_t>(indices.size());
+  Tensor out = empty(sizes, TensorOptions(t.dtype()));
+  const std::size_t bytes = static_cast<std::size_t>(t.numel() / std::max<std::int64_t>(t.size(0), 1)) * t.itemsize();
+  const auto* src = static_cast<const char*>(t.raw_data());
+  auto* dst = static_cast<char*>(out.raw_data());
+  for (std::size_t i = 0; i < indices.size(); ++i) std::memcpy(dst + i * bytes, src + indices[i] * bytes, bytes);
+  return out;
 }
 
 // splitmix64: turns related numbers (seed, epoch) into unrelated Philox keys.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -183,6 +184,19 @@ Batch DataLoader::batch(std::int64_t epoch, std::int64_t b) const {
   const std::int64_t first = b * options_.batch_size;
   const std::int64_t last = std::min<std::int64_t>(first + options_.batch_size, static_cast<std::int64_t>(all->size()));
   batch.indices.assign(all->begin() + first, all->begin() + last);
+  if (!transform_) {  // the dataset may stack the examples itself, without a tensor per example
+    std::optional<Example> stacked;
+    try {
+      stacked = dataset_->get_batch(batch.indices);
+    } catch (const Error&) {
+      rethrow_with(fmt::format("DataLoader({}): epoch {} batch {}: ", dataset_->name(), epoch, b));
+    }
+    if (stacked) {
+      batch.input = std::move(stacked->input);
+      batch.target = std::move(stacked->target);
+      return batch;
+    }
+  }
   std::vector<Tensor> inputs, targets;
   inputs.reserve(batch.indices.size());
   targets.reserve(batch.indices.size());
@@ -259,9 +273,18 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
   lock.unlock();
   for (const auto& h : hints) dataset_->will_need(h);
   lock.lock();
+  pool.expected = following({epoch, b});
+  if (auto queued = std::find(pool.queue.begin(), pool.queue.end(), Key{epoch, b}); queued != pool.queue.end()) {
+    // No worker has started it (they may not get a core while the compute threads run): building
+    // it here costs what building takes, without waiting for a worker to be scheduled.
+    pool.queue.erase(queued);
+    lock.unlock();
+    Batch result = batch(epoch, b);
+    record_wait();
+    return result;
+  }
   pool.result_ready.wait(lock, [&] { return pool.done.count({epoch, b}) > 0; });
   auto node = pool.done.extract({epoch, b});
-  pool.expected = following({epoch, b});
   lock.unlock();
   record_wait();
   if (node.mapped().error) std::rethrow_exception(node.mapped().error);

@@ -9,6 +9,7 @@
 namespace loom::data {
 
 Dataset::~Dataset() = default;
+std::optional<Example> Dataset::get_batch(std::span<const std::int64_t>) const { return std::nullopt; }
 void Dataset::will_need(std::span<const std::int64_t>) const {}
 std::string Dataset::name() const { return "Dataset"; }
 Tensor Dataset::labels() const { return Tensor(); }
@@ -36,6 +37,13 @@ Example TensorDataset::get(std::int64_t index) const {
   return {detail::copy_row(inputs_, index), detail::copy_row(targets_, index)};
 }
 
+std::optional<Example> TensorDataset::get_batch(std::span<const std::int64_t> indices) const {
+  if (inputs_.device() != kCPU) return std::nullopt;
+  for (std::int64_t index : indices)
+    LOOM_CHECK(index >= 0 && index < size(), IndexError, "{}: index {} out of range [0, {})", name_, index, size());
+  return Example{detail::gather_rows(inputs_, indices), detail::gather_rows(targets_, indices)};
+}
+
 Tensor TensorDataset::labels() const {
   return targets_.dim() == 1 && targets_.dtype() == DType::Int64 ? targets_ : Tensor();
 }
@@ -52,6 +60,16 @@ Subset::Subset(std::shared_ptr<const Dataset> base, std::vector<std::int64_t> in
 Example Subset::get(std::int64_t index) const {
   LOOM_CHECK(index >= 0 && index < size(), IndexError, "{}: index {} out of range [0, {})", name(), index, size());
   return base_->get(indices_[static_cast<std::size_t>(index)]);
+}
+
+std::optional<Example> Subset::get_batch(std::span<const std::int64_t> indices) const {
+  std::vector<std::int64_t> mapped;
+  mapped.reserve(indices.size());
+  for (std::int64_t index : indices) {
+    LOOM_CHECK(index >= 0 && index < size(), IndexError, "{}: index {} out of range [0, {})", name(), index, size());
+    mapped.push_back(indices_[static_cast<std::size_t>(index)]);
+  }
+  return base_->get_batch(mapped);
 }
 
 void Subset::will_need(std::span<const std::int64_t> indices) const {

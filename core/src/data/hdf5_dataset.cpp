@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -73,14 +74,16 @@ struct HDF5Dataset::State {
   Tensor labels;         // (N) int64, always in memory when present
   std::unique_ptr<detail::ChunkStream> stream;
 
-  Tensor decode(const Tensor& rows, std::int64_t row) const;
+  void decode_into(const Tensor& rows, std::int64_t row, float* dst) const;
+  void check_index(const std::string& name, std::int64_t index) const {
+    LOOM_CHECK(index >= 0 && index < n, IndexError, "{}: index {} out of range [0, {})", name, index, n);
+  }
 };
 
-// One image as float32 (C, H, W): uint8 scaled to [0, 1], then normalised.
-Tensor HDF5Dataset::State::decode(const Tensor& rows, std::int64_t row) const {
+// Row `row` of `rows` (as stored) into dst as float32 (C, H, W): uint8 scaled to [0, 1], then
+// normalised.
+void HDF5Dataset::State::decode_into(const Tensor& rows, std::int64_t row, float* dst) const {
   const std::int64_t c = image_shape[0], plane = image_shape[1] * image_shape[2];
-  Tensor out = empty(image_shape, TensorOptions(DType::Float32));
-  float* dst = out.data_ptr<float>();
   for (std::int64_t ch = 0; ch < c; ++ch) {
     const float a = scale[static_cast<std::size_t>(ch)], b = shift[static_cast<std::size_t>(ch)];
     float* d = dst + ch * plane;
@@ -92,7 +95,6 @@ Tensor HDF5Dataset::State::decode(const Tensor& rows, std::int64_t row) const {
       for (std::int64_t i = 0; i < plane; ++i) d[i] = s[i] * a + b;
     }
   }
-  return out;
 }
 
 HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5DatasetOptions options)
@@ -193,19 +195,46 @@ HDF5Dataset::~HDF5Dataset() = default;
 std::int64_t HDF5Dataset::size() const { return state_->n; }
 
 Example HDF5Dataset::get(std::int64_t index) const {
+  const std::int64_t one[1] = {index};
+  const Example batch = *get_batch(one);
+  return {batch.input.squeeze(0), batch.target.squeeze(0)};
+}
+
+std::optional<Example> HDF5Dataset::get_batch(std::span<const std::int64_t> indices) const {
   const State& s = *state_;
-  LOOM_CHECK(index >= 0 && index < s.n, IndexError, "{}: index {} out of range [0, {})", name(), index, s.n);
-  Example e;
-  if (s.stream) {
-    const auto chunk = s.stream->chunk_of(index);
-    e.input = s.decode(chunk->images, index - chunk->first_row);
-    if (s.target == Target::Masks) e.target = detail::copy_row(chunk->masks, index - chunk->first_row);
-  } else {
-    e.input = s.decode(s.images, index);
-    if (s.target == Target::Masks) e.target = detail::copy_row(s.masks, index);
+  for (std::int64_t index : indices) s.check_index(name(), index);
+  const auto count = static_cast<std::int64_t>(indices.size());
+  Example batch;
+  batch.input = empty(Shape{count, s.image_shape[0], s.image_shape[1], s.image_shape[2]}, TensorOptions(DType::Float32));
+  float* dst = batch.input.data_ptr<float>();
+  const std::int64_t image = s.image_shape.numel();
+  if (s.target == Target::Labels) batch.target = detail::gather_rows(s.labels, indices);
+  std::int64_t* masks = nullptr;
+  const std::int64_t plane = s.image_shape[1] * s.image_shape[2];
+  if (s.target == Target::Masks) {
+    batch.target = empty(Shape{count, s.image_shape[1], s.image_shape[2]}, TensorOptions(DType::Int64));
+    masks = batch.target.data_ptr<std::int64_t>();
   }
-  if (s.target == Target::Labels) e.target = detail::copy_row(s.labels, index);
-  return e;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t index = indices[static_cast<std::size_t>(i)];
+    std::shared_ptr<const detail::Chunk> chunk;  // keeps a streamed chunk alive while it is read
+    const Tensor* images = &s.images;
+    const Tensor* mask_rows = &s.masks;
+    std::int64_t row = index;
+    if (s.stream) {
+      chunk = s.stream->chunk_of(index);
+      images = &chunk->images;
+      mask_rows = &chunk->masks;
+      row = index - chunk->first_row;
+    }
+    s.decode_into(*images, row, dst + i * image);
+    if (masks) {
+      // read_tensor/read_rows give every integer dataset as int64.
+      std::memcpy(masks + i * plane, mask_rows->data_ptr<std::int64_t>() + row * plane,
+                  sizeof(std::int64_t) * std::size_t(plane));
+    }
+  }
+  return batch;
 }
 
 void HDF5Dataset::will_need(std::span<const std::int64_t> indices) const {

@@ -165,8 +165,13 @@ template <> struct ElementOp<Op::gt> { template <typename T> bool operator()(T a
 template <> struct ElementOp<Op::ge> { template <typename T> bool operator()(T a, T b) const { return a >= b; } };
 
 // ---- ternary ----------------------------------------------------------------------------------
+// Both values are arguments, so they are loaded whatever the condition: the loop has no
+// conditional load and the compiler can turn the select into vector blends. The fast kernel
+// passes the condition as its byte (uint8): with `bool` loads GCC 12 leaves the loop scalar and
+// branchy, which random conditions (ReLU on activations) mispredict half the time.
 struct WhereOp {
-  template <typename T> T operator()(bool cond, T a, T b) const { return cond ? a : b; }
+  template <typename C, typename T>
+  T operator()(C cond, T a, T b) const { return cond ? a : b; }
 };
 
 // min(max(x, lo), hi); comparisons with NaN are false, so NaN stays NaN.

@@ -228,7 +228,8 @@ void CpuBackend::ge(const Tensor& out, const Tensor& a, const Tensor& b) {
 
 void CpuBackend::where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
   visit_dtype<kernel_dtypes(Op::where)>(Op::where, a.dtype(), [&]<typename T>(TypeTag<T>) {
-    map_elementwise<T, bool, T, T>(kMinElementsPerThread, WhereOp{}, out, cond, a, b);
+    // bool is stored as one byte 0/1: read as uint8 so that the select vectorises (WhereOp).
+    map_elementwise<T, std::uint8_t, T, T>(kMinElementsPerThread, WhereOp{}, out, cond, a, b);
   });
 }
 

@@ -9,6 +9,7 @@
 // into them).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ class LOOM_API Dataset {
   virtual std::int64_t size() const = 0;
   // Example `index` in [0, size()); out of range is an IndexError naming the dataset.
   virtual Example get(std::int64_t index) const = 0;
+  // The examples at `indices` already stacked: input (B, ...), target (B, ...) — a fast path
+  // the DataLoader takes for batches without a transform. The default returns nothing and the
+  // loader stacks get() results itself; an override must give exactly what that would.
+  virtual std::optional<Example> get_batch(std::span<const std::int64_t> indices) const;
   // A hint that these examples will be asked for soon, in this order (the DataLoader sends
   // the indices of the batches it is about to build): a streaming dataset starts reading
   // their chunks. The default does nothing.
@@ -46,6 +51,7 @@ class LOOM_API TensorDataset : public Dataset {
   TensorDataset(Tensor inputs, Tensor targets, std::string name = "TensorDataset");
   std::int64_t size() const override;
   Example get(std::int64_t index) const override;
+  std::optional<Example> get_batch(std::span<const std::int64_t> indices) const override;
   std::string name() const override { return name_; }
   Tensor labels() const override;
 
@@ -60,6 +66,7 @@ class LOOM_API Subset : public Dataset {
   Subset(std::shared_ptr<const Dataset> base, std::vector<std::int64_t> indices);
   std::int64_t size() const override { return static_cast<std::int64_t>(indices_.size()); }
   Example get(std::int64_t index) const override;
+  std::optional<Example> get_batch(std::span<const std::int64_t> indices) const override;
   void will_need(std::span<const std::int64_t> indices) const override;
   std::string name() const override;
   Tensor labels() const override;

@@ -54,6 +54,7 @@ class LOOM_API HDF5Dataset : public Dataset {
 
   std::int64_t size() const override;
   Example get(std::int64_t index) const override;
+  std::optional<Example> get_batch(std::span<const std::int64_t> indices) const override;
   void will_need(std::span<const std::int64_t> indices) const override;
   std::string name() const override;  // "<file>:/<split>"
   Tensor labels() const override;     // (N) int64, or undefined without /<split>/labels
