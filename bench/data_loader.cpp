@@ -4,10 +4,13 @@
 //   memory   Fashion-MNIST train held in memory (uint8), random crop (pad 4) + horizontal flip
 //   stream   the same split streamed from its gzip-compressed HDF5 chunks on the I/O thread,
 //            with chunk-level shuffling (ChunkShuffleSampler, 4 chunks per window)
-// The consumer only touches each batch, so this is the pipeline's ceiling. Targets (issue 6):
-// memory ≥ 100,000 images/s, stream ≥ 50,000 images/s on 2 cores.
+//   lenet    one LeNet-5 training epoch (SGD, batch 64, like experiments/lenet_fashion) fed by
+//            the in-memory loader: the share of the epoch the training thread spent waiting
+// In the first two the consumer only touches each batch: the pipeline's ceiling. Targets
+// (issue 6) on 2 cores: memory ≥ 100,000 images/s, stream ≥ 50,000 images/s, lenet wait ≤ 2 %.
 // usage: bench_data_loader --data datasets/fashion-mnist.h5 [--epochs 3] [--workers 2]
 // Prints one line per case: "name=<case> images_per_s=<n> seconds=<s> wait_fraction=<f>".
+// LOOM_SPECS_DIR (compiled in) holds lenet5.json.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -15,7 +18,13 @@
 #include <cstring>
 #include <string>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "loom/data.hpp"
+#include "loom/nn.hpp"
+#include "loom/optim/sgd.hpp"
+#include "loom/random.hpp"
 
 namespace {
 
@@ -69,6 +78,24 @@ int main(int argc, char** argv) {
     const Result s = time_epochs(streamed, epochs);
     fmt::print("name=stream_gzip_chunks images_per_s={:.0f} seconds={:.3f} chunk_rows={}\n", s.images_per_s, s.seconds,
                stream->chunk_rows());
+
+    // One LeNet epoch on the training split as lenet_fashion runs it (data already in memory).
+    manual_seed(1);
+    std::ifstream spec(LOOM_SPECS_DIR "/lenet5.json");
+    auto model = nn::build(nlohmann::json::parse(spec));
+    optim::SGD sgd(model->parameters(), {.lr = 0.05, .momentum = 0.9});
+    data::DataLoader train(memory, {.batch_size = 64, .shuffle = true, .num_workers = workers, .seed = 1});
+    const double waited_before = train.wait_seconds();
+    const auto start = std::chrono::steady_clock::now();
+    for (const auto& batch : train.epoch(0)) {
+      Tensor loss = F::cross_entropy(model->forward(batch.input), batch.target);
+      sgd.zero_grad();
+      loss.backward();
+      sgd.step();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    fmt::print("name=lenet_epoch images_per_s={:.0f} seconds={:.3f} wait_fraction={:.4f}\n", double(memory->size()) / seconds,
+               seconds, (train.wait_seconds() - waited_before) / seconds);
   } catch (const std::exception& e) {
     fmt::print(stderr, "bench_data_loader: {}\n", e.what());
     return 1;

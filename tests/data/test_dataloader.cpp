@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "common/test_helpers.hpp"
 #include "data_test_util.hpp"
@@ -155,4 +157,33 @@ TEST_CASE("streamed HDF5 with chunk shuffling and 2 workers equals the in-memory
   data::DataLoader a(memory, {.batch_size = 32, .num_workers = 0, .seed = 5}, sampler);
   data::DataLoader b(stream, {.batch_size = 32, .num_workers = 2, .seed = 5}, sampler);
   for (std::int64_t epoch : {0, 1}) check_same(run_epoch(a, epoch), run_epoch(b, epoch));
+}
+
+TEST_CASE("a worker stalled mid-batch: the consumer builds the batch itself and drops the late copy") {
+  // Examples are slow only on worker threads, after a few fast batches have set the usual
+  // build time: the consumer stops waiting for the stalled worker and builds the batches itself.
+  class Stalling : public data::Dataset {
+   public:
+    explicit Stalling(std::thread::id consumer) : consumer_(consumer) {}
+    std::int64_t size() const override { return 200; }
+    data::Example get(std::int64_t i) const override {
+      const bool stalled = i >= 100 && i < 120;
+      if (std::this_thread::get_id() != consumer_ && stalled) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (std::this_thread::get_id() == consumer_ && stalled) ++built_by_consumer;
+      return {full({3}, float(i)), full({}, i, TensorOptions(DType::Int64))};
+    }
+    mutable std::atomic<int> built_by_consumer{0};
+
+   private:
+    std::thread::id consumer_;
+  };
+  auto ds = std::make_shared<Stalling>(std::this_thread::get_id());
+  data::DataLoader plain(ds, {.batch_size = 10});
+  data::DataLoader loader(ds, {.batch_size = 10, .num_workers = 2});
+  for (std::int64_t epoch : {0, 1}) {
+    const int before = ds->built_by_consumer;
+    const auto batches = run_epoch(loader, epoch);
+    CHECK(ds->built_by_consumer > before);  // the consumer took over stalled batches
+    check_same(batches, run_epoch(plain, epoch));
+  }
 }
