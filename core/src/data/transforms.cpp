@@ -11,17 +11,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "data_internal.hpp"
 #include "loom/check.hpp"
 
 namespace loom::data {
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // Each example gets 2^20 Philox counters of its own, far more than any transform draws.
 constexpr int kCountersPerExampleLog2 = 20;
@@ -337,7 +331,7 @@ class RandomErasing final : public Transform {
 // ---- SampleRandom -------------------------------------------------------------------------------
 
 SampleRandom::SampleRandom(std::uint64_t seed, std::int64_t epoch, std::int64_t index)
-    : key_{splitmix64(splitmix64(seed) ^ splitmix64(~static_cast<std::uint64_t>(epoch))),
+    : key_{detail::mix64(detail::mix64(seed) ^ detail::mix64(~static_cast<std::uint64_t>(epoch))),
            static_cast<std::uint64_t>(index) << kCountersPerExampleLog2} {
   LOOM_CHECK(index >= 0, IndexError, "SampleRandom: expected an example index ≥ 0, found {}", index);
 }
