@@ -28,7 +28,9 @@ Tensor make_output(const Shape& shape, DType dtype, Device device, const Tensor&
 
 Tensor unary(Op op, UnaryFn fn, const Tensor& x, DType compute) {
   check_defined(op_name(op), x);
-  Tensor xc = x.to(compute);
+  // raw, not Tensor::to: this layer never records, and the public op's bookkeeping (profile
+  // scope, grad check, closure) cost more than the no-op conversion it usually is.
+  Tensor xc = raw::to_dtype(x, compute);
   Tensor out = make_output(x.sizes(), compute, x.device(), x);
   if (out.numel() > 0) (backend_checked(op, x.device(), compute).*fn)(out, xc);
   return out;
@@ -56,7 +58,8 @@ Tensor binary(Op op, BinaryFn fn, const Tensor& a, const Tensor& b, DType comput
   Tensor out = make_output(shape, out_dtype, a.device(), a, &b);
   if (out.numel() > 0) {
     Backend& be = backend_checked(op, a.device(), compute);
-    (be.*fn)(out, a.to(compute).expand(shape), b.to(compute).expand(shape));
+    // raw conversions and views (this layer never records); both are no-ops when nothing changes.
+    (be.*fn)(out, raw::expand(raw::to_dtype(a, compute), shape), raw::expand(raw::to_dtype(b, compute), shape));
   }
   return out;
 }
@@ -97,7 +100,7 @@ Tensor compare(Op op, BinaryFn fn, const Tensor& a, const Tensor& b) {
 }
 
 Tensor logical(Op op, BinaryFn fn, const Tensor& a, const Tensor& b) {
-  return binary(op, fn, a.to(DType::Bool), b.to(DType::Bool), DType::Bool, DType::Bool);
+  return binary(op, fn, raw::to_dtype(a, DType::Bool), raw::to_dtype(b, DType::Bool), DType::Bool, DType::Bool);
 }
 
 }  // namespace
@@ -130,7 +133,7 @@ Tensor abs(const Tensor& x) { return unary_numeric(Op::abs, &Backend::abs, x); }
 Tensor sign(const Tensor& x) { return unary_numeric(Op::sign, &Backend::sign, x); }
 Tensor logical_not(const Tensor& x) {
   check_defined("logical_not", x);
-  return unary(Op::logical_not, &Backend::logical_not, x.to(DType::Bool), DType::Bool);
+  return unary(Op::logical_not, &Backend::logical_not, raw::to_dtype(x, DType::Bool), DType::Bool);
 }
 
 // ---- clamp ----
@@ -140,7 +143,7 @@ Tensor clamp(const Tensor& x, Scalar lo, Scalar hi) {
   const DType t = promote_types(result_type(x, lo), result_type(x, hi));
   LOOM_CHECK(!(lo.to<double>() > hi.to<double>()), ValueError,
              "clamp: expected min ≤ max, found min={} max={}", lo.to<double>(), hi.to<double>());
-  Tensor xc = x.to(t);
+  Tensor xc = raw::to_dtype(x, t);
   Tensor out = make_output(x.sizes(), t, x.device(), x);
   if (out.numel() > 0) backend_checked(Op::clamp, x.device(), t).clamp(out, xc, lo, hi);
   return out;
@@ -178,7 +181,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = make_output(shape, t, a.device(), a, &b);
   if (out.numel() > 0) {
     backend_checked(Op::where, a.device(), t)
-        .where(out, cond.expand(shape), a.to(t).expand(shape), b.to(t).expand(shape));
+        .where(out, raw::expand(cond, shape), raw::expand(raw::to_dtype(a, t), shape),
+               raw::expand(raw::to_dtype(b, t), shape));
   }
   return out;
 }
@@ -195,7 +199,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
              mask.sizes().str(), x.sizes().str());
   Tensor out = make_output(shape, x.dtype(), x.device(), x);
   if (out.numel() > 0)
-    backend_checked(Op::masked_fill, x.device(), x.dtype()).masked_fill(out, x, mask.expand(shape), value);
+    backend_checked(Op::masked_fill, x.device(), x.dtype()).masked_fill(out, x, raw::expand(mask, shape), value);
   return out;
 }
 

@@ -71,6 +71,20 @@ Tensor max_pool2d_backward(const Tensor& dout, const Tensor& indices, const Shap
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode);
 Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p, bool ceil_mode);
 
+// ---- normalisation (normalization_ops.cpp) ----
+// Batch normalisation in training mode: x (N, C, *) → y (x's sizes and memory format) and the
+// batch mean and biased variance (C); weight and bias (C) or undefined.
+struct BatchNormResult {
+  Tensor y, mean, var;
+};
+BatchNormResult batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+// Its gradient from the saved mean and var; dweight and dbias only when asked for.
+struct BatchNormGrads {
+  Tensor dx, dweight, dbias;
+};
+BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                   const Tensor& weight, double eps, bool weight_grad, bool bias_grad);
+
 // ---- indexing and joining ----
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);

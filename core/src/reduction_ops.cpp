@@ -57,7 +57,7 @@ Tensor accumulate(Op op, ReduceFn fn, Scalar identity, const Tensor& x, const Sh
       (backend_checked(op, x.device(), x.dtype()).*fn)(out, x);
     }
   }
-  return keepdim ? out : out.view(squeezed_shape(x, mask));
+  return keepdim ? out : detail::reshape_fresh(std::move(out), squeezed_shape(x, mask));
 }
 
 using ArgReduceFn = void (Backend::*)(const Tensor&, const Tensor&, const Tensor&, int);
@@ -165,10 +165,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     LOOM_CHECK(a.size(1) == b.size(0), ShapeError,
                "matmul: shapes {} and {} do not fit: the inner sizes are {} and {}", a.sizes().str(),
                b.sizes().str(), a.size(1), b.size(0));
-    const Tensor a3 = detail::make_view(a, {1, a.size(0), a.size(1)}, {0, a.stride(0), a.stride(1)}, a.storage_offset());
-    const Tensor b3 = detail::make_view(b, {1, b.size(0), b.size(1)}, {0, b.stride(0), b.stride(1)}, b.storage_offset());
-    const Tensor out = bmm_unchecked(a3, b3);
-    return detail::make_view(out, {a.size(0), b.size(1)}, {b.size(1), 1}, 0);
+    const Shape& as = a.sizes();
+    const Shape& bs = b.sizes();
+    const Tensor a3 = detail::make_view(a, {1, as[0], as[1]}, {0, a.strides()[0], a.strides()[1]}, a.storage_offset());
+    const Tensor b3 = detail::make_view(b, {1, bs[0], bs[1]}, {0, b.strides()[0], b.strides()[1]}, b.storage_offset());
+    return detail::reshape_fresh(bmm_unchecked(a3, b3), {as[0], bs[1]});
   }
   Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
   Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
@@ -192,7 +193,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape out_shape = batch;
   if (a.dim() > 1) out_shape.push_back(M);
   if (b.dim() > 1) out_shape.push_back(N);
-  return out.view(out_shape);
+  return detail::reshape_fresh(std::move(out), out_shape);
 }
 
 }  // namespace loom::raw

@@ -4,6 +4,7 @@
 
 #include "internal.hpp"
 #include "raw_ops.hpp"
+#include "small_object_pool.hpp"
 #include "loom/autograd.hpp"
 #include "loom/random.hpp"
 
@@ -17,7 +18,7 @@ Storage::~Storage() {
 
 namespace detail {
 
-std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op) {
+std::int64_t wrap_dim_checked(std::int64_t dim, std::int64_t rank, std::string_view op) {
   const std::int64_t r = std::max<std::int64_t>(rank, 1);  // a 0-d tensor takes dim 0 and -1
   LOOM_CHECK(dim >= -r && dim < r, IndexError,
              "{}: dim {} is out of range for a tensor of rank {} (expected a dim in [{}, {}])", op,
@@ -62,7 +63,7 @@ Shape strides_like(const Shape& sizes, const Tensor& like) {
   return strides;
 }
 
-Tensor make_tensor(const Shape& sizes, const Shape& strides, DType dtype, Device device) {
+Tensor make_tensor(const Shape& sizes, Shape strides, DType dtype, Device device) {
   std::int64_t extent = 1;  // elements spanned: 1 + Σ (size − 1)·stride
   bool empty = false;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -74,16 +75,17 @@ Tensor make_tensor(const Shape& sizes, const Shape& strides, DType dtype, Device
   const std::size_t nbytes = static_cast<std::size_t>(extent) * itemsize(dtype);
   Allocator& alloc = backend_for(device).allocator(device.index);
   void* data = nbytes ? alloc.allocate(nbytes) : nullptr;
-  auto impl = std::make_shared<TensorImpl>();
+  // Pooled: a tensor's impl and storage are the two small objects every op makes.
+  auto impl = make_pooled<TensorImpl>();
   impl->sizes = sizes;
-  impl->strides = strides;
+  impl->strides = std::move(strides);
   impl->dtype = dtype;
-  impl->storage = std::make_shared<Storage>(data, nbytes, device, &alloc);
+  impl->storage = make_pooled<Storage>(data, nbytes, device, &alloc);
   return Tensor(std::move(impl));
 }
 
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset, DType dtype) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = make_pooled<TensorImpl>();  // pooled: views are made on every op's way in and out
   impl->sizes = std::move(sizes);
   impl->strides = std::move(strides);
   impl->offset = offset;
@@ -93,6 +95,17 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t of
 }
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, std::int64_t offset) {
   return make_view(base, std::move(sizes), std::move(strides), offset, base.dtype());
+}
+
+Tensor reshape_fresh(Tensor t, const Shape& sizes) {
+  // A use count of 1: only this parameter holds the impl (the caller moved its handle in).
+  if (t.impl_use_count() == 1 && t.is_contiguous()) {
+    TensorImpl& impl = t.impl();
+    impl.strides = contiguous_strides(sizes);
+    impl.sizes = sizes;
+    return t;
+  }
+  return make_view(t, sizes, contiguous_strides(sizes), t.storage_offset());
 }
 
 Backend& backend_checked(Op op, Device device, DType dtype) {
@@ -117,8 +130,18 @@ void Tensor::throw_undefined() {
   throw ValueError("Tensor: this tensor is undefined (default-constructed); assign one first");
 }
 
-std::int64_t Tensor::size(std::int64_t d) const { return sizes()[wrap_dim(d, dim(), "size")]; }
-std::int64_t Tensor::stride(std::int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+// In-range non-negative dims are returned at once: the kernels and rules ask for sizes and
+// strides many times per op.
+std::int64_t Tensor::size(std::int64_t d) const {
+  const Shape& s = sizes();
+  if (d >= 0 && d < static_cast<std::int64_t>(s.size())) [[likely]] return s[d];
+  return s[wrap_dim(d, dim(), "size")];
+}
+std::int64_t Tensor::stride(std::int64_t d) const {
+  const Shape& s = strides();
+  if (d >= 0 && d < static_cast<std::int64_t>(s.size())) [[likely]] return s[d];
+  return s[wrap_dim(d, dim(), "stride")];
+}
 
 void* Tensor::raw_data() const {
   const TensorImpl& i = impl();
@@ -126,24 +149,27 @@ void* Tensor::raw_data() const {
 }
 
 bool Tensor::is_contiguous(MemoryFormat format) const {
-  if (numel() == 0) return format != MemoryFormat::ChannelsLast || dim() == 4;  // nothing to lay out
   const Shape& sz = sizes();
   const Shape& st = strides();
-  if (format == MemoryFormat::ChannelsLast) {
-    if (sz.size() != 4) return false;
-    // Channels-last order: C innermost, then W, H, N. Size-1 dims may have any stride.
-    static constexpr int kOrder[4] = {1, 3, 2, 0};
+  if (format != MemoryFormat::ChannelsLast) {
+    // One pass (no separate numel()): called several times per op on the way to a kernel.
     std::int64_t expected = 1;
-    for (int d : kOrder) {
-      if (sz[d] != 1 && st[d] != expected) return false;
-      expected *= sz[d];
+    bool contiguous = true;
+    for (std::size_t i = sz.size(); i-- > 0;) {
+      if (sz[i] == 0) return true;  // nothing to lay out
+      if (sz[i] != 1 && st[i] != expected) contiguous = false;
+      expected *= sz[i];
     }
-    return true;
+    return contiguous;
   }
+  if (numel() == 0) return dim() == 4;  // nothing to lay out
+  if (sz.size() != 4) return false;
+  // Channels-last order: C innermost, then W, H, N. Size-1 dims may have any stride.
+  static constexpr int kOrder[4] = {1, 3, 2, 0};
   std::int64_t expected = 1;
-  for (std::size_t i = sz.size(); i-- > 0;) {
-    if (sz[i] != 1 && st[i] != expected) return false;
-    expected *= sz[i];
+  for (int d : kOrder) {
+    if (sz[d] != 1 && st[d] != expected) return false;
+    expected *= sz[d];
   }
   return true;
 }
@@ -155,14 +181,15 @@ MemoryFormat Tensor::suggest_memory_format() const {
 }
 
 bool Tensor::is_non_overlapping_and_dense() const {
+  if (numel() > 0 && is_contiguous()) return true;  // the common case, without sorting
   const std::size_t n = sizes().size();
-  std::vector<std::size_t> order(n);
+  Shape order(n);  // a Shape, not a vector: inline storage, no allocation
   std::iota(order.begin(), order.end(), 0);
   const Shape& st = strides();
   const Shape& sz = sizes();
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return st[a] < st[b]; });
+  std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return st[a] < st[b]; });
   std::int64_t expected = 1;
-  for (std::size_t d : order) {
+  for (std::int64_t d : order) {
     if (sz[d] == 1) continue;
     if (st[d] != expected) return false;
     expected *= sz[d];
@@ -279,8 +306,9 @@ bool inplace_kernel(Tensor& self, const Tensor& other, Op op, void (Backend::*fn
   const bool same_view = other.storage() == self.storage() && other.storage_offset() == self.storage_offset() &&
                          other.sizes() == self.sizes() && other.strides() == self.strides();
   if (other.is_alias_of(self) && !same_view) return false;
-  for (std::int64_t i = 1; i <= other.dim(); ++i) {
-    const std::int64_t o = other.size(-i), s = self.size(-i);
+  const Shape &os = other.sizes(), &ss = self.sizes();  // indexed directly: no wrap_dim per dim
+  for (std::size_t i = 1; i <= os.size(); ++i) {
+    const std::int64_t o = os[os.size() - i], s = ss[ss.size() - i];
     if (o != s && o != 1) return false;
   }
   check_inplace(self, name);

@@ -1,8 +1,9 @@
-// Gradcheck rows of convolution and pooling: non-default stride, padding, dilation and groups,
+// Gradcheck rows of convolution, pooling and batch norm: non-default stride, padding, dilation and groups,
 // channels-last and strided leaves. Pooling inputs are kink-free (distinct values, so max
 // pooling's argmax does not move under the finite-difference step).
 #include "gradcheck_rows_internal.hpp"
 #include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/normalization.hpp"
 #include "loom/random.hpp"
 
 namespace loom_autograd_test {
@@ -83,6 +84,18 @@ void add_conv_rows(RowTable& t) {
                                                                                  {.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1},
                                                                                   .count_include_pad = false})};
                                       }});
+
+  // Training mode (batch statistics); the running stats are updated on the side.
+  t["batch_norm"].push_back({"(N, C, H, W) channels-last, weight and bias, eps 1e-3",
+                             [] { return TensorList{channels_last_leaf({3, 2, 2, 3}), randn_leaf({2}), randn_leaf({2})}; },
+                             [](const TensorList& in) {
+                               return TensorList{F::batch_norm(in[0], loom::zeros({2}, f64), loom::ones({2}, f64), in[1], in[2],
+                                                               true, 0.1, 1e-3)};
+                             }});
+  t["batch_norm"].push_back({"(N, C), no weight or bias", [] { return TensorList{randn_leaf({5, 3})}; },
+                             [](const TensorList& in) { return TensorList{F::batch_norm(in[0], {}, {}, {}, {}, true)}; }});
+  t["batch_norm"].push_back({"(N, C, L), weight only", [] { return TensorList{randn_leaf({2, 3, 4}), randn_leaf({3})}; },
+                             [](const TensorList& in) { return TensorList{F::batch_norm(in[0], {}, {}, in[1], {}, true)}; }});
 }
 
 }  // namespace loom_autograd_test

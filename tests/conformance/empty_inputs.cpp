@@ -4,6 +4,7 @@
 #include "conformance.hpp"
 #include "loom/autograd.hpp"
 #include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/normalization.hpp"
 
 namespace conformance {
 namespace {
@@ -39,6 +40,7 @@ bool elementwise(Op op) {
 #define LOOM_CONFORMANCE_EMPTY_matmul(name)
 #define LOOM_CONFORMANCE_EMPTY_convolution(name)
 #define LOOM_CONFORMANCE_EMPTY_pooling(name)
+#define LOOM_CONFORMANCE_EMPTY_normalization(name)
 #define LOOM_CONFORMANCE_EMPTY_index(name)
 #define LOOM_CONFORMANCE_EMPTY_random(name)
 #include "loom/ops.def"
@@ -135,6 +137,18 @@ void check_empty_through_public_api(Op op) {
       check_shape(y, {2, 0, 2, 2}, "avg_pool2d, C = 0");
       loom::sum(y).backward();
       check_shape(x.grad(), {2, 0, 4, 4}, "avg_pool2d's gradient, C = 0");
+      return;
+    }
+    case Op::batch_norm:
+    case Op::batch_norm_backward: {
+      // No channels: PyTorch counts N·H·W values per channel, so this is no error.
+      auto x = loom::zeros({2, 0, 4, 4}).requires_grad_();
+      auto w = loom::ones({0}).requires_grad_();
+      auto y = loom::nn::functional::batch_norm(x, loom::zeros({0}), loom::ones({0}), w, loom::zeros({0}), true);
+      check_shape(y, {2, 0, 4, 4}, "batch_norm, C = 0");
+      loom::sum(y).backward();
+      check_shape(x.grad(), {2, 0, 4, 4}, "batch_norm's input gradient, C = 0");
+      check_shape(w.grad(), {0}, "batch_norm's weight gradient, C = 0");
       return;
     }
     default: FAIL("no empty-input check for " << loom::op_name(op));

@@ -107,6 +107,25 @@ TEST_CASE("running statistics after two training steps: momentum 0.1, unbiased v
   }
 }
 
+TEST_CASE("batch norm in training mode keeps a channels-last input channels-last, values and gradients unchanged") {
+  loom::manual_seed(8);
+  const loom::Tensor w = loom::randn({16}), b = loom::randn({16});
+  const loom::Tensor g = loom::randn({4, 16, 5, 6});
+  auto run = [&](const loom::Tensor& x) {
+    const loom::Tensor leaf = x.detach().requires_grad_(true);
+    const loom::Tensor wl = w.detach().requires_grad_(true), bl = b.detach().requires_grad_(true);
+    const loom::Tensor y = F::batch_norm(leaf, {}, {}, wl, bl, true);
+    loom::sum(y * g).backward();
+    return std::vector<loom::Tensor>{y, leaf.grad(), wl.grad(), bl.grad()};
+  };
+  const loom::Tensor x = loom::randn({4, 16, 5, 6}) * 2.0 + 1.0;
+  const auto plain = run(x);
+  const auto last = run(x.contiguous(loom::MemoryFormat::ChannelsLast));
+  CHECK(last[0].is_contiguous(loom::MemoryFormat::ChannelsLast));
+  CHECK(last[1].is_contiguous(loom::MemoryFormat::ChannelsLast));
+  for (std::size_t i = 0; i < plain.size(); ++i) CHECK(loom::allclose(plain[i], last[i], 1e-4, 1e-4));
+}
+
 TEST_CASE("batch norm: train uses the batch, eval the running statistics") {
   loom::nn::BatchNorm2d bn({.num_features = 2, .eps = 0.0, .momentum = 0.5});
   bn.to(kF64);

@@ -27,10 +27,24 @@ class Shape {
   Shape(It first, It last) {
     for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
   }
-  Shape(const Shape& o) { assign(o.data(), o.size()); }
+  Shape(const Shape& o) {
+    if (o.heap_) {
+      assign(o.heap_, o.size_);
+    } else {  // a fixed-size copy (a few vector moves), not a memcpy call: views copy shapes a lot
+      std::memcpy(inline_, o.inline_, sizeof inline_);
+      size_ = o.size_;
+    }
+  }
   Shape(Shape&& o) noexcept { move_from(o); }
   Shape& operator=(const Shape& o) {
-    if (this != &o) { clear(); assign(o.data(), o.size()); }
+    if (this == &o) return *this;
+    if (!heap_ && !o.heap_) {  // fixed-size copy, as in the copy constructor
+      std::memcpy(inline_, o.inline_, sizeof inline_);
+      size_ = o.size_;
+    } else {
+      clear();
+      assign(o.data(), o.size());
+    }
     return *this;
   }
   Shape& operator=(Shape&& o) noexcept {
@@ -83,7 +97,11 @@ class Shape {
   std::string str() const;  // "(2, 3, 4)"
 
   friend bool operator==(const Shape& a, const Shape& b) {
-    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+    if (a.size_ != b.size_) return false;
+    // A plain loop: std::equal on int64 becomes a memcmp call, slower for a few entries.
+    for (std::uint32_t i = 0; i < a.size_; ++i)
+      if (a.data()[i] != b.data()[i]) return false;
+    return true;
   }
 
  private:
@@ -109,7 +127,7 @@ class Shape {
       capacity_ = o.capacity_;
       o.heap_ = nullptr;
     } else {
-      std::memcpy(inline_, o.inline_, size_ * sizeof(std::int64_t));
+      std::memcpy(inline_, o.inline_, sizeof inline_);  // fixed size: no memcpy call
     }
     o.size_ = 0;
   }

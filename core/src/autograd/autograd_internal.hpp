@@ -16,6 +16,9 @@ class GradModeGuard {
   bool previous_;
 };
 
+// backward() of one output: what Tensor::backward runs, without building lists for it.
+void backward_from(const Tensor& output, const Tensor& gradient, bool retain_graph, bool create_graph);
+
 // Applies the node's hooks for output `slot` (and, for a leaf's accumulator, the leaf's hooks).
 Tensor run_pre_hooks(Node& node, std::uint32_t slot, Tensor grad);
 bool is_accumulate_grad(const Node& node);

@@ -1,9 +1,11 @@
 // The backward engine: an iterative topological walk of the recorded graph (no recursion, so a
 // chain of 100,000 ops is fine), ready nodes ordered by creation (latest first), gradients
 // summed per input slot, leaves accumulated by their AccumulateGrad node.
+#include <algorithm>
+#include <array>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <queue>
 
 #include "../internal.hpp"
 #include "autograd_internal.hpp"
@@ -12,7 +14,8 @@
 namespace loom {
 
 namespace {
-thread_local bool grad_enabled = true;
+// initial-exec: read on every op; a plain %fs-relative load instead of a __tls_get_addr call.
+thread_local bool grad_enabled __attribute__((tls_model("initial-exec"))) = true;
 }  // namespace
 
 bool is_grad_enabled() { return grad_enabled; }
@@ -21,8 +24,33 @@ void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
 namespace autograd {
 
 namespace {
-// Nodes whose release was deferred; non-null while the outermost release drains it.
-thread_local std::vector<std::shared_ptr<Node>>* deferred_nodes = nullptr;
+// Nodes whose release was deferred, last in first out: the first few inline, so that freeing
+// a small graph allocates nothing.
+class PendingNodes {
+ public:
+  void push(std::shared_ptr<Node>&& node) {
+    if (count_ < inline_.size()) {
+      inline_[count_++] = std::move(node);
+    } else {
+      more_.push_back(std::move(node));
+    }
+  }
+  std::shared_ptr<Node> pop() {
+    if (!more_.empty()) {
+      std::shared_ptr<Node> last = std::move(more_.back());
+      more_.pop_back();
+      return last;
+    }
+    return count_ > 0 ? std::move(inline_[--count_]) : nullptr;
+  }
+
+ private:
+  std::array<std::shared_ptr<Node>, 8> inline_;
+  std::size_t count_ = 0;
+  std::vector<std::shared_ptr<Node>> more_;
+};
+// Non-null while the outermost release drains it.
+thread_local PendingNodes* deferred_nodes __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void release_node(std::shared_ptr<Node>&& node) {
   if (!node) return;
@@ -31,17 +59,13 @@ void release_node(std::shared_ptr<Node>&& node) {
     return;
   }
   if (deferred_nodes) {
-    deferred_nodes->push_back(std::move(node));
+    deferred_nodes->push(std::move(node));
     return;
   }
-  std::vector<std::shared_ptr<Node>> pending;
+  PendingNodes pending;
   deferred_nodes = &pending;
-  pending.push_back(std::move(node));
-  while (!pending.empty()) {
-    std::shared_ptr<Node> last = std::move(pending.back());
-    pending.pop_back();
-    last.reset();  // its destructor defers its own edges into `pending`
-  }
+  node.reset();  // its destructor defers its own edges into `pending`
+  while (std::shared_ptr<Node> last = pending.pop()) last.reset();  // which may defer more
   deferred_nodes = nullptr;
 }
 }  // namespace
@@ -90,23 +114,83 @@ struct Task {
   TensorList captured;
 };
 
-void add_grad(TensorList& slots, std::uint32_t slot, Tensor&& g) {
-  if (slots.size() <= slot) slots.resize(slot + 1);
+// Adds g into a gradient slot (undefined g: nothing to add).
+void add_grad(Tensor& slot, Tensor&& g) {
   if (!g.defined()) return;
-  slots[slot] = slots[slot].defined() ? slots[slot] + g : std::move(g);
+  slot = slot.defined() ? slot + g : std::move(g);
 }
 
-// Clears the nodes' task indices however the walk ends.
-struct TaskNodes {
-  std::vector<Node*> nodes;
-  ~TaskNodes() {
-    for (Node* n : nodes) n->task_index = -1;
-  }
+// The walk's bookkeeping, kept per thread between backward calls so that a steady-state
+// training step does not allocate it again (vectors keep their capacity).
+struct Workspace {
+  static constexpr std::size_t kKeptNodes = 4096;
+  std::vector<Node*> nodes;              // indexed by task_index
+  std::vector<int> dependencies;         // edges still to deliver into each node; -1 once queued
+  std::vector<std::uint32_t> first_slot; // node i's gradient slots: buffers[first_slot[i]...]
+  std::vector<std::uint32_t> num_slots;
+  std::vector<Tensor> buffers;           // gradients summed per (node, slot)
+  std::vector<Node*> ready;              // a heap in ReadyOrder
+  TensorList grads;                      // what one node's apply() receives
+
   std::int32_t add(Node* n) {
     n->task_index = static_cast<std::int32_t>(nodes.size());
     nodes.push_back(n);
     return n->task_index;
   }
+  // Clears the nodes' task indices and drops every gradient, however the walk ends. The
+  // capacity is kept for graphs of ordinary size, not for a one-off 100,000-node chain.
+  void clear() noexcept {
+    for (Node* n : nodes) n->task_index = -1;
+    if (nodes.capacity() > kKeptNodes) {
+      *this = Workspace();
+      return;
+    }
+    nodes.clear();
+    dependencies.clear();
+    first_slot.clear();
+    num_slots.clear();
+    buffers.clear();
+    ready.clear();
+    grads.clear();
+  }
+};
+
+// The thread's cached workspace (initial-exec TLS: a plain load); null while a backward on
+// this thread holds it (a nested backward, e.g. from a hook, makes its own) or after the
+// thread's exit began.
+thread_local Workspace* cached_workspace __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local bool workspace_cache_gone __attribute__((tls_model("initial-exec"))) = false;
+struct WorkspaceCacheOwner {
+  ~WorkspaceCacheOwner() {
+    delete cached_workspace;
+    cached_workspace = nullptr;
+    workspace_cache_gone = true;
+  }
+};
+
+class WorkspaceLease {
+ public:
+  WorkspaceLease() {
+    if (cached_workspace) {
+      ws_.reset(cached_workspace);
+      cached_workspace = nullptr;
+    } else {
+      ws_ = std::make_unique<Workspace>();
+    }
+  }
+  ~WorkspaceLease() {
+    ws_->clear();
+    if (!cached_workspace && !workspace_cache_gone) {
+      thread_local WorkspaceCacheOwner owner;  // frees the cached workspace at thread exit
+      cached_workspace = ws_.release();
+    }
+  }
+  WorkspaceLease(const WorkspaceLease&) = delete;
+  WorkspaceLease& operator=(const WorkspaceLease&) = delete;
+  Workspace& operator*() const { return *ws_; }
+
+ private:
+  std::unique_ptr<Workspace> ws_;
 };
 
 // Marks the nodes from which some captured node can be reached (post-order walk with an
@@ -135,46 +219,73 @@ std::vector<bool> nodes_leading_to_captures(const std::vector<Node*>& nodes, con
   return needed;
 }
 
-void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
-  // 1. Number the reachable nodes and count the edges that lead into each.
-  TaskNodes graph;
-  std::vector<int> dependencies;
-  for (const Edge& e : roots)
-    if (e.valid() && e.node->task_index < 0) graph.add(e.node.get());
-  for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-    for (const Edge& e : graph.nodes[i]->next_edges) {
+void run(const Edge* roots, Tensor* root_grads, std::size_t num_roots, Task& task) {
+  WorkspaceLease lease;
+  Workspace& ws = *lease;
+  // 1. Number the reachable nodes, count the edges that lead into each and lay out one
+  //    gradient slot per output (or per input_nr an edge names, if more).
+  for (std::size_t i = 0; i < num_roots; ++i)
+    if (roots[i].valid() && roots[i].node->task_index < 0) ws.add(roots[i].node.get());
+  for (std::size_t i = 0; i < ws.nodes.size(); ++i) {
+    for (const Edge& e : ws.nodes[i]->next_edges) {
       if (!e.valid()) continue;
-      if (e.node->task_index < 0) graph.add(e.node.get());
+      if (e.node->task_index < 0) ws.add(e.node.get());
     }
   }
-  dependencies.assign(graph.nodes.size(), 0);
-  for (Node* n : graph.nodes)
-    for (const Edge& e : n->next_edges)
-      if (e.valid()) ++dependencies[e.node->task_index];
+  const std::size_t n = ws.nodes.size();
+  ws.dependencies.assign(n, 0);
+  ws.num_slots.resize(n);
+  for (std::size_t i = 0; i < n; ++i) ws.num_slots[i] = ws.nodes[i]->num_outputs;
+  auto note_edge = [&](const Edge& e) {
+    const std::int32_t k = e.node->task_index;
+    ws.num_slots[k] = std::max(ws.num_slots[k], e.input_nr + 1);
+  };
+  for (std::size_t i = 0; i < num_roots; ++i)
+    if (roots[i].valid()) note_edge(roots[i]);
+  for (Node* node : ws.nodes)
+    for (const Edge& e : node->next_edges)
+      if (e.valid()) {
+        ++ws.dependencies[e.node->task_index];
+        note_edge(e);
+      }
+  ws.first_slot.resize(n);
+  std::uint32_t total_slots = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    ws.first_slot[i] = total_slots;
+    total_slots += ws.num_slots[i];
+  }
+  ws.buffers.resize(total_slots);
+  auto slot_of = [&](const Edge& e) -> Tensor& { return ws.buffers[ws.first_slot[e.node->task_index] + e.input_nr]; };
   // grad(): only nodes from which a captured place is reachable need to run.
   std::vector<bool> needed;
-  if (task.capture_only) needed = nodes_leading_to_captures(graph.nodes, task.captures);
+  if (task.capture_only) needed = nodes_leading_to_captures(ws.nodes, task.captures);
 
   // 2. Seed the roots' gradients.
-  std::vector<TensorList> buffers(graph.nodes.size());
-  std::priority_queue<Node*, std::vector<Node*>, ReadyOrder> ready;
-  for (std::size_t i = 0; i < roots.size(); ++i)
-    if (roots[i].valid()) add_grad(buffers[roots[i].node->task_index], roots[i].input_nr, std::move(root_grads[i]));
-  for (const Edge& e : roots) {
-    const std::int32_t k = e.valid() ? e.node->task_index : -1;
-    if (k >= 0 && dependencies[k] == 0) {
-      ready.push(e.node.get());
-      dependencies[k] = -1;  // queued
+  const ReadyOrder order;
+  auto push_ready = [&](Node* node) {
+    ws.ready.push_back(node);
+    std::push_heap(ws.ready.begin(), ws.ready.end(), order);
+  };
+  for (std::size_t i = 0; i < num_roots; ++i)
+    if (roots[i].valid()) add_grad(slot_of(roots[i]), std::move(root_grads[i]));
+  for (std::size_t i = 0; i < num_roots; ++i) {
+    const std::int32_t k = roots[i].valid() ? roots[i].node->task_index : -1;
+    if (k >= 0 && ws.dependencies[k] == 0) {
+      push_ready(roots[i].node.get());
+      ws.dependencies[k] = -1;  // queued
     }
   }
 
   // 3. Execute in topological order.
   GradModeGuard mode(task.create_graph);
-  while (!ready.empty()) {
-    Node* node = ready.top();
-    ready.pop();
-    TensorList grads = std::move(buffers[node->task_index]);
-    grads.resize(node->num_outputs);
+  while (!ws.ready.empty()) {
+    std::pop_heap(ws.ready.begin(), ws.ready.end(), order);
+    Node* node = ws.ready.back();
+    ws.ready.pop_back();
+    TensorList& grads = ws.grads;  // reused: its capacity survives from node to node
+    grads.clear();
+    const std::uint32_t first = ws.first_slot[node->task_index];
+    for (std::uint32_t slot = 0; slot < node->num_outputs; ++slot) grads.push_back(std::move(ws.buffers[first + slot]));
 
     bool hooks_done = false;
     if (task.capture_only) {
@@ -198,7 +309,7 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
     for (const Tensor& g : grads) any_grad = any_grad || g.defined();
     if (!any_grad) {
       for (const Edge& e : node->next_edges)
-        if (e.valid() && --dependencies[e.node->task_index] == 0) ready.push(e.node.get());
+        if (e.valid() && --ws.dependencies[e.node->task_index] == 0) push_ready(e.node.get());
       continue;
     }
 
@@ -213,6 +324,7 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
       ProfileScope profile(profiling_enabled() ? profile_name(*node) : std::string_view());
       input_grads = node->apply(std::move(grads));
     }
+    grads.clear();  // the node's output gradients are not kept past its apply()
     LOOM_CHECK(input_grads.size() == node->next_edges.size(), ValueError,
                "backward: {} returned {} gradients for its {} inputs", node->name(), input_grads.size(),
                node->next_edges.size());
@@ -221,11 +333,24 @@ void run(const std::vector<Edge>& roots, TensorList root_grads, Task& task) {
     for (std::size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.valid()) continue;
-      const std::int32_t k = e.node->task_index;
-      add_grad(buffers[k], e.input_nr, std::move(input_grads[i]));
-      if (--dependencies[k] == 0) ready.push(e.node.get());
+      add_grad(slot_of(e), std::move(input_grads[i]));
+      if (--ws.dependencies[e.node->task_index] == 0) push_ready(e.node.get());
     }
   }
+}
+
+// The edge a backward starts from at `out`, with its gradient checked (implied as ones when
+// undefined).
+Edge root_edge(const Tensor& out, Tensor& grad, std::size_t i, std::string_view op) {
+  LOOM_CHECK(out.defined(), ValueError, "{}: output {} is undefined", op, i);
+  LOOM_CHECK(out.requires_grad(), ValueError,
+             "{}: output {} does not require grad and has no grad_fn (was it computed under "
+             "NoGradGuard, or from tensors without requires_grad_()?)", op, i);
+  if (!grad.defined()) grad = implicit_grad(out);
+  LOOM_CHECK(grad.sizes() == out.sizes(), ShapeError,
+             "{}: grad_output {} has shape {}, the output has shape {}", op, i,
+             grad.sizes().str(), out.sizes().str());
+  return gradient_edge(out);
 }
 
 std::vector<Edge> root_edges(const TensorList& outputs, TensorList& grads, std::string_view op) {
@@ -233,18 +358,7 @@ std::vector<Edge> root_edges(const TensorList& outputs, TensorList& grads, std::
              "{}: expected {} grad_outputs (one per output), found {}", op, outputs.size(), grads.size());
   grads.resize(outputs.size());
   std::vector<Edge> roots;
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const Tensor& out = outputs[i];
-    LOOM_CHECK(out.defined(), ValueError, "{}: output {} is undefined", op, i);
-    LOOM_CHECK(out.requires_grad(), ValueError,
-               "{}: output {} does not require grad and has no grad_fn (was it computed under "
-               "NoGradGuard, or from tensors without requires_grad_()?)", op, i);
-    if (!grads[i].defined()) grads[i] = implicit_grad(out);
-    LOOM_CHECK(grads[i].sizes() == out.sizes(), ShapeError,
-               "{}: grad_output {} has shape {}, the output has shape {}", op, i,
-               grads[i].sizes().str(), out.sizes().str());
-    roots.push_back(gradient_edge(out));
-  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) roots.push_back(root_edge(outputs[i], grads[i], i, op));
   return roots;
 }
 
@@ -256,7 +370,16 @@ void backward(const TensorList& outputs, const TensorList& grad_outputs, bool re
   Task task;
   task.retain_graph = retain_graph || create_graph;
   task.create_graph = create_graph;
-  run(roots, std::move(grads), task);
+  run(roots.data(), grads.data(), roots.size(), task);
+}
+
+void backward_from(const Tensor& output, const Tensor& gradient, bool retain_graph, bool create_graph) {
+  Tensor grad = gradient;
+  const Edge root = root_edge(output, grad, 0, "backward");
+  Task task;
+  task.retain_graph = retain_graph || create_graph;
+  task.create_graph = create_graph;
+  run(&root, &grad, 1, task);
 }
 
 TensorList grad(const TensorList& outputs, const TensorList& inputs, const TensorList& grad_outputs,
@@ -276,7 +399,7 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
     task.captures.push_back({e.node.get(), e.input_nr, i});
     keep_alive.push_back(std::move(e.node));  // a leaf's accumulator lives only as long as this
   }
-  run(roots, std::move(grads), task);
+  run(roots.data(), grads.data(), roots.size(), task);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     LOOM_CHECK(allow_unused || task.captured[i].defined(), ValueError,
                "grad: input {} (shape {}) was not used to compute the outputs; pass allow_unused=true "

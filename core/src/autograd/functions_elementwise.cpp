@@ -24,14 +24,14 @@ Tensor unary_rule(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x, 
   }
   SavedTensor sx(save_input ? x : Tensor(), false);
   // An output is saved after it is recorded, so that with create_graph it keeps its grad_fn.
-  auto sy = std::make_shared<SavedTensor>();
+  auto sy = detail::make_pooled<SavedTensor>();
   const std::string_view name = autograd::grad_op_name(op);
   const DType in_dtype = x.dtype();
   auto backward = [=](const TensorList& g) -> TensorList {
     Tensor d = dydx(g[0], sx.defined() ? sx.unpack(name) : Tensor(), sy->defined() ? sy->unpack(name) : Tensor());
     return {d.dtype() == in_dtype ? d : d.to(in_dtype)};
   };
-  autograd::record_node(std::make_shared<autograd::ClosureNode<decltype(backward)>>(name, std::move(backward)), {x}, y);
+  autograd::record_node(detail::make_pooled<autograd::ClosureNode<decltype(backward)>>(name, std::move(backward)), {x}, y);
   if (save_output) *sy = SavedTensor(y, true);
   return y;
 }
@@ -121,19 +121,23 @@ Tensor clamp_max(const Tensor& x, Scalar hi) {
 }
 
 // ---- binary ----
+// Each returns early without grad: its rule's captures are not built only to be dropped.
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (!autograd::needs_grad(a, b)) return autograd::forward_only(GradOp::add, [&] { return raw::add(a, b); });
   return differentiable(GradOp::add, {a, b}, [&] { return raw::add(a, b); },
                         [ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
                           return {ia.reduce(g[0]), ib.reduce(g[0])};
                         });
 }
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (!autograd::needs_grad(a, b)) return autograd::forward_only(GradOp::sub, [&] { return raw::sub(a, b); });
   return differentiable(GradOp::sub, {a, b}, [&] { return raw::sub(a, b); },
                         [ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
                           return {ia.reduce(g[0]), ib.needs_grad ? ib.reduce(-g[0]) : Tensor()};
                         });
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (!autograd::needs_grad(a, b)) return autograd::forward_only(GradOp::mul, [&] { return raw::mul(a, b); });
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   SavedTensor sa(need_b ? a : Tensor(), false), sb(need_a ? b : Tensor(), false);
   return differentiable(GradOp::mul, {a, b}, [&] { return raw::mul(a, b); },
@@ -144,6 +148,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
                         });
 }
 Tensor div(const Tensor& a, const Tensor& b) {
+  if (!autograd::needs_grad(a, b)) return autograd::forward_only(GradOp::div, [&] { return raw::div(a, b); });
   SavedTensor sa(b.requires_grad() ? a : Tensor(), false), sb(b, false);
   return differentiable(GradOp::div, {a, b}, [&] { return raw::div(a, b); },
                         [sa, sb, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {

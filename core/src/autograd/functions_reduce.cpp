@@ -27,12 +27,14 @@ void save_output_after_record(const std::shared_ptr<SavedTensor>& slot, const Te
 }
 // The slot for a saved output, allocated only when the op will be recorded.
 std::shared_ptr<SavedTensor> output_slot(const Tensor& x) {
-  return autograd::needs_grad(x) ? std::make_shared<SavedTensor>() : nullptr;
+  return autograd::needs_grad(x) ? detail::make_pooled<SavedTensor>() : nullptr;
 }
 
 }  // namespace
 
 Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
+  // Without grad, skip the rule's keepdim shape (a second reduced_dims) and captures.
+  if (!autograd::needs_grad(x)) return autograd::forward_only(GradOp::sum, [&] { return raw::sum(x, dims, keepdim); });
   const Shape keep = x.defined() ? keepdim_shape(x.sizes(), raw::reduced_dims("sum", x, dims)) : Shape{};
   return differentiable(GradOp::sum, {x}, [&] { return raw::sum(x, dims, keepdim); },
                         [keep, in = InputGeometry(x)](const TensorList& g) -> TensorList {
@@ -104,7 +106,7 @@ ValuesIndices dim_extremum(GradOp op, ValuesIndices (*forward)(const Tensor&, st
     Tensor gk = keepdim ? g[0] : g[0].unsqueeze(d);
     return {scatter_add(zeros(in.sizes, in.dtype), d, idx, gk)};
   };
-  autograd::record_node(std::make_shared<autograd::ClosureNode<decltype(backward)>>(autograd::grad_op_name(op),
+  autograd::record_node(detail::make_pooled<autograd::ClosureNode<decltype(backward)>>(autograd::grad_op_name(op),
                                                                                   std::move(backward)),
                         {x}, r.values);
   return r;
@@ -214,6 +216,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
 
 // ---- matmul ----
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  // Without grad, skip building the rule's saved tensors and geometries.
+  if (!autograd::needs_grad(a, b)) return autograd::forward_only(GradOp::matmul, [&] { return raw::matmul(a, b); });
   SavedTensor sa(b.defined() && b.requires_grad() ? a : Tensor(), false);
   SavedTensor sb(a.defined() && a.requires_grad() ? b : Tensor(), false);
   return differentiable(GradOp::matmul, {a, b}, [&] { return raw::matmul(a, b); },

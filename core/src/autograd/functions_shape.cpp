@@ -10,8 +10,9 @@ using autograd::InputGeometry;
 using autograd::SavedTensor;
 
 namespace {
-// For every view that only rearranges sizes (view, reshape, squeeze, unsqueeze).
-autograd::BackwardFn reshape_back(const Tensor& x) {
+// For every view that only rearranges sizes (view, reshape, squeeze, unsqueeze). A lambda, not
+// a std::function: that would heap-allocate its capture on every call, grad or not.
+auto reshape_back(const Tensor& x) {
   return [in = InputGeometry(x)](const TensorList& g) -> TensorList { return {g[0].reshape(in.sizes)}; };
 }
 }  // namespace

@@ -1,6 +1,7 @@
 // Building the graph: gradient edges, leaf accumulators, saved tensors, recording, and the
 // Tensor's autograd methods.
 #include "../internal.hpp"
+#include "../small_object_pool.hpp"
 #include "autograd_internal.hpp"
 #include "rules.hpp"
 
@@ -9,7 +10,8 @@ namespace autograd {
 
 namespace {
 
-thread_local std::uint64_t next_sequence_nr = 0;
+// initial-exec: a plain %fs-relative access instead of a __tls_get_addr call per recorded op.
+thread_local std::uint64_t next_sequence_nr __attribute__((tls_model("initial-exec"))) = 0;
 
 // The sink of a leaf: runs the leaf's hooks, then accumulates into leaf.grad().
 class AccumulateGrad final : public Node {
@@ -30,7 +32,10 @@ class AccumulateGrad final : public Node {
       // in-place accumulation cannot change someone else's tensor.
       // A broadcast (stride-0) view must not become .grad(): a later in-place accumulation or
       // optimizer update would write many elements into one.
-      const bool can_keep = g.impl_use_count() == 1 && g.is_non_overlapping_and_dense();
+      // A view whose storage another tensor also uses (e.g. a gradient reshaped from a
+      // broadcast one) must not be kept either: accumulating into it would change that tensor.
+      const bool can_keep =
+          g.impl_use_count() == 1 && g.storage().use_count() == 1 && g.is_non_overlapping_and_dense();
       meta.grad = is_grad_enabled() || can_keep ? g : g.detach().clone(MemoryFormat::Contiguous);
     } else if (is_grad_enabled()) {
       meta.grad = meta.grad + g;  // create_graph: the accumulated gradient stays differentiable
@@ -49,7 +54,7 @@ class AccumulateGrad final : public Node {
 
 AutogradMeta& ensure_meta(const Tensor& t) {
   auto& meta = t.impl().autograd;
-  if (!meta) meta = std::make_shared<AutogradMeta>();
+  if (!meta) meta = detail::make_pooled<AutogradMeta>();  // pooled: every recorded output gets one
   return *meta;
 }
 
@@ -80,8 +85,10 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
   if (grad.sizes() == shape) return grad;
   const std::int64_t lead = grad.dim() - static_cast<std::int64_t>(shape.size());
   Shape dims;
+  const Shape& gs = grad.sizes();
   for (std::int64_t i = 0; i < grad.dim(); ++i) {
-    if (i < lead || (shape[i - lead] == 1 && grad.size(i) != 1)) dims.push_back(i);
+    // A size-1 dim (leading or not) sums to itself: reshape drops it without a reduction.
+    if (gs[i] != 1 && (i < lead || shape[i - lead] == 1)) dims.push_back(i);
   }
   Tensor r = dims.empty() ? grad : sum(grad, dims, true);
   return r.reshape(shape);
@@ -94,7 +101,7 @@ Edge gradient_edge(const Tensor& t) {
   if (meta->grad_fn) return {meta->grad_fn, meta->output_nr};
   std::shared_ptr<Node> acc = meta->grad_accumulator.lock();
   if (!acc) {
-    acc = std::make_shared<AccumulateGrad>(t);
+    acc = detail::make_pooled<AccumulateGrad>(t);  // pooled: remade each step (held weakly)
     meta->grad_accumulator = acc;
   }
   return {acc, 0};
@@ -128,10 +135,10 @@ void record(const std::shared_ptr<Node>& node, const TensorList& inputs, const T
   }
 }
 
-void record_node(const std::shared_ptr<Node>& node, std::initializer_list<Tensor> inputs, const Tensor& output) {
+void record_node(const std::shared_ptr<Node>& node, Inputs inputs, const Tensor& output) {
   node->sequence_nr = next_sequence_nr++;
   node->next_edges.reserve(inputs.size());
-  for (const Tensor& t : inputs) node->next_edges.push_back(gradient_edge(t));
+  for (InputRef t : inputs) node->next_edges.push_back(gradient_edge(*t));
   node->num_outputs = 1;
   AutogradMeta& meta = ensure_meta(output);
   meta.requires_grad = true;
@@ -220,7 +227,7 @@ Tensor& Tensor::requires_grad_(bool enable) {
              "requires_grad_: only floating tensors can require gradients, found {}", dtype_name(dtype()));
   if (!meta) {
     if (!enable) return *this;
-    meta = std::make_shared<AutogradMeta>();
+    meta = detail::make_pooled<AutogradMeta>();
   }
   meta->requires_grad = enable;
   return *this;
@@ -235,7 +242,7 @@ void Tensor::set_grad(const Tensor& g) const {
   LOOM_CHECK(!g.defined() || g.sizes() == sizes(), ShapeError,
              "set_grad: gradient of shape {} for a tensor of shape {}", g.sizes().str(), sizes().str());
   auto& meta = impl().autograd;
-  if (!meta) meta = std::make_shared<AutogradMeta>();
+  if (!meta) meta = detail::make_pooled<AutogradMeta>();
   meta->grad = g;
 }
 
@@ -247,7 +254,7 @@ std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
 bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  autograd::backward({*this}, {gradient}, retain_graph, create_graph);
+  autograd::backward_from(*this, gradient, retain_graph, create_graph);
 }
 
 Tensor Tensor::detach() const {

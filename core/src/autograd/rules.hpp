@@ -6,6 +6,7 @@
 
 #include "../internal.hpp"
 #include "../raw_ops.hpp"
+#include "../small_object_pool.hpp"
 #include "autograd_internal.hpp"
 #include "loom/autograd.hpp"
 #include "loom/profile.hpp"
@@ -32,17 +33,30 @@ class ClosureNode final : public Node {
   std::optional<F> fn_;
 };
 
+// An input of a recorded op, held by reference: a list of Tensors would copy each input
+// (two atomic reference-count updates) on every op just to look at it.
+class InputRef {
+ public:
+  InputRef(const Tensor& t) : t_(&t) {}  // NOLINT: implicit, so that {a, b} lists read as before
+  const Tensor& operator*() const { return *t_; }
+  const Tensor* operator->() const { return t_; }
+
+ private:
+  const Tensor* t_;
+};
+using Inputs = std::initializer_list<InputRef>;
+
 // Records `output` as made from `inputs` by `op` (the caller checked that grad is needed).
-void record_node(const std::shared_ptr<Node>& node, std::initializer_list<Tensor> inputs, const Tensor& output);
+void record_node(const std::shared_ptr<Node>& node, Inputs inputs, const Tensor& output);
 
 template <typename... T>
 bool needs_grad(const T&... t) {
   return is_grad_enabled() && (... || (t.defined() && t.requires_grad()));
 }
-inline bool needs_grad(std::initializer_list<Tensor> inputs) {
+inline bool needs_grad(Inputs inputs) {
   if (!is_grad_enabled()) return false;
-  for (const Tensor& t : inputs)
-    if (t.defined() && t.requires_grad()) return true;
+  for (InputRef t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
   return false;
 }
 
@@ -50,7 +64,7 @@ inline bool needs_grad(std::initializer_list<Tensor> inputs) {
 // when an input requires grad. Nothing is allocated for autograd when none does. Rules are
 // written with the public (recording) ops, so under create_graph they are differentiable too.
 template <typename Forward, typename Backward>
-Tensor differentiable(GradOp op, std::initializer_list<Tensor> inputs, Forward&& forward, Backward&& backward) {
+Tensor differentiable(GradOp op, Inputs inputs, Forward&& forward, Backward&& backward) {
   ProfileScope profile(grad_op_name(op));
   if (!needs_grad(inputs)) return forward();
   Tensor out;
@@ -58,11 +72,20 @@ Tensor differentiable(GradOp op, std::initializer_list<Tensor> inputs, Forward&&
     NoGradGuard no_grad;
     out = forward();
   }
-  for (const Tensor& in : inputs)  // an op that returned its input unchanged records nothing
-    if (in.defined() && in.same_impl(out)) return out;
+  for (InputRef in : inputs)  // an op that returned its input unchanged records nothing
+    if (in->defined() && in->same_impl(out)) return out;
   using F = std::decay_t<Backward>;
-  record_node(std::make_shared<ClosureNode<F>>(grad_op_name(op), std::forward<Backward>(backward)), inputs, out);
+  // Pooled: a node (with its closure) is made per recorded op and freed after backward.
+  record_node(detail::make_pooled<ClosureNode<F>>(grad_op_name(op), std::forward<Backward>(backward)), inputs, out);
   return out;
+}
+
+// The forward alone, timed as `op`: for ops that return early when no input needs a gradient,
+// before building their rule's captures (saved tensors, shapes) only to drop them.
+template <typename Forward>
+Tensor forward_only(GradOp op, Forward&& forward) {
+  ProfileScope profile(grad_op_name(op));
+  return forward();
 }
 
 // Shape and dtype of an input, all a broadcasting rule needs to shape its gradient.

@@ -1,9 +1,11 @@
 // Normalisation and resampling as compositions of core ops (mean, rsqrt, index_select, matmul):
-// their gradient rules give first and higher-order gradients.
+// their gradient rules give first and higher-order gradients. Batch norm in training mode is
+// the exception: one primitive forward and backward (autograd/functions_norm.cpp).
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
+#include "../autograd/functions_norm.hpp"
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/functional/normalization.hpp"
@@ -34,14 +36,6 @@ Tensor per_channel(const Tensor& t, std::int64_t rank) {
   Shape shape(static_cast<std::size_t>(rank), 1);
   shape[1] = t.size(0);
   return t.view(shape);
-}
-
-// Every dim of a rank-`rank` tensor except dim 1 (the channels).
-Shape all_but_channels(std::int64_t rank) {
-  Shape dims;
-  for (std::int64_t d = 0; d < rank; ++d)
-    if (d != 1) dims.push_back(d);
-  return dims;
 }
 
 Tensor apply_affine(Tensor y, const Tensor& weight, const Tensor& bias, std::int64_t rank) {
@@ -98,14 +92,20 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                shape_or_undefined(running_mean), shape_or_undefined(running_var));
     return normalize_with(x, running_mean, running_var, weight, bias, eps);
   }
-  const std::int64_t n = channels > 0 ? x.numel() / channels : 0;
+  // Values per channel, as PyTorch counts them (so that C = 0 is no error).
+  std::int64_t n = x.size(0);
+  for (std::int64_t d = 2; d < x.dim(); ++d) n *= x.size(d);
   LOOM_CHECK(n > 1, ValueError, "batch_norm: expected more than 1 value per channel when training, found input of shape {}",
              x.sizes().str());
-  Normalized s = normalize_over(x, all_but_channels(x.dim()), eps);
-  update_running(running_mean, s.mean.reshape({channels}), momentum);
-  update_running(running_var, s.var.reshape({channels}) * (static_cast<double>(n) / static_cast<double>(n - 1)),
-                 momentum);
-  return apply_affine(s.y, weight, bias, x.dim());
+  // Mixed dtypes promote, as the elementwise ops would (the primitive takes one dtype).
+  DType dtype = x.dtype();
+  for (const Tensor& t : {weight, bias})
+    if (t.defined()) dtype = promote_types(dtype, t.dtype());
+  auto as_dtype = [dtype](const Tensor& t) { return t.defined() && t.dtype() != dtype ? t.to(dtype) : t; };
+  raw::BatchNormResult s = detail::batch_norm_training(as_dtype(x), as_dtype(weight), as_dtype(bias), eps);
+  update_running(running_mean, s.mean, momentum);
+  update_running(running_var, s.var * (static_cast<double>(n) / static_cast<double>(n - 1)), momentum);
+  return s.y;
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,

@@ -94,7 +94,7 @@ std::vector<std::pair<std::string, std::string>> CpuBackend::info() const {
                     "serial loop up to M·N·K = 256 (4096 when M = 1)");
   rows.emplace_back("kernels",
                     "OpenMP, serial below 32768 elements (4096 for glibc transcendentals and random); "
-                    "float32 exp, tanh, sigmoid through oneDNN eltwise");
+                    "float32 exp, tanh, sigmoid through oneDNN eltwise; float32 batch norm through oneDNN");
   return rows;
 }
 

@@ -4,6 +4,8 @@
 //  - map_strided / map_elementwise: coalesced layout in memory order, inner runs specialised so
 //    that the compiler vectorises them, split over the OpenMP pool (the fast kernels).
 // `out` may be exactly the same view as an input: element i is read before it is written.
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <tuple>
 #include <utility>
@@ -92,9 +94,43 @@ void map_strided(std::int64_t grain, const F& f, const Shape& sizes, StridedView
 template <typename>
 using TensorRef = const Tensor&;
 
+namespace detail {
+// An input's step when out is contiguous and walked as one flat run: 1 when it has out's
+// strides (so element i is at data + i), 0 when it is one broadcast value, -1 otherwise.
+// Size-1 dims are skipped: their strides address nothing (e.g. a bias (8) expanded to (1, 8)).
+inline std::int64_t flat_step(const Tensor& in, const Tensor& out) {
+  const Shape& sizes = out.sizes();
+  const Shape& in_strides = in.strides();
+  const Shape& out_strides = out.strides();
+  bool same = true, broadcast = true;
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 1) continue;
+    same = same && in_strides[d] == out_strides[d];
+    broadcast = broadcast && in_strides[d] == 0;
+  }
+  return same ? 1 : broadcast ? 0 : -1;
+}
+}  // namespace detail
+
 // map_strided over tensors that all have out's shape (the core broadcasts with stride-0 views).
 template <typename Out, typename... In, typename F>
 void map_elementwise(std::int64_t grain, const F& f, const Tensor& out, TensorRef<In>... in) {
+  // The common case (dense operands of one layout, or broadcast scalars) as one flat run: no
+  // layout to build, which for a tiny tensor costs more than the loop itself.
+  if (out.is_contiguous()) {
+    const std::array<std::int64_t, sizeof...(In)> steps{detail::flat_step(in, out)...};
+    if (std::all_of(steps.begin(), steps.end(), [](std::int64_t s) { return s >= 0; })) {
+      Out* out_data = static_cast<Out*>(out.raw_data());
+      const std::tuple<const In*...> in_data{static_cast<const In*>(in.raw_data())...};
+      parallel_for(out.numel(), grain, [&](std::int64_t begin, std::int64_t end) {
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+          run_elementwise(out_data + begin, 1, end - begin, f,
+                          RunInput<In>{std::get<K>(in_data) + begin * steps[K], steps[K]}...);
+        }(std::index_sequence_for<In...>{});
+      });
+      return;
+    }
+  }
   map_strided<Out, In...>(grain, f, out.sizes(), view_of<Out>(out), view_of<const In>(in)...);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Normalisation and resampling as compositions of differentiable core ops: gradients, and
-// gradients of gradients (create_graph), come from the core's rules. Semantics follow PyTorch
+// gradients of gradients (create_graph), come from the core's rules. Batch norm in training
+// mode is one primitive (oneDNN's on the CPU) with its own rule, to any order as well. Semantics follow PyTorch
 // 1.13; conventions (COURSE.md): batch norm normalises with the biased batch variance, keeps
 // the unbiased one in running_var, and updates running = (1 − momentum)·running + momentum·batch.
 //
