@@ -78,7 +78,7 @@ struct DataLoader::Workers {
   };
 
   std::mutex mutex;
-  std::condition_variable work_ready, result_ready;
+  std::condition_variable work_ready;
   std::vector<std::thread> threads;
   bool stopping = false;
   std::uint64_t generation = 0;
@@ -86,12 +86,6 @@ struct DataLoader::Workers {
   std::int64_t in_flight = 0;    // tasks of the current generation being built
   std::map<Key, Result> done;    // finished, not yet consumed
   std::vector<Key> abandoned;    // being built by a worker, but the consumer built them itself
-  std::map<Key, std::chrono::steady_clock::time_point> started;  // when a worker took each one
-  double mean_build_seconds = 0;  // running mean of one batch's build time (0: none measured yet)
-
-  void record_build(double seconds) {  // the mutex is held
-    mean_build_seconds = mean_build_seconds == 0 ? seconds : 0.9 * mean_build_seconds + 0.1 * seconds;
-  }
   Key expected{-1, -1};          // what the consumer should ask for next
   Key next_to_schedule{-1, -1};
 
@@ -129,8 +123,6 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
         pool.queue.pop_front();
         const std::uint64_t generation = pool.generation;
         ++pool.in_flight;
-        const auto started = std::chrono::steady_clock::now();
-        pool.started[key] = started;
         lock.unlock();
         Workers::Result result;
         try {
@@ -141,13 +133,10 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
         lock.lock();
         if (generation == pool.generation) {
           --pool.in_flight;
-          pool.started.erase(key);
-          pool.record_build(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
           if (auto gone = std::find(pool.abandoned.begin(), pool.abandoned.end(), key); gone != pool.abandoned.end())
             pool.abandoned.erase(gone);
           else
             pool.done.emplace(key, std::move(result));
-          pool.result_ready.notify_all();
         }
       }
     });
@@ -273,7 +262,6 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
     pool.queue.clear();
     pool.done.clear();
     pool.abandoned.clear();
-    pool.started.clear();
     pool.in_flight = 0;
     pool.next_to_schedule = {epoch, b};
   }
@@ -285,43 +273,28 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
     hints.push_back(indices_of(k));
     lock.lock();
   }
-  pool.work_ready.notify_all();
+  // One wake-up per new batch (not all workers per call): each is a futex call, and a woken
+  // worker competes with the compute threads for a core.
+  for (std::size_t i = 0; i < hints.size(); ++i) pool.work_ready.notify_one();
   lock.unlock();
   for (const auto& h : hints) dataset_->will_need(h);
   lock.lock();
   pool.expected = following({epoch, b});
-  // A batch that is not ready is built here rather than waited for when no worker has taken it
-  // (the workers may not get a core while the compute threads run), or when the worker that
-  // took it has had twice the usual build time (it was probably preempted mid-batch): the
-  // consumer then waits for the build, not for a scheduler time slice. The worker's late copy
-  // is dropped (`abandoned`).
-  auto ready = [&] { return pool.done.count({epoch, b}) > 0; };
-  bool build_here = false;
-  if (!ready()) {
-    if (auto queued = std::find(pool.queue.begin(), pool.queue.end(), Key{epoch, b}); queued != pool.queue.end()) {
+  // A batch that is not ready is built here rather than waited for: the workers may not get a
+  // core while the compute threads run, or the one building it may have been preempted halfway,
+  // and then the consumer would wait for a scheduler time slice (often milliseconds) instead of
+  // one build (tens of µs). A worker still building it drops its late copy (`abandoned`). So the
+  // workers only ever save time: batches they finish ahead cost the consumer nothing.
+  if (pool.done.count({epoch, b}) == 0) {
+    if (auto queued = std::find(pool.queue.begin(), pool.queue.end(), Key{epoch, b}); queued != pool.queue.end())
       pool.queue.erase(queued);
-      build_here = true;
-    } else if (auto taken = pool.started.find({epoch, b}); taken != pool.started.end() && pool.mean_build_seconds > 0) {
-      const auto deadline = taken->second + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                std::chrono::duration<double>(2 * pool.mean_build_seconds));
-      if (!pool.result_ready.wait_until(lock, deadline, ready) && pool.started.count({epoch, b})) {
-        pool.abandoned.push_back({epoch, b});
-        build_here = true;
-      }
-    }
-  }
-  if (build_here) {
+    else
+      pool.abandoned.push_back({epoch, b});
     lock.unlock();
-    const auto building = std::chrono::steady_clock::now();
     Batch result = batch(epoch, b);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - building).count();
-    lock.lock();
-    pool.record_build(seconds);
-    lock.unlock();
     record_wait();
     return result;
   }
-  pool.result_ready.wait(lock, [&] { return pool.done.count({epoch, b}) > 0; });
   auto node = pool.done.extract({epoch, b});
   lock.unlock();
   record_wait();

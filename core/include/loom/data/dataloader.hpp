@@ -10,7 +10,9 @@
 // example index). So 0, 1 or N workers give bit-identical batches, and a run resumed at batch
 // b of epoch e (loader.epoch(e, b)) sees what the uninterrupted run saw. Workers build up to
 // `prefetch` batches each ahead of the consumer and carry on into the next epoch when one ends,
-// so epoch boundaries do not stall. A worker's exception reaches the consumer, rethrown by the
+// so epoch boundaries do not stall; a batch that is not ready when asked for is built by the
+// consumer itself (workers starved of a core by the compute threads cost a build, never a
+// scheduler time slice). A worker's exception reaches the consumer, rethrown by the
 // iterator with the batch named. Batches are collated by stacking: input (B, ...), target (B, ...).
 #include <atomic>
 #include <cstdint>
