@@ -37,6 +37,7 @@
 #include "loom/nn/conv.hpp"
 #include "loom/nn/pooling.hpp"
 #include "loom/optim/sgd.hpp"
+#include "loom/profile.hpp"
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
 
@@ -176,6 +177,7 @@ template <typename Step>
 double median_step_ms(Step&& step, int warmup, int steps) {
   std::vector<double> ts;
   for (int i = 0; i < warmup + steps; ++i) {
+    if (i == warmup) loom::reset_profile();  // LOOM_PROFILE=1 then shows the timed steps only
     const double t0 = now_ms();
     step();
     if (i >= warmup) ts.push_back(now_ms() - t0);

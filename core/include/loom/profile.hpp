@@ -1,7 +1,10 @@
 #pragma once
 // LOOM_PROFILE=1: a per-op table (calls, total and mean time) printed to stderr at exit — the
 // tool for finding where a step's time goes. Forward ops are timed at the public API (dispatch,
-// kernel and autograd recording together), backward nodes as "backward <name>".
+// kernel and autograd recording together), backward nodes as "backward <name>". The table counts
+// every call since start-up, including the first call of each shape, which builds its oneDNN
+// primitive (milliseconds): profile enough steps, or call reset_profile() after a warm-up, before
+// reading means as steady-state costs.
 #include <cstdint>
 #include <string>
 #include <string_view>

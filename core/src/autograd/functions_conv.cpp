@@ -190,6 +190,7 @@ ValuesIndices max_pool2d_with_indices(const Tensor& x, const MaxPool2dFuncOption
     ValuesIndices r = max_pool2d_with_indices(x.unsqueeze(0), o);
     return {r.values.squeeze(0), r.indices.squeeze(0)};
   }
+  ProfileScope profile(autograd::grad_op_name(GradOp::max_pool2d));  // it records its node itself
   Pool2dParams p;
   for (int a = 0; a < 2; ++a) {
     p.kernel[a] = o.kernel_size[a];

@@ -93,6 +93,7 @@ Tensor all_extremum(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x
 
 ValuesIndices dim_extremum(GradOp op, ValuesIndices (*forward)(const Tensor&, std::int64_t, bool), const Tensor& x,
                            std::int64_t dim, bool keepdim) {
+  ProfileScope profile(autograd::grad_op_name(op));  // it records its node itself
   if (!autograd::needs_grad(x)) return forward(x, dim, keepdim);
   ValuesIndices r;
   {
