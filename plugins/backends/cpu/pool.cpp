@@ -25,8 +25,10 @@ struct Strides4 {
   explicit Strides4(const Tensor& t) : n(t.stride(0)), c(t.stride(1)), h(t.stride(2)), w(t.stride(3)) {}
 };
 
-template <typename T>
-void fast_max_pool(const Tensor& out, const Tensor& indices, const Tensor& x, const Pool2dParams& p) {
+// kDense: input, output and indices all have unit channel stride (channels-last), so the
+// channel loops read and write contiguous runs the compiler can vectorise without runtime strides.
+template <typename T, bool kDense>
+void fast_max_pool_impl(const Tensor& out, const Tensor& indices, const Tensor& x, const Pool2dParams& p) {
   const T* xd = static_cast<const T*>(x.raw_data());
   T* od = static_cast<T*>(out.raw_data());
   std::int64_t* id = static_cast<std::int64_t*>(indices.raw_data());
@@ -57,19 +59,32 @@ void fast_max_pool(const Tensor& out, const Tensor& indices, const Tensor& x, co
             for (std::int64_t kw = tw.k_begin; kw < tw.k_end; ++kw) {
               const std::int64_t h = th.at(kh), w = tw.at(kw);
               const auto pos = static_cast<std::int32_t>(h * W + w);
-              const T* xp = xd + n * xs.n + h * xs.h + w * xs.w + c0 * xs.c;
+              const T* xp = xd + n * xs.n + h * xs.h + w * xs.w + c0 * (kDense ? 1 : xs.c);
               for (std::int64_t c = 0; c < cn; ++c) {
-                const T v = xp[c * xs.c];
+                const T v = xp[kDense ? c : c * xs.c];
                 const bool better = (v > best[c]) | ((v != v) & (best[c] == best[c]));  // the first NaN wins
                 best[c] = better ? v : best[c];
                 where[c] = better ? pos : where[c];
               }
             }
-          for (std::int64_t c = 0; c < cn; ++c) op[(c0 + c) * os.c] = best[c], ip[(c0 + c) * is.c] = where[c];
+          if constexpr (kDense) {
+            for (std::int64_t c = 0; c < cn; ++c) op[c0 + c] = best[c];
+            for (std::int64_t c = 0; c < cn; ++c) ip[c0 + c] = where[c];
+          } else {
+            for (std::int64_t c = 0; c < cn; ++c) op[(c0 + c) * os.c] = best[c], ip[(c0 + c) * is.c] = where[c];
+          }
         }
       }
     }
   });
+}
+
+template <typename T>
+void fast_max_pool(const Tensor& out, const Tensor& indices, const Tensor& x, const Pool2dParams& p) {
+  if (x.stride(1) == 1 && out.stride(1) == 1 && indices.stride(1) == 1)
+    fast_max_pool_impl<T, true>(out, indices, x, p);
+  else
+    fast_max_pool_impl<T, false>(out, indices, x, p);
 }
 
 template <typename T>
