@@ -10,6 +10,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "loom/check.hpp"
@@ -255,7 +256,8 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
     return result;
   }
 
-  std::vector<std::vector<std::int64_t>> hints;
+  // First the consumer gets its batch, then it hands out more work: waking a worker can hand the
+  // core to it at once (wake-up preemption), which must not delay the batch the step needs.
   std::unique_lock lock(pool.mutex);
   if (pool.expected != Key{epoch, b}) {  // a new position: abandon the work queued for another one
     ++pool.generation;
@@ -265,6 +267,34 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
     pool.in_flight = 0;
     pool.next_to_schedule = {epoch, b};
   }
+  pool.expected = following({epoch, b});
+  // A batch that is not ready is built here rather than waited for: the workers may not get a
+  // core while the compute threads run, or the one building it may have been preempted halfway,
+  // and then the consumer would wait for a scheduler time slice (often milliseconds) instead of
+  // one build (tens of µs). A worker still building it drops its late copy (`abandoned`). So the
+  // workers only ever save time: batches they finish ahead cost the consumer nothing.
+  std::optional<Workers::Result> taken;
+  if (auto ready = pool.done.find({epoch, b}); ready != pool.done.end()) {
+    taken = std::move(ready->second);
+    pool.done.erase(ready);
+  } else if (auto queued = std::find(pool.queue.begin(), pool.queue.end(), Key{epoch, b}); queued != pool.queue.end()) {
+    pool.queue.erase(queued);
+  } else if (pool.next_to_schedule == Key{epoch, b}) {
+    pool.next_to_schedule = following({epoch, b});  // never handed out
+  } else {
+    pool.abandoned.push_back({epoch, b});  // a worker is building it
+  }
+  lock.unlock();
+  Batch result;
+  if (taken) {
+    if (taken->error) std::rethrow_exception(taken->error);
+    result = std::move(taken->batch);
+  } else {
+    result = batch(epoch, b);
+  }
+
+  std::vector<std::vector<std::int64_t>> hints;
+  lock.lock();
   while (static_cast<std::int64_t>(pool.queue.size() + pool.done.size()) + pool.in_flight < depth) {
     const Key k = pool.next_to_schedule;
     pool.queue.push_back(k);
@@ -278,28 +308,8 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
   for (std::size_t i = 0; i < hints.size(); ++i) pool.work_ready.notify_one();
   lock.unlock();
   for (const auto& h : hints) dataset_->will_need(h);
-  lock.lock();
-  pool.expected = following({epoch, b});
-  // A batch that is not ready is built here rather than waited for: the workers may not get a
-  // core while the compute threads run, or the one building it may have been preempted halfway,
-  // and then the consumer would wait for a scheduler time slice (often milliseconds) instead of
-  // one build (tens of µs). A worker still building it drops its late copy (`abandoned`). So the
-  // workers only ever save time: batches they finish ahead cost the consumer nothing.
-  if (pool.done.count({epoch, b}) == 0) {
-    if (auto queued = std::find(pool.queue.begin(), pool.queue.end(), Key{epoch, b}); queued != pool.queue.end())
-      pool.queue.erase(queued);
-    else
-      pool.abandoned.push_back({epoch, b});
-    lock.unlock();
-    Batch result = batch(epoch, b);
-    record_wait();
-    return result;
-  }
-  auto node = pool.done.extract({epoch, b});
-  lock.unlock();
-  record_wait();
-  if (node.mapped().error) std::rethrow_exception(node.mapped().error);
-  return std::move(node.mapped().batch);
+  record_wait();  // handing out work counts too: it is time the training loop spends on data
+  return result;
 }
 
 double DataLoader::wait_seconds() const { return double(wait_ns_.load()) * 1e-9; }
