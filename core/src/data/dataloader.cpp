@@ -171,9 +171,7 @@ std::vector<std::int64_t> DataLoader::order(std::int64_t epoch) const {
   return indices;
 }
 
-Batch DataLoader::batch(std::int64_t epoch, std::int64_t b) const {
-  LOOM_CHECK(b >= 0 && b < num_batches(), IndexError, "DataLoader({}): batch {} out of range [0, {})",
-             dataset_->name(), b, num_batches());
+std::vector<std::int64_t> DataLoader::batch_indices(std::int64_t epoch, std::int64_t b) const {
   std::shared_ptr<const std::vector<std::int64_t>> all;
   {
     std::lock_guard lock(workers_->order_mutex);
@@ -182,12 +180,18 @@ Batch DataLoader::batch(std::int64_t epoch, std::int64_t b) const {
     all = cached;
     while (workers_->orders.size() > 2) workers_->orders.erase(workers_->orders.begin());
   }
+  const std::int64_t first = b * options_.batch_size;
+  const std::int64_t last = std::min<std::int64_t>(first + options_.batch_size, static_cast<std::int64_t>(all->size()));
+  return std::vector<std::int64_t>(all->begin() + first, all->begin() + last);
+}
+
+Batch DataLoader::batch(std::int64_t epoch, std::int64_t b) const {
+  LOOM_CHECK(b >= 0 && b < num_batches(), IndexError, "DataLoader({}): batch {} out of range [0, {})",
+             dataset_->name(), b, num_batches());
   Batch batch;
   batch.epoch = epoch;
   batch.index = b;
-  const std::int64_t first = b * options_.batch_size;
-  const std::int64_t last = std::min<std::int64_t>(first + options_.batch_size, static_cast<std::int64_t>(all->size()));
-  batch.indices.assign(all->begin() + first, all->begin() + last);
+  batch.indices = batch_indices(epoch, b);
   if (!transform_) {  // the dataset may stack the examples itself, without a tensor per example
     std::optional<Example> stacked;
     try {
@@ -229,18 +233,7 @@ Batch DataLoader::next_batch(std::int64_t epoch, std::int64_t b) {
   };
   const std::int64_t batches = num_batches();
   auto following = [batches](Key k) { return k.second + 1 < batches ? Key{k.first, k.second + 1} : Key{k.first + 1, 0}; };
-  const auto indices_of = [&](Key k) {
-    std::shared_ptr<const std::vector<std::int64_t>> all;
-    {
-      std::lock_guard lock(workers_->order_mutex);
-      auto& cached = workers_->orders[k.first];
-      if (!cached) cached = std::make_shared<const std::vector<std::int64_t>>(order(k.first));
-      all = cached;
-    }
-    const std::int64_t first = k.second * options_.batch_size;
-    const std::int64_t last = std::min<std::int64_t>(first + options_.batch_size, static_cast<std::int64_t>(all->size()));
-    return std::vector<std::int64_t>(all->begin() + first, all->begin() + last);
-  };
+  const auto indices_of = [&](Key k) { return batch_indices(k.first, k.second); };
 
   Workers& pool = *workers_;
   const std::int64_t depth = std::max(1, options_.num_workers) * options_.prefetch;

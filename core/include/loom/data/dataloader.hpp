@@ -75,6 +75,8 @@ class LOOM_API DataLoader {
   struct Workers;
   Batch next_batch(std::int64_t epoch, std::int64_t b);
   std::vector<std::int64_t> order(std::int64_t epoch) const;
+  // The dataset indices of batch b of an epoch, from the cached order of that epoch.
+  std::vector<std::int64_t> batch_indices(std::int64_t epoch, std::int64_t b) const;
 
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
