@@ -96,9 +96,18 @@ class CollectingRegistrar final : public PluginRegistrar {
     DeviceType device;
     BackendFactory factory;
   };
+  struct PendingModule {
+    std::string type;
+    nn::ModuleKind kind;
+    nn::ModuleFactory factory;
+  };
   std::vector<Pending> backends;
+  std::vector<PendingModule> modules;
   void add_backend(const std::string& name, DeviceType device, BackendFactory factory) override {
     backends.push_back({name, device, std::move(factory)});
+  }
+  void add_module(const std::string& type, nn::ModuleKind kind, nn::ModuleFactory factory) override {
+    modules.push_back({type, kind, std::move(factory)});
   }
 };
 
@@ -176,6 +185,15 @@ PluginRecord load_file(Registry& r, const fs::path& path) {
       return refused(rec, fmt::format("'{}' is already registered by {}", b.name, it->second.path));
     if (!b.factory) return refused(rec, fmt::format("backend '{}' has no factory", b.name));
   }
+  for (const auto& m : registrar.modules) {
+    if (std::find(rec.provides.begin(), rec.provides.end(), m.type) == rec.provides.end())
+      return refused(rec, fmt::format("it registers {} type '{}', which its descriptor does not declare "
+                                      "(provides: {})", nn::module_kind_name(m.kind), m.type, rec.provides));
+    if (nn::has_module_type(m.type))
+      return refused(rec, fmt::format("{} type '{}' is already registered (by libloom or an earlier plugin)",
+                                      nn::module_kind_name(m.kind), m.type));
+    if (!m.factory) return refused(rec, fmt::format("{} type '{}' has no factory", nn::module_kind_name(m.kind), m.type));
+  }
   for (auto& b : registrar.backends) {
     BackendEntry e;
     e.device = b.device;
@@ -183,6 +201,7 @@ PluginRecord load_file(Registry& r, const fs::path& path) {
     e.path = rec.path;
     r.backends.emplace(b.name, std::move(e));
   }
+  for (auto& m : registrar.modules) nn::register_module_type(m.type, m.kind, std::move(m.factory), rec.path);
   rec.status = PluginStatus::Loaded;
   return rec;
 }

@@ -6,8 +6,10 @@
 #include <map>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "loom/backend.hpp"
+#include "loom/nn/registry.hpp"
 #include "loom/plugin.hpp"
 #include "loom/runtime.hpp"
 #include "loom/tensor.hpp"
@@ -121,7 +123,7 @@ TEST_CASE("a good test plugin loads with its descriptor and its backend works") 
   CHECK(r.name == "test-good");
   CHECK(r.kind == "backend");
   CHECK(r.version == "1.2.3");
-  CHECK(r.provides == std::vector<std::string>{"test-good"});
+  CHECK(r.provides == std::vector<std::string>{"test-good", "test-good-double"});
   loom::Backend& backend = loom::backend_named("test-good");
   CHECK(backend.name() == "test-good");
   CHECK(backend.supports(loom::Op::fill, loom::DType::Float32));
@@ -129,6 +131,26 @@ TEST_CASE("a good test plugin loads with its descriptor and its backend works") 
   auto out = loom::zeros({2, 3});
   backend.fill(out.t(), 4.5);
   CHECK(out.to_vector<double>() == std::vector<double>(6, 4.5));
+}
+
+TEST_CASE("a layer type registered by a plugin is built by name like a core layer") {
+  REQUIRE(load_once(kGoodPlugin).status == PluginStatus::Loaded);
+  CHECK(loom::nn::has_module_type("test-good-double"));
+  auto layer = loom::nn::build(nlohmann::json{{"type", "test-good-double"}});
+  auto y = layer->forward(loom::full({3}, 1.5));
+  CHECK(y.to_vector<double>() == std::vector<double>(3, 3.0));
+  // The plugin's factory reads its config like a core layer: unknown options are errors.
+  CHECK_THROWS_WITH_AS(loom::nn::build(nlohmann::json{{"type", "test-good-double"}, {"scale", 3}}),
+                       Contains("unknown option 'scale'"), loom::ValueError);
+}
+
+TEST_CASE("a plugin registering a layer type the core already has is refused, naming the type") {
+  const auto& r = load_once(broken("duplayer"));
+  check_refused(r, broken("duplayer"));
+  CHECK_MESSAGE(r.reason.find("'linear' is already registered") != std::string::npos, r.reason);
+  // "linear" is still the core's layer.
+  auto layer = loom::nn::build(nlohmann::json{{"type", "linear"}, {"in_features", 2}, {"out_features", 3}});
+  CHECK(layer->parameters().size() == 2);
 }
 
 TEST_CASE("an error thrown inside a plugin is caught by its type") {

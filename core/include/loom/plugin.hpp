@@ -1,9 +1,15 @@
 #pragma once
-// Plugins: shared libraries linked against libloom.so that register backends (and, later,
-// layers and architectures). A plugin exports exactly one symbol, made by LOOM_PLUGIN(...):
+// Plugins: shared libraries linked against libloom.so that register backends, layers and
+// architectures. A plugin exports exactly one symbol, made by LOOM_PLUGIN(...):
 //
 //   static void register_all(loom::PluginRegistrar& r) { r.add_backend("cpu", make_cpu); }
 //   LOOM_PLUGIN("cpu", loom::PluginKind::Backend, "0.1.0", register_all, "cpu", "cpu-reference")
+//
+//   static void register_all(loom::PluginRegistrar& r) { r.add_architecture("resnet", make_resnet); }
+//   LOOM_PLUGIN("resnet", loom::PluginKind::Arch, "0.1.0", register_all, "resnet")
+//
+// Layer and architecture types are then built by name like the core's own:
+// nn::build({"type": "resnet", ...}) loads the plugins on the search path when a type is unknown.
 //
 // The symbol's name carries the API version (loom_plugin_entry_v<hash>), so the loader sees a
 // plugin built for another libloom in its symbol table, before loading it. Plugins contain no
@@ -20,6 +26,7 @@
 #include "loom/api_version.hpp"
 #include "loom/device.hpp"
 #include "loom/export.hpp"
+#include "loom/nn/registry.hpp"
 
 namespace loom {
 
@@ -49,6 +56,14 @@ class LOOM_API PluginRegistrar {
   virtual ~PluginRegistrar();
   // The factory runs on first use of the backend (after all plugins are loaded).
   virtual void add_backend(const std::string& name, DeviceType device, BackendFactory factory) = 0;
+  // A module type for nn::build (kind Layer, Loss or Architecture).
+  virtual void add_module(const std::string& type, nn::ModuleKind kind, nn::ModuleFactory factory) = 0;
+  void add_layer(const std::string& type, nn::ModuleFactory factory) {
+    add_module(type, nn::ModuleKind::Layer, std::move(factory));
+  }
+  void add_architecture(const std::string& type, nn::ModuleFactory factory) {
+    add_module(type, nn::ModuleKind::Architecture, std::move(factory));
+  }
 };
 
 enum class PluginStatus : unsigned char { Loaded, Shadowed, Refused };

@@ -100,17 +100,15 @@ std::shared_ptr<Module> build(const nlohmann::json& spec) {
              "nn::build: expected an object with a \"type\" string, found {}", spec.dump());
   const std::string type = spec["type"].get<std::string>();
   Registry& r = registry();
+  // Not a core type: maybe a plugin on the search path declares it. Loaded without holding this
+  // registry's lock (the loader takes its own lock first, then registers here).
+  if (!has_module_type(type)) load_plugins();
   ModuleFactory factory;
   {
     std::lock_guard lock(r.mutex);
     auto it = r.entries.find(type);
-    if (it == r.entries.end()) {
-      // Not a core type: maybe a plugin on the search path declares it.
-      load_plugins();
-      it = r.entries.find(type);
-    }
     LOOM_CHECK(it != r.entries.end(), ValueError,
-               "nn::build: unknown type '{}' (registered: {}; no plugin on the search path "
+               "nn::build: unknown layer type '{}' (registered: {}; no plugin on the search path "
                "registers it — see `loom plugins`)", type, registered_names(r));
     factory = it->second.factory;
   }
