@@ -9,6 +9,7 @@
 // and a false return, never an error: the numbers are in metrics.csv either way.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace loom::experiments {
 
@@ -16,5 +17,13 @@ namespace loom::experiments {
 // (accuracies as fractions). Returns whether the PNG was written.
 bool plot_learning_curves(const std::filesystem::path& metrics_csv, const std::filesystem::path& png,
                           const std::string& title);
+
+// Several runs in one figure: training loss and validation accuracy per epoch, one curve per
+// run (e.g. the architectures of a comparison). Runs without a finished epoch are left out.
+struct NamedCurve {
+  std::string name;
+  std::filesystem::path metrics_csv;
+};
+bool plot_comparison(const std::vector<NamedCurve>& runs, const std::filesystem::path& png, const std::string& title);
 
 }  // namespace loom::experiments

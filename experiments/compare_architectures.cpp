@@ -1,0 +1,383 @@
+// compare_architectures — several architectures trained on Fashion-MNIST under one budget and
+// one seed, side by side.
+//
+// Purpose: the comparison Loom exists for. Each model is named in a plan file (JSON) by an
+// nn::build spec — an architecture a plugin registers ({"type": "resnet20"}), or any spec of
+// core and plugin layers — with its optimizer, epochs and augmentation. Every model is built
+// before anything trains, so a bad spec fails at once instead of after hours of training.
+// Reported per DESIGN §4: model selection on a stratified 10 % validation split of the training
+// set (each model's best epoch by validation accuracy is kept as best.h5), the test set
+// evaluated once per model, on that checkpoint, when its training ends.
+// Dataset: datasets/fashion-mnist.h5 (build/bin/fashion_mnist_to_h5 makes it), normalised with
+// the file's mean and std; augmentation (when a model's plan asks for it): random crop 28 with
+// 2 pixels of background padding, and a horizontal flip.
+// Plans: experiments/specs/compare_demo.json (what `make demo` runs: a short budget) and
+// experiments/specs/compare_full.json (the budget of the reported accuracies; README).
+// Plan file: {"defaults": {...}, "models": [{"name": ..., "model": {spec}, ...}, ...]} or just
+// the list. A model's keys, each defaulting to "defaults" and then to the values below:
+//   epochs (10), batch_size (128), augment (false),
+//   optimizer ({"type": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": true};
+//              any optim::build_optimizer spec), schedule ("cosine" over the epochs, or "none").
+// Outputs in results/compare_architectures/<run>/: config.json (the plan and flags),
+// comparison.csv (model, parameters, MFLOPs per image, epochs, train seconds, images/s, best
+// validation and test accuracy), learning_curves.png (all models), and per model <name>/:
+// metrics.csv, summary.csv, learning_curves.png, best.h5, last.h5.
+// MFLOPs per image = 2 × the multiply-adds of nn::summary (convolutions and linear layers) / 1e6.
+// Resuming: last.h5 is written at each epoch end; --resume skips the models already finished
+// and continues the interrupted one from its last epoch (bit-identically, same thread count),
+// so a full comparison can span several sittings.
+//
+//   LOOM_NUM_THREADS=2 build/bin/compare_architectures --run demo                 (make demo)
+//   LOOM_NUM_THREADS=2 build/bin/compare_architectures --models experiments/specs/compare_full.json --run full
+//   build/bin/compare_architectures --models experiments/specs/compare_full.json --run full --resume
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/evaluate.hpp"
+#include "common/fashion_mnist.hpp"
+#include "common/plots.hpp"
+#include "common/progress.hpp"
+#include "common/run_directory.hpp"
+#include "loom/data.hpp"
+#include "loom/io/checkpoint.hpp"
+#include "loom/metrics.hpp"
+#include "loom/nn.hpp"
+#include "loom/optim/registry.hpp"
+#include "loom/random.hpp"
+#include "loom/runtime.hpp"
+
+using namespace loom;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+// ---- config ------------------------------------------------------------------------------------
+struct Config {
+  std::string data = experiments::default_fashion_mnist_path();
+  std::string models = LOOM_SPECS_DIR "/compare_demo.json";
+  std::vector<std::string> only;  // train these models of the plan only
+  int epochs = 0;                 // > 0: overrides every model's epochs
+  std::uint64_t seed = 1;
+  int workers = 1;
+  int threads = 0;
+  std::string run;
+  std::string out = "results";
+  bool resume = false;
+  std::int64_t limit_train = 0;  // first N examples of the training split; 0: all
+  std::int64_t limit_test = 0;   // first N test examples; 0: all
+  bool quiet = false;
+};
+
+// One model of the plan.
+struct ModelPlan {
+  std::string name;
+  nlohmann::json model;      // nn::build spec
+  nlohmann::json optimizer;  // optim::build_optimizer spec
+  std::string schedule;      // "cosine" | "none"
+  int epochs = 10;
+  std::int64_t batch_size = 128;
+  bool augment = false;
+  nlohmann::json to_json() const {
+    return {{"name", name}, {"model", model}, {"optimizer", optimizer}, {"schedule", schedule},
+            {"epochs", epochs}, {"batch_size", batch_size}, {"augment", augment}};
+  }
+};
+
+// Reads the plan file; every error names the file, the model and the key.
+std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error(fmt::format("--models: cannot open '{}'", path));
+  nlohmann::json plan;
+  try {
+    plan = nlohmann::json::parse(file);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(fmt::format("--models {}: expected JSON; {}", path, e.what()));
+  }
+  nlohmann::json defaults = nlohmann::json::object(), models = plan;
+  if (plan.is_object()) {
+    for (const auto& [key, value] : plan.items())
+      if (key != "defaults" && key != "models" && key != "description")
+        throw std::runtime_error(fmt::format("--models {}: unknown key '{}' (keys: description, defaults, models)", path, key));
+    defaults = plan.value("defaults", nlohmann::json::object());
+    models = plan.value("models", nlohmann::json());
+  }
+  if (!models.is_array() || models.empty())
+    throw std::runtime_error(fmt::format("--models {}: expected a non-empty list of models, found {}", path, models.dump()));
+  const std::set<std::string> keys = {"name", "model", "optimizer", "schedule", "epochs", "batch_size", "augment"};
+  std::vector<ModelPlan> plans;
+  std::set<std::string> names;
+  for (const nlohmann::json& entry : models) {
+    const std::string where = fmt::format("--models {}: model {}", path, entry.dump().substr(0, 80));
+    if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() || !entry.contains("model"))
+      throw std::runtime_error(where + ": expected an object with \"name\" (a string) and \"model\" (an nn::build spec)");
+    for (const auto& [key, value] : entry.items())
+      if (!keys.count(key)) throw std::runtime_error(fmt::format("{}: unknown key '{}'", where, key));
+    auto get = [&](const char* key, auto fallback) {
+      const nlohmann::json& source = entry.contains(key) ? entry : defaults;
+      try {
+        return source.contains(key) ? source.at(key).get<decltype(fallback)>() : fallback;
+      } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(fmt::format("{}: '{}': {}", where, key, e.what()));
+      }
+    };
+    ModelPlan p;
+    p.name = entry["name"].get<std::string>();
+    if (p.name.empty() || p.name.find_first_of("/\\ ") != std::string::npos || !names.insert(p.name).second)
+      throw std::runtime_error(fmt::format("{}: expected a unique name without '/', '\\' or spaces (it names a folder)", where));
+    p.model = entry["model"];
+    p.optimizer = get("optimizer", nlohmann::json{{"type", "sgd"}, {"lr", 0.05}, {"momentum", 0.9},
+                                                  {"weight_decay", 5e-4}, {"nesterov", true}});
+    p.schedule = get("schedule", std::string("cosine"));
+    if (p.schedule != "cosine" && p.schedule != "none")
+      throw std::runtime_error(fmt::format("{}: schedule: expected \"cosine\" or \"none\", found \"{}\"", where, p.schedule));
+    p.epochs = config.epochs > 0 ? config.epochs : get("epochs", 10);
+    p.batch_size = get("batch_size", std::int64_t{128});
+    p.augment = get("augment", false);
+    if (p.epochs < 1 || p.batch_size < 1)
+      throw std::runtime_error(fmt::format("{}: expected epochs and batch_size >= 1, found {} and {}", where, p.epochs, p.batch_size));
+    if (config.only.empty() || std::find(config.only.begin(), config.only.end(), p.name) != config.only.end())
+      plans.push_back(std::move(p));
+  }
+  for (const std::string& name : config.only)
+    if (!names.count(name))
+      throw std::runtime_error(fmt::format("--only: no model '{}' in {} (models: {})", name, path, fmt::join(names, ", ")));
+  return plans;
+}
+
+// What one model's training produced: a row of the comparison.
+struct Result {
+  std::string name;
+  std::int64_t parameters = 0;
+  double mflops = 0;
+  int epochs = 0;
+  double train_seconds = 0, images_per_second = 0;
+  double best_val_accuracy = 0, test_accuracy = 0;
+  std::int64_t best_epoch = 0;
+  nlohmann::json to_json() const {
+    return {{"name", name}, {"parameters", parameters}, {"mflops", mflops}, {"epochs", epochs},
+            {"train_seconds", train_seconds}, {"images_per_second", images_per_second},
+            {"best_val_accuracy", best_val_accuracy}, {"best_epoch", best_epoch}, {"test_accuracy", test_accuracy}};
+  }
+  static Result from(const nlohmann::json& j) {
+    return {j.at("name"), j.at("parameters"), j.at("mflops"), j.at("epochs"), j.at("train_seconds"),
+            j.at("images_per_second"), j.at("best_val_accuracy"), j.at("test_accuracy"), j.at("best_epoch")};
+  }
+};
+
+// The data every model shares: the splits and their loaders' inputs.
+struct Data {
+  experiments::FashionMnist fashion;
+  data::Split split;
+  std::vector<std::int64_t> test_indices;
+  data::TransformPtr augment;
+};
+
+// Trains one model (or continues it from its last.h5), evaluates the test set once on its best
+// checkpoint, and writes <run>/<name>/{metrics,summary}.csv and result.json.
+Result train_model(const ModelPlan& plan, const Data& d, const Config& config, const fs::path& dir) {
+  fs::create_directories(dir);
+  const nlohmann::json plan_json = plan.to_json();
+  manual_seed(config.seed);  // each model starts from the same seed, whatever ran before it
+  std::shared_ptr<nn::Module> model = nn::build(plan.model);
+  const nn::ModelSummary shape = nn::summary(*model, {1, 28, 28});
+  std::unique_ptr<optim::Optimizer> optimizer = optim::build_optimizer(plan.optimizer, model->parameters());
+  std::unique_ptr<optim::LRScheduler> schedule;
+  if (plan.schedule == "cosine")
+    schedule = optim::build_scheduler({{"type", "cosine_annealing_lr"}, {"T_max", plan.epochs}}, *optimizer);
+
+  data::DataLoader train_loader(d.fashion.train, {.batch_size = plan.batch_size, .num_workers = config.workers, .seed = config.seed},
+                                std::make_shared<data::SubsetSampler>(d.split.train), plan.augment ? d.augment : nullptr);
+  data::DataLoader val_loader(d.fashion.train, {.batch_size = 500, .num_workers = config.workers},
+                              std::make_shared<data::SubsetSampler>(d.split.validation, /*shuffle=*/false));
+  data::DataLoader test_loader(d.fashion.test, {.batch_size = 500, .num_workers = config.workers},
+                               std::make_shared<data::SubsetSampler>(d.test_indices, /*shuffle=*/false));
+  const std::int64_t steps = train_loader.num_batches();
+
+  std::int64_t first_epoch = 0;
+  double train_seconds = 0, best_val = -1, images = 0;
+  std::int64_t best_epoch = 0;
+  const fs::path last = dir / "last.h5", best = dir / "best.h5";
+  if (config.resume && fs::exists(last)) {
+    const io::Checkpoint saved = io::load_checkpoint(last.string());
+    if (nlohmann::json::parse(saved.config) != plan_json)
+      throw std::runtime_error(fmt::format("--resume: {} was written for another plan of model '{}':\n  checkpoint: {}\n  "
+                                           "plan now:   {}\n(restore the plan, or start a new --run)", last.string(),
+                                           plan.name, saved.config, plan_json.dump()));
+    io::apply_checkpoint(saved, *model, optimizer.get(), schedule.get());
+    first_epoch = saved.epoch;
+    train_seconds = saved.metrics.at("train_seconds");
+    images = saved.metrics.at("images");
+    best_val = saved.metrics.at("best_val_accuracy");
+    best_epoch = static_cast<std::int64_t>(saved.metrics.at("best_epoch"));
+    fmt::print("{}: resuming after epoch {}/{} from {}\n", plan.name, first_epoch, plan.epochs, last.string());
+  }
+  fmt::print("\n== {} — {} parameters, {:.2f} MFLOPs per image, {} epochs × {} steps of {}{}\n", plan.name,
+             shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds), plan.epochs, steps,
+             plan.batch_size, plan.augment ? ", augmented" : "");
+
+  auto metrics_csv = experiments::CsvTable::resume(
+      dir / "metrics.csv", {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "images_per_s"},
+      static_cast<double>(first_epoch) + 1);
+  experiments::ProgressLine progress(!config.quiet);
+  for (std::int64_t epoch = first_epoch; epoch < plan.epochs; ++epoch) {
+    const double lr = optimizer->lr(0);
+    double loss_sum = 0, correct = 0, examples = 0;
+    const auto start = Clock::now();
+    model->train();
+    progress.start_epoch(epoch + 1, plan.epochs, steps);
+    for (const data::Batch& batch : train_loader.epoch(epoch)) {
+      const Tensor logits = model->forward(batch.input);  // (B, 10)
+      const Tensor loss = F::cross_entropy(logits, batch.target);
+      optimizer->zero_grad();
+      loss.backward();
+      optimizer->step();
+      const double batch_loss = loss.item<double>();
+      loss_sum += batch_loss * static_cast<double>(batch.size());
+      correct += std::round(metrics::accuracy(logits.detach(), batch.target) * static_cast<double>(batch.size()));
+      examples += static_cast<double>(batch.size());
+      progress.update(batch.index + 1, batch_loss, batch.size());
+    }
+    progress.finish_epoch();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    train_seconds += seconds;
+    images += examples;
+    if (schedule) schedule->step();
+
+    const experiments::Evaluation val = experiments::evaluate(*model, val_loader, d.fashion.class_names);
+    metrics_csv.append({epoch + 1, loss_sum / examples, correct / examples, val.loss, val.accuracy, lr, seconds, examples / seconds});
+    const bool improved = val.accuracy > best_val;
+    if (improved) {
+      best_val = val.accuracy;
+      best_epoch = epoch + 1;
+      io::save_checkpoint(best.string(), *model, nullptr, nullptr, epoch + 1, plan.name, plan_json.dump(),
+                          {{"val_accuracy", val.accuracy}, {"val_loss", val.loss}});
+    }
+    io::save_checkpoint(last.string(), *model, optimizer.get(), schedule.get(), epoch + 1, plan.name, plan_json.dump(),
+                        {{"train_seconds", train_seconds}, {"images", images}, {"best_val_accuracy", best_val},
+                         {"best_epoch", static_cast<double>(best_epoch)}});
+    fmt::print("{} epoch {:2}/{}  train loss {:.4f} acc {:.2f}%  val loss {:.4f} acc {:.2f}%{}  lr {:.4g}  {:.1f} s "
+               "({:.0f} img/s)\n", plan.name, epoch + 1, plan.epochs, loss_sum / examples, 100 * correct / examples,
+               val.loss, 100 * val.accuracy, improved ? " *" : "  ", lr, seconds, examples / seconds);
+    std::fflush(stdout);
+  }
+  experiments::plot_learning_curves(metrics_csv.path(), dir / "learning_curves.png", plan.name + " on Fashion-MNIST");
+  fmt::print("{} final parameters (epoch {}): fingerprint {}\n", plan.name, plan.epochs, experiments::state_fingerprint(*model));
+
+  // The test set, once, on the checkpoint with the best validation accuracy.
+  io::restore_checkpoint(best.string(), *model);
+  const experiments::Evaluation test = experiments::evaluate(*model, test_loader, d.fashion.class_names);
+  fmt::print("{} test (best epoch {}, validation {:.2f}%): accuracy {:.2f}%\n", plan.name, best_epoch, 100 * best_val,
+             100 * test.accuracy);
+  const Result result{plan.name, shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds),
+                      plan.epochs, train_seconds, images / train_seconds, best_val, test.accuracy, best_epoch};
+  experiments::CsvTable summary(dir / "summary.csv", {"experiment", "model", "seed", "threads", "epochs", "batch_size",
+                                                      "best_epoch", "best_val_accuracy", "test_loss", "test_accuracy",
+                                                      "train_seconds", "parameters", "mflops_per_image"});
+  summary.append({std::string("compare_architectures"), plan.name, static_cast<long long>(config.seed),
+                  static_cast<long long>(num_threads()), static_cast<long long>(plan.epochs),
+                  static_cast<long long>(plan.batch_size), static_cast<long long>(best_epoch), best_val, test.loss,
+                  test.accuracy, train_seconds, static_cast<long long>(result.parameters), result.mflops});
+  experiments::write_file_atomically(dir / "result.json", result.to_json().dump(2) + "\n");
+  return result;
+}
+
+int run(int argc, char** argv) {
+  Config config;
+  CLI::App app{"Architectures compared on Fashion-MNIST under one budget; outputs in <out>/compare_architectures/<run>/"};
+  app.add_option("--data", config.data, "Fashion-MNIST HDF5 file (default: $LOOM_FASHION_MNIST or datasets/fashion-mnist.h5)")->capture_default_str();
+  app.add_option("--models", config.models, "plan file: the models and their budgets (JSON)")->capture_default_str()->check(CLI::ExistingFile);
+  app.add_option("--only", config.only, "train only these models of the plan (names)")->delimiter(',');
+  app.add_option("--epochs", config.epochs, "epochs for every model (default: the plan's)")->check(CLI::Range(1, 100000));
+  app.add_option("--seed", config.seed, "seed of the initialisation, the split, the batch order and the augmentation")->capture_default_str();
+  app.add_option("--workers", config.workers, "data-loader worker threads")->capture_default_str()->check(CLI::Range(0, 64));
+  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
+  app.add_option("--run", config.run, "run name (default: the date and time)");
+  app.add_option("--out", config.out, "results directory")->capture_default_str();
+  app.add_flag("--resume", config.resume, "continue the run named by --run: skip finished models, resume the interrupted one");
+  app.add_option("--limit-train", config.limit_train, "train on the first N examples of the training split only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  app.add_option("--limit-test", config.limit_test, "evaluate on the first N test examples only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  app.add_flag("--quiet", config.quiet, "no progress line");
+  CLI11_PARSE(app, argc, argv);
+  if (config.resume && config.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
+  if (config.threads > 0) set_num_threads(config.threads);
+
+  // ---- the plan: every model is built once first, so a bad spec fails before any training ------
+  const std::vector<ModelPlan> plans = read_plan(config.models, config);
+  for (const ModelPlan& plan : plans) {
+    try {
+      nn::summary(*nn::build(plan.model), {1, 28, 28});
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("model '{}' of {}: {}", plan.name, config.models, e.what()));
+    }
+  }
+
+  // ---- data: a stratified 90/10 split of the training set; the test set is read once per model --
+  Data d{experiments::open_fashion_mnist(config.data), {}, {}, nullptr};
+  d.split = data::stratified_split(d.fashion.train->labels(), 0.1, config.seed);
+  if (config.limit_train > static_cast<std::int64_t>(d.split.train.size()))
+    throw std::runtime_error(fmt::format("--limit-train: expected at most {} (the training split), found {}",
+                                         d.split.train.size(), config.limit_train));
+  if (config.limit_train > 0) d.split.train.resize(static_cast<std::size_t>(config.limit_train));
+  const std::int64_t test_size = config.limit_test > 0 ? std::min(config.limit_test, d.fashion.test->size()) : d.fashion.test->size();
+  for (std::int64_t i = 0; i < test_size; ++i) d.test_indices.push_back(i);
+  // Padding with the background (pixel 0 after normalisation), not with the mean.
+  const double background = d.fashion.train->mean().empty() ? 0.0 : -d.fashion.train->mean()[0] / d.fashion.train->std()[0];
+  d.augment = data::compose({data::random_crop(28, 2, background), data::horizontal_flip()});
+
+  nlohmann::json config_json = {{"experiment", "compare_architectures"}, {"data", config.data}, {"models_file", config.models},
+                                {"seed", config.seed}, {"threads", num_threads()}, {"workers", config.workers},
+                                {"limit_train", config.limit_train}, {"limit_test", config.limit_test},
+                                {"validation_fraction", 0.1}, {"models", nlohmann::json::array()}};
+  for (const ModelPlan& plan : plans) config_json["models"].push_back(plan.to_json());
+  experiments::RunDirectory run(config.out, "compare_architectures", config.run, config.resume);
+  if (!config.resume) run.write_config(config_json);
+  fmt::print("compare_architectures: run {} — {} models, {} training / {} validation / {} test images, {} threads\n",
+             run.path().string(), plans.size(), d.split.train.size(), d.split.validation.size(), test_size, num_threads());
+
+  // ---- train each model in turn (finished ones are read back when resuming) ---------------------
+  std::vector<Result> results;
+  std::vector<experiments::NamedCurve> curves;
+  for (const ModelPlan& plan : plans) {
+    const fs::path dir = run.path() / plan.name, done = dir / "result.json";
+    if (config.resume && fs::exists(done)) {
+      std::ifstream in(done);
+      results.push_back(Result::from(nlohmann::json::parse(in)));
+      fmt::print("{}: finished in an earlier sitting (test accuracy {:.2f}%)\n", plan.name, 100 * results.back().test_accuracy);
+    } else {
+      results.push_back(train_model(plan, d, config, dir));
+    }
+    curves.push_back({plan.name, dir / "metrics.csv"});
+    experiments::plot_comparison(curves, run.file("learning_curves.png"), "Architectures on Fashion-MNIST");
+  }
+
+  // ---- report --------------------------------------------------------------------------------------
+  experiments::CsvTable table(run.file("comparison.csv"), {"model", "parameters", "mflops_per_image", "epochs", "train_seconds",
+                                                           "images_per_s", "best_val_accuracy", "test_accuracy"});
+  fmt::print("\n{:<16} {:>11} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9}\n", "model", "parameters", "MFLOPs", "epochs",
+             "train s", "images/s", "best val", "test");
+  for (const Result& r : results) {
+    table.append({r.name, static_cast<long long>(r.parameters), r.mflops, static_cast<long long>(r.epochs), r.train_seconds,
+                  r.images_per_second, r.best_val_accuracy, r.test_accuracy});
+    fmt::print("{:<16} {:>11} {:>9.2f} {:>7} {:>10.0f} {:>9.0f} {:>8.2f}% {:>8.2f}%\n", r.name, r.parameters, r.mflops,
+               r.epochs, r.train_seconds, r.images_per_second, 100 * r.best_val_accuracy, 100 * r.test_accuracy);
+  }
+  fmt::print("\nresults in {}: comparison.csv, learning_curves.png, and per model metrics.csv, best.h5\n",
+             run.path().string());
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "compare_architectures: {}\n", e.what());
+    return 1;
+  }
+}
