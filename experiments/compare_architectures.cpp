@@ -365,7 +365,7 @@ int run(int argc, char** argv) {
   for (const Result& r : results) {
     table.append({r.name, static_cast<long long>(r.parameters), r.mflops, static_cast<long long>(r.epochs), r.train_seconds,
                   r.images_per_second, r.best_val_accuracy, r.test_accuracy});
-    fmt::print("{:<16} {:>11} {:>9.2f} {:>7} {:>10.0f} {:>9.0f} {:>8.2f}% {:>8.2f}%\n", r.name, r.parameters, r.mflops,
+    fmt::print("{:<16} {:>11} {:>9.2f} {:>7} {:>10.1f} {:>9.0f} {:>8.2f}% {:>8.2f}%\n", r.name, r.parameters, r.mflops,
                r.epochs, r.train_seconds, r.images_per_second, 100 * r.best_val_accuracy, 100 * r.test_accuracy);
   }
   fmt::print("\nresults in {}: comparison.csv, learning_curves.png, and per model metrics.csv, best.h5\n",
