@@ -1,5 +1,6 @@
 # Thin wrapper: every target installs what is missing, configures and builds first.
-#   make demo    the project's main job (for now: load the CPU backend, loom info, matmul check)
+#   make demo    the project's main job: architectures (runtime-loaded plugins) compared on
+#                Fashion-MNIST with a short budget (experiments/specs/compare_demo.json)
 #   make test    build + every test suite (ctest), with the time per label
 #   make datasets/fashion-mnist.h5
 #                the Fashion-MNIST HDF5 file, converted from the Debian package when missing
@@ -8,6 +9,7 @@
 BUILD       ?= build
 BENCH_BUILD ?= build-bench
 CMAKE_FLAGS ?=
+FULL_HOURS  := 1.5
 
 .PHONY: all deps configure build demo test bench clean
 all: build
@@ -23,8 +25,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD)
 
-demo: build
-	@$(BUILD)/bin/backend_smoke
+# The build (and the data conversion) are timed apart from the training.
+demo:
+	@start=$$(date +%s); $(MAKE) --no-print-directory build datasets/fashion-mnist.h5 || exit 1; \
+	  echo "make demo: build and data ready in $$(( $$(date +%s) - start )) s; now the comparison"
+	@LOOM_NUM_THREADS=$${LOOM_NUM_THREADS:-2} $(BUILD)/bin/compare_architectures --run demo
+	@echo "make demo: the table is results/compare_architectures/demo/comparison.csv, the curves learning_curves.png"
+	@echo "  beside it. The full comparison (the README's accuracies; about $(FULL_HOURS) h on 2 cores, resumable):"
+	@echo "  LOOM_NUM_THREADS=2 $(BUILD)/bin/compare_architectures --models experiments/specs/compare_full.json --run full [--resume]"
 
 # Order-only on build: converted once, when the file is missing, not at every build.
 datasets/fashion-mnist.h5: | build

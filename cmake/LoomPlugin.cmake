@@ -34,5 +34,7 @@ function(loom_add_plugin NAME KIND)
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   if(NOT P_NO_INSTALL AND NOT LOOM_OUT_OF_TREE)
     install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/loom/plugins)
+    # The default plugins, for programs that load them at run time (experiments, tests).
+    set_property(GLOBAL APPEND PROPERTY LOOM_DEFAULT_PLUGIN_TARGETS ${target})
   endif()
 endfunction()

@@ -307,6 +307,7 @@ int run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (config.resume && config.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
   if (config.threads > 0) set_num_threads(config.threads);
+  const auto started = Clock::now();
 
   // ---- the plan: every model is built once first, so a bad spec fails before any training ------
   const std::vector<ModelPlan> plans = read_plan(config.models, config);
@@ -368,8 +369,10 @@ int run(int argc, char** argv) {
     fmt::print("{:<16} {:>11} {:>9.2f} {:>7} {:>10.1f} {:>9.0f} {:>8.2f}% {:>8.2f}%\n", r.name, r.parameters, r.mflops,
                r.epochs, r.train_seconds, r.images_per_second, 100 * r.best_val_accuracy, 100 * r.test_accuracy);
   }
-  fmt::print("\nresults in {}: comparison.csv, learning_curves.png, and per model metrics.csv, best.h5\n",
-             run.path().string());
+  const double wall = std::chrono::duration<double>(Clock::now() - started).count();
+  fmt::print("\n{} models in {} (this sitting; training and evaluation). Results in {}: comparison.csv, "
+             "learning_curves.png, and per model metrics.csv, best.h5\n", results.size(),
+             experiments::format_duration(wall), run.path().string());
   return 0;
 }
 
