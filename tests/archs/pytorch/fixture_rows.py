@@ -1,0 +1,43 @@
+"""Shared by the per-family scripts: channel scaling and writing tests/archs/fixtures/<family>.json.
+
+A row is (type, config, input [C, H, W], model): the script's own PyTorch model built for that
+config from the published architecture. The fixture keeps its parameter count and output shape
+(checked here by a forward pass on a batch of 2); the C++ test builds the same config through
+loom::nn::build and compares.
+"""
+import json
+import math
+import os
+
+import torch
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+
+
+def scaled(channels, width):
+    """A published channel count times the width multiplier: max(1, round half up)."""
+    return max(1, int(math.floor(channels * width + 0.5)))
+
+
+def config_value(config, key, default):
+    return config[key] if key in config else default
+
+
+def write_fixture(family, rows, slow=()):
+    """rows: (type, config, input, model); slow: indices of rows the C++ test only counts."""
+    out = []
+    for i, (type_, config, input_shape, model) in enumerate(rows):
+        model.eval()
+        with torch.no_grad():
+            y = model(torch.randn(2, *input_shape))
+        parameters = sum(p.numel() for p in model.parameters())
+        row = {"type": type_, "config": config, "input": list(input_shape),
+               "parameters": parameters, "output": list(y.shape[1:])}
+        if i in slow:
+            row["forward"] = False
+        out.append(row)
+        print(f"{type_:10s} {json.dumps(config):70s} {parameters:>11,d} -> {list(y.shape)}")
+    path = os.path.join(FIXTURES, f"{family}.json")
+    with open(path, "w") as f:
+        f.write("[\n" + ",\n".join("  " + json.dumps(r) for r in out) + "\n]\n")
+    print("wrote", os.path.normpath(path))

@@ -1,0 +1,94 @@
+// Errors of the classification architectures: an input too small for a
+// network's downsampling is a ValueError naming the type, the input size, what empties the map
+// and the smallest input that works — never a crash or a shape error inside forward — and bad
+// options are ValueErrors naming the type and the option; a batch the network was not built for
+// is a ShapeError before any layer runs.
+#include <nlohmann/json.hpp>
+
+#include "common/test_helpers.hpp"
+#include "loom/error.hpp"
+#include "loom/nn/registry.hpp"
+#include "loom/tensor.hpp"
+
+using loom_test::contains;
+using loom_test::message_of;
+
+namespace {
+
+std::string build_error(const nlohmann::json& spec) {
+  return message_of<loom::ValueError>([&] { loom::nn::build(spec); });
+}
+
+}  // namespace
+
+TEST_CASE("an input too small for the downsampling is refused at construction") {
+  struct Case {
+    nlohmann::json spec;
+    std::vector<std::string> parts;
+  };
+  const std::vector<Case> cases{
+      // 8 → 4 → 2 → 1 → 0 through four max-pools (28-style input: the fifth is skipped).
+      {{{"type", "vgg16"}, {"input_size", 8}},
+       {"vgg16: input 8x8 is too small", "after 4 max-pools it would be 0x0", "smallest input is 16x16",
+        "\"input_size\":8"}},
+      {{{"type", "vgg11"}, {"input_size", {40, 12}}, {"width", 0.25}},
+       {"vgg11: input 40x12 is too small", "after 4 max-pools it would be 2x0", "\"width\":0.25"}},
+      // conv 3x3/2: 8 → 4, pools: 2, 1, 0.
+      {{{"type", "alexnet"}, {"input_size", 8}},
+       {"alexnet: input 8x8 is too small", "it would be 0x0", "smallest input is 15x15"}},
+      // pad 2: 8 → 8 → 4 → 0 (conv 5x5) → 0.
+      {{{"type", "lenet5"}, {"input_size", 8}, {"in_channels", 3}},
+       {"lenet5: input 8x8 is too small", "after conv 5x5, pool 2, conv 5x5, pool 2 it would be 0x0",
+        "smallest input is 12x12", "\"in_channels\":3"}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.spec.dump());
+    const std::string message = build_error(c.spec);
+    for (const std::string& part : c.parts) CHECK_MESSAGE(contains(message, part), message);
+  }
+}
+
+TEST_CASE("the smallest input named by the error builds and runs") {
+  for (const auto& [type, side] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"vgg16", 16}, {"alexnet", 15}, {"lenet5", 12}}) {
+    INFO(type << " on " << side << "x" << side);
+    nlohmann::json spec{{"type", type}, {"input_size", side}};
+    if (type != "lenet5") spec["width"] = 0.125;
+    auto model = loom::nn::build(spec);
+    model->eval();
+    CHECK(model->forward(loom::randn({2, 1, side, side})).sizes() == loom::Shape{2, 10});
+  }
+}
+
+TEST_CASE("bad options name the type and the option") {
+  CHECK(contains(build_error({{"type", "resnet20"}, {"depth", 20}}), "resnet20: unknown option 'depth'"));
+  CHECK(contains(build_error({{"type", "lenet5"}, {"width", 0.5}}), "lenet5: unknown option 'width'"));
+  CHECK(contains(build_error({{"type", "vgg11"}, {"norm", "layer"}}), "vgg11: option 'norm' must be one of"));
+  CHECK(contains(build_error({{"type", "inception"}, {"width", 0}}), "inception: option 'width' must be a positive"));
+  CHECK(contains(build_error({{"type", "alexnet"}, {"dropout", 1.0}}), "alexnet: option 'dropout' must be in [0, 1)"));
+  CHECK(contains(build_error({{"type", "resnet18"}, {"input_size", 0}}), "resnet18: option 'input_size' must be positive"));
+  CHECK(contains(build_error({{"type", "lenet5"}, {"activation", "gelu"}}), "lenet5: option 'activation' must be one of"));
+  CHECK(contains(build_error({{"type", "resnet"}}), "resnet: option 'depth' is required"));
+  CHECK(contains(build_error({{"type", "resnet"}, {"depth", 21}}),
+                 "resnet: a CIFAR-style ResNet with basic blocks has depth 6n + 2 (n ≥ 1), found depth 21"));
+  CHECK(contains(build_error({{"type", "resnet"}, {"depth", 26}, {"block", "bottleneck"}}),
+                 "has depth 9n + 2 (n ≥ 1), found depth 26"));
+  CHECK(contains(build_error({{"type", "resnet"}, {"depth", 50}, {"style", "imagenet"}}),
+                 "resnet: an ImageNet-style ResNet with basic blocks has depth 18, 34, found depth 50"));
+}
+
+TEST_CASE("a batch that does not fit the built network is a ShapeError naming what was expected") {
+  auto shape_error = [](const nlohmann::json& spec, const loom::Shape& input) {
+    auto model = loom::nn::build(spec);
+    return message_of<loom::ShapeError>([&] { model->forward(loom::randn(input)); });
+  };
+  CHECK(contains(shape_error({{"type", "vgg11"}, {"width", 0.125}}, {2, 1, 32, 32}),
+                 "vgg11: expected an input batch (N, 1, 28, 28) (options in_channels and input_size), found (2, 1, 32, 32)"));
+  CHECK(contains(shape_error({{"type", "lenet5"}, {"in_channels", 3}}, {2, 1, 28, 28}),
+                 "lenet5: expected an input batch (N, 3, 28, 28)"));
+  CHECK(contains(shape_error({{"type", "alexnet"}, {"width", 0.125}}, {1, 28, 28}), "found (1, 28, 28)"));
+  CHECK(contains(shape_error({{"type", "resnet8"}}, {2, 3, 28, 28}),
+                 "resnet8: expected an input batch (N, 1, H, W) (options in_channels), found (2, 3, 28, 28)"));
+  CHECK(contains(shape_error({{"type", "inception"}, {"width", 0.125}}, {1, 28, 28}),
+                 "inception: expected an input batch (N, 1, H, W)"));
+}
