@@ -22,7 +22,9 @@ void check_defined(std::string_view op, const Tensor& t) {
 // (channels-last stays channels-last, as in PyTorch).
 Tensor make_output(const Shape& shape, DType dtype, Device device, const Tensor& a,
                    const Tensor* b = nullptr) {
-  const Tensor& like = (a.sizes() == shape || !b) ? a : *b;
+  // An expanded (broadcast) input has the full shape but no layout of its own: skip it.
+  auto full_and_dense = [&](const Tensor& t) { return t.sizes() == shape && t.is_non_overlapping_and_dense(); };
+  const Tensor& like = (!b || full_and_dense(a) || !full_and_dense(*b)) ? a : *b;
   return make_tensor(shape, detail::strides_like(shape, like), dtype, device);
 }
 

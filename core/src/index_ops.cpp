@@ -115,7 +115,7 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
   }
   Shape shape = first.sizes();
   shape[d] = total;
-  Tensor out = make_tensor(shape, detail::strides_like(shape, first), dtype, first.device());
+  Tensor out = make_tensor(shape, detail::strides_in_order_of(shape, first), dtype, first.device());
   std::int64_t at = 0;
   for (const Tensor& t : tensors) {
     if (t.numel() > 0) {

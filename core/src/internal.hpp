@@ -22,7 +22,11 @@ Shape contiguous_strides(const Shape& sizes);
 Shape channels_last_strides(const Shape& sizes);  // rank 4 only
 // Dense strides that visit dims in the same order as `like`'s strides (PyTorch's Preserve):
 // used so that elementwise results of channels-last or transposed inputs keep that layout.
+// `sizes` must equal like.sizes() for the layout to carry over (else: contiguous).
 Shape strides_like(const Shape& sizes, const Tensor& like);
+// The same for a result of the same rank but other sizes (cat of channels-last tensors stays
+// channels-last).
+Shape strides_in_order_of(const Shape& sizes, const Tensor& like);
 
 // A new tensor with its own storage from the device's backend allocator.
 // `strides` by value: callers mostly pass a fresh Shape, which is moved in rather than copied.

@@ -44,8 +44,13 @@ Shape channels_last_strides(const Shape& sizes) {
 }
 
 Shape strides_like(const Shape& sizes, const Tensor& like) {
+  if (like.sizes() != sizes) return contiguous_strides(sizes);
+  return strides_in_order_of(sizes, like);
+}
+
+Shape strides_in_order_of(const Shape& sizes, const Tensor& like) {
   const std::size_t n = sizes.size();
-  if (like.sizes() != sizes || like.is_contiguous() || !like.is_non_overlapping_and_dense())
+  if (static_cast<std::size_t>(like.dim()) != n || like.is_contiguous() || !like.is_non_overlapping_and_dense())
     return contiguous_strides(sizes);
   // Order dims from the innermost (smallest stride) outward; ties keep the later dim inner.
   std::vector<std::size_t> order(n);

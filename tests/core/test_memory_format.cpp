@@ -82,6 +82,23 @@ TEST_CASE("binary ops on channels-last inputs give channels-last outputs") {
   CHECK(values(biased) == expected_biased);
 }
 
+TEST_CASE("cat of channels-last tensors along the channels is channels-last, and so are its gradients") {
+  auto a = iota({2, 3, 4, 5}).contiguous(MemoryFormat::ChannelsLast).requires_grad_(true);
+  auto b = (iota({2, 2, 4, 5}) + 100.0).contiguous(MemoryFormat::ChannelsLast).requires_grad_(true);
+  auto y = loom::cat({a, b}, 1);
+  CHECK(sizes_of(y) == std::vector<i64>{2, 5, 4, 5});
+  CHECK(y.is_contiguous(MemoryFormat::ChannelsLast));
+  CHECK(values(y.slice(1, 0, 3)) == values(a));
+  CHECK(values(y.slice(1, 3, 5)) == values(b));
+  // The gradients reach each input as dense channels-last tensors, not as slices.
+  auto weights = iota({2, 5, 4, 5}).contiguous(MemoryFormat::ChannelsLast);
+  (y * weights).sum().backward();
+  CHECK(a.grad().is_contiguous(MemoryFormat::ChannelsLast));
+  CHECK(b.grad().is_contiguous(MemoryFormat::ChannelsLast));
+  CHECK(values(a.grad()) == values(weights.slice(1, 0, 3)));
+  CHECK(values(b.grad()) == values(weights.slice(1, 3, 5)));
+}
+
 TEST_CASE("clone preserves channels-last unless asked for contiguous") {
   auto cl = iota({2, 3, 4, 5}).contiguous(MemoryFormat::ChannelsLast);
   CHECK(cl.clone().is_contiguous(MemoryFormat::ChannelsLast));

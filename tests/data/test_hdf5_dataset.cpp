@@ -87,6 +87,31 @@ TEST_CASE("masks as targets, in memory and streamed") {
   }
 }
 
+TEST_CASE("uint8 masks read as int64 masks, in memory and streamed") {
+  data_test::TempDir dir;
+  const std::string path = dir.file("uint8_masks.h5");
+  {
+    io::H5File f(path, io::FileMode::Truncate);
+    data_test::write_split(f, "train", 20, 1, 8, 8, 3, {8, 1, 8, 8}, 4);
+    std::vector<std::uint8_t> values;
+    for (std::int64_t i = 0; i < 20; ++i)
+      for (std::int64_t y = 0; y < 8; ++y)
+        for (std::int64_t x = 0; x < 8; ++x) values.push_back(static_cast<std::uint8_t>((i + y + x) % 11));
+    f.write_tensor("/train/masks", from_vector(values, {20, 8, 8}), {.compression = 4, .chunks = {8, 8, 8}});
+  }
+  for (data::Storage storage : {data::Storage::Memory, data::Storage::Stream}) {
+    data::HDF5Dataset ds(path, "train", {.storage = storage, .target = data::Target::Masks});
+    const std::int64_t picks[] = {19, 0, 9};
+    const data::Example batch = *ds.get_batch(picks);
+    REQUIRE(batch.target.dtype() == DType::Int64);
+    REQUIRE(batch.target.sizes() == Shape{3, 8, 8});
+    const std::vector<std::int64_t> m = batch.target.to_vector<std::int64_t>();
+    for (std::int64_t k = 0; k < 3; ++k)
+      for (std::int64_t y = 0; y < 8; ++y)
+        for (std::int64_t x = 0; x < 8; ++x) CHECK(m[(k * 8 + y) * 8 + x] == (picks[k] + y + x) % 11);
+  }
+}
+
 TEST_CASE("wrongly laid-out files: an IOError naming the file, the dataset path and what was found") {
   struct Case {
     const char* file;

@@ -213,7 +213,17 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
                               std::int64_t at = 0;
                               for (const InputGeometry& p : parts) {
                                 const std::int64_t n = p.sizes[d];
-                                grads.push_back(p.needs_grad ? p.reduce(g[0].narrow(d, at, n)) : Tensor());
+                                if (p.needs_grad) {
+                                  // A dense copy: a slice of the gradient (a channel range of a
+                                  // channels-last tensor) is walked far more slowly by the next
+                                  // elementwise kernels and convolutions than the copy costs.
+                                  Tensor part = g[0].narrow(d, at, n);
+                                  if (!part.is_non_overlapping_and_dense())
+                                    part = part.contiguous(g[0].suggest_memory_format());
+                                  grads.push_back(p.reduce(part));
+                                } else {
+                                  grads.push_back(Tensor());
+                                }
                                 at += n;
                               }
                               return grads;

@@ -95,7 +95,7 @@ void ChunkStream::run() {
       loaded->first_row = chunk * chunk_rows_;
       const std::int64_t count = std::min(chunk_rows_, rows_ - loaded->first_row);
       loaded->images = file->read_rows(images_path_, loaded->first_row, count);
-      if (!masks_path_.empty()) loaded->masks = file->read_rows(masks_path_, loaded->first_row, count);
+      if (!masks_path_.empty()) loaded->masks = file->read_rows(masks_path_, loaded->first_row, count).to(DType::Int64);
     } catch (...) {
       error = std::current_exception();
     }

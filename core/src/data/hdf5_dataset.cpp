@@ -179,7 +179,7 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
   }
   if (in_memory) {
     s.images = f.read_tensor(s.images_path);
-    if (s.target == Target::Masks) s.masks = f.read_tensor(s.masks_path);
+    if (s.target == Target::Masks) s.masks = f.read_tensor(s.masks_path).to(DType::Int64);  // any integer type
   } else {
     if (images.chunks.empty())  // contiguous storage: read about 1 MiB at a time
       s.chunk_rows = std::max<std::int64_t>(1, (std::int64_t(1) << 20) / std::max<std::int64_t>(bytes_per_row, 1));
@@ -237,7 +237,7 @@ std::optional<Example> HDF5Dataset::get_batch(std::span<const std::int64_t> indi
     }
     s.decode_into(*images, row, dst + i * image);
     if (masks) {
-      // read_tensor/read_rows give every integer dataset as int64.
+      // Masks of any stored integer type are int64 once read (here and in the chunk stream).
       std::memcpy(masks + i * plane, mask_rows->data_ptr<std::int64_t>() + row * plane,
                   sizeof(std::int64_t) * std::size_t(plane));
     }
