@@ -147,21 +147,34 @@ void inspect_split(const loom::io::H5File& f, const std::string& split) {
     throw loom::IOError(fmt::format("{}: {}: expected (N, C, H, W) uint8 or float32, found {} {}", f.path(), images,
                                     info.sizes.str(), info.type));
   for (const auto& name : f.attributes(images)) fmt::print("  {:<7} {} = {}\n", "", name, attribute_text(f, images, name));
-  if (!f.is_dataset(labels)) throw loom::IOError(fmt::format("{}: {}: no such dataset (expected (N,) int64 labels)", f.path(), labels));
-  print_dataset(f, labels, info.sizes[0]);
-  const loom::Tensor y = f.read_tensor(labels, loom::DType::Int64, 1);
-  if (f.is_dataset(split + "/masks")) print_dataset(f, split + "/masks", info.sizes[0]);
+  // Targets: labels (classification) and/or masks (segmentation); counts of samples per label,
+  // or of pixels per class when the split has masks only.
+  const std::string masks = split + "/masks";
+  const bool has_labels = f.is_dataset(labels), has_masks = f.is_dataset(masks);
+  if (!has_labels && !has_masks)
+    throw loom::IOError(fmt::format("{}: {}: no such dataset (expected (N,) int64 labels, or (N, H, W) masks at {})",
+                                    f.path(), labels, masks));
+  if (has_labels) print_dataset(f, labels, info.sizes[0]);
+  if (has_masks) print_dataset(f, masks, info.sizes[0]);
+  const std::string counted = has_labels ? labels : masks;
+  std::map<std::int64_t, std::int64_t> counts;
+  constexpr std::int64_t kRowsPerRead = 512;  // masks can be large: count them a block at a time
+  for (std::int64_t first = 0; first < info.sizes[0]; first += kRowsPerRead) {
+    const loom::Tensor block =
+        f.read_rows(counted, first, std::min(kRowsPerRead, info.sizes[0] - first)).to(loom::DType::Int64).contiguous();
+    const std::int64_t* values = block.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < block.numel(); ++i) ++counts[values[i]];
+  }
   const std::string names_at = f.has_attribute(split, "class_names") ? split : "/";
   std::vector<std::string> names;
   if (f.has_attribute(names_at, "class_names")) names = f.read_string_list_attribute(names_at, "class_names");
-  std::map<std::int64_t, std::int64_t> counts;
-  for (std::int64_t i = 0; i < y.numel(); ++i) ++counts[y.data_ptr<std::int64_t>()[i]];
-  fmt::print("  classes ({} names from {}):\n", names.size(), names.empty() ? "nowhere" : names_at);
+  fmt::print("  classes ({} names from {}; {} per class):\n", names.size(), names.empty() ? "nowhere" : names_at,
+             has_labels ? "samples" : "mask pixels");
   for (const auto& [label, count] : counts) {
     const bool named = label >= 0 && label < static_cast<std::int64_t>(names.size());
     if (!names.empty() && !named)
-      throw loom::IOError(fmt::format("{}: {}: label {} ({} samples) has no class name: expected 0..{}", f.path(),
-                                      labels, label, count, names.size() - 1));
+      throw loom::IOError(fmt::format("{}: {}: label {} ({} {}) has no class name: expected 0..{}", f.path(), counted,
+                                      label, count, has_labels ? "samples" : "pixels", names.size() - 1));
     fmt::print("    {:>3} {:<16} {:>9}\n", label, named ? names[static_cast<std::size_t>(label)] : "", with_commas(count));
   }
 }
