@@ -33,13 +33,12 @@ std::int64_t side_after_features(std::int64_t n) {
   return window_out(window_out(window_out(window_out(n, 3, 2, 1), 2, 2, 0), 2, 2, 0), 2, 2, 0);
 }
 
-class AlexNet final : public nn::Module {
+class AlexNet final : public archs::FeaturesClassifier {
  public:
   AlexNet(std::int64_t in_channels, std::int64_t num_classes, archs::Size2 input, double width, double dropout)
-      : Module("AlexNet"), in_channels_(in_channels), input_(input) {
+      : FeaturesClassifier("AlexNet", "alexnet", in_channels, input) {
     const std::int64_t c1 = scaled(64, width), c2 = scaled(192, width), c3 = scaled(384, width),
                        c4 = scaled(256, width), c5 = scaled(256, width), hidden = scaled(4096, width);
-    features = register_module("features", std::make_shared<nn::Sequential>());
     features->push_back(archs::conv(in_channels, c1, 3, 2, true));
     features->push_back(std::make_shared<nn::ReLU>());
     features->push_back(std::make_shared<nn::MaxPool2d>(2));
@@ -55,28 +54,8 @@ class AlexNet final : public nn::Module {
     features->push_back(std::make_shared<nn::MaxPool2d>(2));
 
     const std::int64_t flat = c5 * side_after_features(input[0]) * side_after_features(input[1]);
-    classifier = register_module("classifier", std::make_shared<nn::Sequential>());
-    classifier->push_back(std::make_shared<nn::Flatten>());
-    classifier->push_back(std::make_shared<nn::Dropout>(dropout));
-    classifier->push_back(std::make_shared<nn::Linear>(flat, hidden));
-    classifier->push_back(std::make_shared<nn::ReLU>());
-    classifier->push_back(std::make_shared<nn::Dropout>(dropout));
-    classifier->push_back(std::make_shared<nn::Linear>(hidden, hidden));
-    classifier->push_back(std::make_shared<nn::ReLU>());
-    classifier->push_back(std::make_shared<nn::Linear>(hidden, num_classes));
+    archs::add_dropout_mlp_head(*classifier, flat, hidden, num_classes, dropout);
   }
-
-  // x: (N, C, H, W) → (N, num_classes)
-  Tensor forward(const Tensor& x) override {
-    archs::check_input("alexnet", x, in_channels_, &input_);
-    return (*classifier)((*features)(x));
-  }
-
-  std::shared_ptr<nn::Sequential> features, classifier;
-
- private:
-  std::int64_t in_channels_;
-  archs::Size2 input_;
 };
 
 std::shared_ptr<nn::Module> make_alexnet(const nlohmann::json& config) {

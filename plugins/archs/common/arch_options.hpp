@@ -18,7 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "loom/check.hpp"
+#include "loom/nn/activation.hpp"
+#include "loom/nn/container.hpp"
 #include "loom/nn/conv.hpp"
+#include "loom/nn/dropout.hpp"
+#include "loom/nn/linear.hpp"
 #include "loom/nn/registry.hpp"
 
 namespace loom::archs {
@@ -108,6 +112,45 @@ inline std::shared_ptr<nn::Conv2d> conv(std::int64_t in, std::int64_t out, std::
   return std::make_shared<nn::Conv2d>(
       nn::Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = {k, k}, .stride = {stride, stride},
                         .padding = {k / 2, k / 2}, .bias = bias});
+}
+
+// A network of two stages built for one input size: `features` (convolutions and pools) and
+// `classifier` (flatten and fully connected layers) — lenet5, alexnet and vgg. Subclasses fill
+// the two Sequentials in their constructors.
+class FeaturesClassifier : public nn::Module {
+ public:
+  FeaturesClassifier(std::string module_name, std::string type, std::int64_t in_channels, Size2 input)
+      : Module(std::move(module_name)), type_(std::move(type)), in_channels_(in_channels), input_(input) {
+    features = register_module("features", std::make_shared<nn::Sequential>());
+    classifier = register_module("classifier", std::make_shared<nn::Sequential>());
+  }
+
+  // x: (N, in_channels, input_size) → (N, num_classes)
+  Tensor forward(const Tensor& x) override {
+    check_input(type_, x, in_channels_, &input_);
+    return (*classifier)((*features)(x));
+  }
+
+  std::shared_ptr<nn::Sequential> features, classifier;
+
+ private:
+  std::string type_;
+  std::int64_t in_channels_;
+  Size2 input_;
+};
+
+// AlexNet's and VGG's head: flatten → dropout → fc `hidden` → ReLU → dropout → fc `hidden` →
+// ReLU → fc num_classes.
+inline void add_dropout_mlp_head(nn::Sequential& classifier, std::int64_t in, std::int64_t hidden,
+                                 std::int64_t num_classes, double dropout) {
+  classifier.push_back(std::make_shared<nn::Flatten>());
+  classifier.push_back(std::make_shared<nn::Dropout>(dropout));
+  classifier.push_back(std::make_shared<nn::Linear>(in, hidden));
+  classifier.push_back(std::make_shared<nn::ReLU>());
+  classifier.push_back(std::make_shared<nn::Dropout>(dropout));
+  classifier.push_back(std::make_shared<nn::Linear>(hidden, hidden));
+  classifier.push_back(std::make_shared<nn::ReLU>());
+  classifier.push_back(std::make_shared<nn::Linear>(hidden, num_classes));
 }
 
 }  // namespace loom::archs

@@ -30,10 +30,10 @@ std::int64_t side_after_features(std::int64_t n, std::int64_t pad) {
   return window_out(window_out(window_out(window_out(n, 5, 1, pad), 2, 2, 0), 5, 1, 0), 2, 2, 0);
 }
 
-class LeNet5 final : public nn::Module {
+class LeNet5 final : public archs::FeaturesClassifier {
  public:
   LeNet5(std::int64_t in_channels, std::int64_t num_classes, archs::Size2 input, bool tanh, bool avg_pool)
-      : Module("LeNet5"), in_channels_(in_channels), input_(input) {
+      : FeaturesClassifier("LeNet5", "lenet5", in_channels, input) {
     const std::int64_t pad = first_padding(input);
     auto act = [tanh]() -> std::shared_ptr<nn::Module> {
       if (tanh) return std::make_shared<nn::Tanh>();
@@ -45,7 +45,6 @@ class LeNet5 final : public nn::Module {
     };
     const std::int64_t h = side_after_features(input[0], pad), w = side_after_features(input[1], pad);
 
-    features = register_module("features", std::make_shared<nn::Sequential>());
     features->push_back("conv1", std::make_shared<nn::Conv2d>(nn::Conv2dOptions{
                                      .in_channels = in_channels, .out_channels = 6, .kernel_size = {5, 5},
                                      .padding = {pad, pad}}));
@@ -55,7 +54,6 @@ class LeNet5 final : public nn::Module {
     features->push_back("act2", act());
     features->push_back("pool2", pool());
 
-    classifier = register_module("classifier", std::make_shared<nn::Sequential>());
     classifier->push_back("flatten", std::make_shared<nn::Flatten>());
     classifier->push_back("fc1", std::make_shared<nn::Linear>(16 * h * w, 120));
     classifier->push_back("act3", act());
@@ -63,18 +61,6 @@ class LeNet5 final : public nn::Module {
     classifier->push_back("act4", act());
     classifier->push_back("fc3", std::make_shared<nn::Linear>(84, num_classes));
   }
-
-  // x: (N, C, H, W) → (N, num_classes)
-  Tensor forward(const Tensor& x) override {
-    archs::check_input("lenet5", x, in_channels_, &input_);
-    return (*classifier)((*features)(x));
-  }
-
-  std::shared_ptr<nn::Sequential> features, classifier;
-
- private:
-  std::int64_t in_channels_;
-  archs::Size2 input_;
 };
 
 std::shared_ptr<nn::Module> make_lenet5(const nlohmann::json& config) {

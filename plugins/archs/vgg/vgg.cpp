@@ -53,13 +53,12 @@ std::int64_t side_after_pools(std::int64_t n, std::int64_t pools) {
   return n;
 }
 
-class VGG final : public nn::Module {
+class VGG final : public archs::FeaturesClassifier {
  public:
-  VGG(std::string type, const std::vector<std::int64_t>& layers, std::int64_t in_channels, std::int64_t num_classes,
-      archs::Size2 input, double width, bool batch_norm, double dropout)
-      : Module("VGG"), type_(std::move(type)), in_channels_(in_channels), input_(input) {
+  VGG(const std::string& type, const std::vector<std::int64_t>& layers, std::int64_t in_channels,
+      std::int64_t num_classes, archs::Size2 input, double width, bool batch_norm, double dropout)
+      : FeaturesClassifier("VGG", type, in_channels, input) {
     const std::int64_t pools = pool_count(input);
-    features = register_module("features", std::make_shared<nn::Sequential>());
     std::int64_t channels = in_channels, pools_done = 0;
     for (std::int64_t v : layers) {
       if (v == M) {
@@ -75,29 +74,8 @@ class VGG final : public nn::Module {
 
     const std::int64_t flat = channels * side_after_pools(input[0], pools) * side_after_pools(input[1], pools);
     const std::int64_t hidden = scaled(512, width);
-    classifier = register_module("classifier", std::make_shared<nn::Sequential>());
-    classifier->push_back(std::make_shared<nn::Flatten>());
-    classifier->push_back(std::make_shared<nn::Dropout>(dropout));
-    classifier->push_back(std::make_shared<nn::Linear>(flat, hidden));
-    classifier->push_back(std::make_shared<nn::ReLU>());
-    classifier->push_back(std::make_shared<nn::Dropout>(dropout));
-    classifier->push_back(std::make_shared<nn::Linear>(hidden, hidden));
-    classifier->push_back(std::make_shared<nn::ReLU>());
-    classifier->push_back(std::make_shared<nn::Linear>(hidden, num_classes));
+    archs::add_dropout_mlp_head(*classifier, flat, hidden, num_classes, dropout);
   }
-
-  // x: (N, C, H, W) → (N, num_classes)
-  Tensor forward(const Tensor& x) override {
-    archs::check_input(type_, x, in_channels_, &input_);
-    return (*classifier)((*features)(x));
-  }
-
-  std::shared_ptr<nn::Sequential> features, classifier;
-
- private:
-  std::string type_;
-  std::int64_t in_channels_;
-  archs::Size2 input_;
 };
 
 nn::ModuleFactory vgg_factory(const std::string& type) {
