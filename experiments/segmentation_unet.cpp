@@ -69,6 +69,7 @@ struct Config {
   std::string decoder = "transposed";
   std::string norm = "batch";
   double dropout = 0;
+  bool augment = true;  // random crop (4 pixels of background padding) and horizontal flip, masks alike
   std::uint64_t seed = 1;
   int workers = 1;
   int threads = 0;  // 0: LOOM_NUM_THREADS, else OpenMP's default
@@ -93,8 +94,8 @@ nlohmann::json model_spec(const Config& c) {
 nlohmann::json to_json(const Config& c) {
   return {{"experiment", "segmentation_unet"}, {"data", c.data}, {"model", model_spec(c)}, {"epochs", c.epochs},
           {"batch_size", c.batch_size}, {"optimizer", "adam"}, {"lr", c.lr}, {"weight_decay", c.weight_decay},
-          {"schedule", "cosine"}, {"validation_fraction", 0.1}, {"seed", c.seed}, {"workers", c.workers},
-          {"threads", num_threads()}, {"limit_train", c.limit_train}};
+          {"schedule", "cosine"}, {"validation_fraction", 0.1}, {"augment", c.augment}, {"seed", c.seed},
+          {"workers", c.workers}, {"threads", num_threads()}, {"limit_train", c.limit_train}};
 }
 
 // ---- evaluation: loss, pixel accuracy and mean IoU over a whole loader ---------------------------
@@ -184,6 +185,7 @@ int run(int argc, char** argv) {
   app.add_option("--decoder", config.decoder, "upsampling in the decoder")->capture_default_str()->check(CLI::IsMember({"transposed", "upsample"}));
   app.add_option("--norm", config.norm, "normalisation after each convolution")->capture_default_str()->check(CLI::IsMember({"batch", "none"}));
   app.add_option("--dropout", config.dropout, "channel dropout after the bottleneck")->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  app.add_option("--augment", config.augment, "random crop (pad 4) + horizontal flip of canvases and masks (true/false)")->capture_default_str();
   app.add_option("--seed", config.seed, "seed of the initialisation, the split and the batch order")->capture_default_str();
   app.add_option("--workers", config.workers, "data-loader worker threads (0: load on the training thread)")->capture_default_str()->check(CLI::Range(0, 64));
   app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
@@ -215,8 +217,12 @@ int run(int argc, char** argv) {
     throw std::runtime_error(fmt::format("--limit-train: expected at most {} (the training split), found {}",
                                          split.train.size(), config.limit_train));
   if (config.limit_train > 0) split.train.resize(static_cast<std::size_t>(config.limit_train));
+  // Augmentation: the items and their masks move together; padding is background (pixel 0).
+  const double background = train_set->mean().empty() ? 0.0 : -train_set->mean()[0] / train_set->std()[0];
+  const data::TransformPtr augment =
+      config.augment ? data::compose({data::random_crop(64, 4, background, 0), data::horizontal_flip()}) : nullptr;
   data::DataLoader train_loader(train_set, {.batch_size = config.batch_size, .num_workers = config.workers, .seed = config.seed},
-                                std::make_shared<data::SubsetSampler>(split.train));
+                                std::make_shared<data::SubsetSampler>(split.train), augment);
   data::DataLoader val_loader(train_set, {.batch_size = 100, .num_workers = config.workers},
                               std::make_shared<data::SubsetSampler>(split.validation, /*shuffle=*/false));
   data::DataLoader test_loader(test_set, {.batch_size = 100, .num_workers = config.workers});
