@@ -1,15 +1,11 @@
 // The Fashion-MNIST converter: read and check the IDX files, write the HDF5 layout atomically.
 #include "fashion_mnist.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
+#include "h5_output.hpp"
 #include "idx.hpp"
 #include "loom/check.hpp"
 #include "loom/io/hdf5.hpp"
@@ -50,15 +46,6 @@ PixelStats pixel_stats(const Tensor& images) {
 
 namespace {
 
-void fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) LOOM_THROW(IOError, "{}: cannot open to fsync: {}", path, std::strerror(errno));
-  const int status = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (status != 0) LOOM_THROW(IOError, "{}: fsync failed: {}", path, std::strerror(error));
-}
-
 void write_split(io::H5File& f, const std::string& split, const IdxSplit& data, const PixelStats& stats,
                  const std::vector<std::string>& class_names) {
   const std::string images = "/" + split + "/images";
@@ -79,27 +66,15 @@ ConversionSummary convert_fashion_mnist(const std::string& source_dir, const std
   const PixelStats stats = pixel_stats(train.images);
   const std::vector<std::string> class_names(kFashionMnistClasses.begin(), kFashionMnistClasses.end());
 
-  const fs::path target = fs::absolute(output);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const std::string tmp = fmt::format("{}.tmp-{}", target.string(), ::getpid());
-  try {
-    io::H5File f(tmp, io::FileMode::Truncate);
+  const std::uintmax_t bytes = write_h5_atomically(output, [&](io::H5File& f) {
     write_split(f, "train", train, stats, class_names);
     write_split(f, "test", test, stats, class_names);
     f.write_string_list_attribute("/", "class_names", class_names);
     f.write_string_attribute("/", "source",
                              fmt::format("Debian package dataset-fashion-mnist: {}/{{train,t10k}}-{{images-idx3,labels-idx1}}-ubyte.gz "
                                          "(Zalando Research, MIT licence)", source_dir));
-    f.close();
-    fsync_path(tmp);
-    fs::rename(tmp, target);
-    fsync_path(target.parent_path().string());
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
-  return {train.images.size(0), test.images.size(0), stats, fs::file_size(target)};
+  });
+  return {train.images.size(0), test.images.size(0), stats, bytes};
 }
 
 }  // namespace loom::datasets

@@ -1,19 +1,16 @@
 // Fashion-MNIST composites for segmentation: canvas composition and the HDF5 write.
 #include "fashion_segmentation.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <vector>
 
 #include "fashion_mnist.hpp"
+#include "h5_output.hpp"
 #include "loom/check.hpp"
 #include "loom/io/hdf5.hpp"
 #include "loom/philox.hpp"
 
 namespace loom::datasets {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -155,12 +152,7 @@ SegmentationSummary make_fashion_segmentation(const std::string& fashion_mnist, 
       compose_canvases(test_items.images, test_items.labels, options.test_canvases, "test", options);
   const PixelStats stats = pixel_stats(train.images);
 
-  const fs::path target = fs::absolute(output);
-  if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  // Regenerable data: an interrupted run must leave no half file, but needs no fsync.
-  const std::string tmp = fmt::format("{}.tmp-{}", target.string(), ::getpid());
-  try {
-    io::H5File f(tmp, io::FileMode::Truncate);
+  const std::uintmax_t bytes = write_h5_atomically(output, [&](io::H5File& f) {
     write_split(f, "train", train, stats, class_names);
     write_split(f, "test", test, stats, class_names);
     f.write_string_list_attribute("/", "class_names", class_names);
@@ -171,15 +163,9 @@ SegmentationSummary make_fashion_segmentation(const std::string& fashion_mnist, 
     f.write_int_attribute("/", "threshold", options.threshold);
     f.write_int_attribute("/", "min_items", options.min_items);
     f.write_int_attribute("/", "max_items", options.max_items);
-    f.close();
-    fs::rename(tmp, target);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
-  }
+  });
   return {options.train_canvases, options.test_canvases, stats.mean, stats.std, foreground_fraction(train.masks),
-          fs::file_size(target)};
+          bytes};
 }
 
 }  // namespace loom::datasets
