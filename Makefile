@@ -9,7 +9,7 @@
 BUILD       ?= build
 BENCH_BUILD ?= build-bench
 CMAKE_FLAGS ?=
-FULL_HOURS  := 1.5
+FULL_HOURS  := 1.1
 
 .PHONY: all deps configure build demo test bench clean
 all: build
