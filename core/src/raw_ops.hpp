@@ -84,6 +84,19 @@ struct BatchNormGrads {
 };
 BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
                                    const Tensor& weight, double eps, bool weight_grad, bool bias_grad);
+// Layer normalisation of the rows of x (M, N): y (M, N, contiguous) and each row's mean and biased
+// variance (M); weight and bias (N) or undefined. F::layer_norm and F::group_norm view their
+// inputs so.
+struct LayerNormResult {
+  Tensor y, mean, var;
+};
+LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+// Its gradient from the saved mean and var; dweight and dbias only when asked for.
+struct LayerNormGrads {
+  Tensor dx, dweight, dbias;
+};
+LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                   const Tensor& weight, double eps, bool weight_grad, bool bias_grad);
 
 // ---- indexing and joining ----
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);

@@ -1,4 +1,4 @@
-// Gradcheck rows of convolution, pooling and batch norm: non-default stride, padding, dilation and groups,
+// Gradcheck rows of convolution, pooling, batch and layer norm: non-default stride, padding, dilation and groups,
 // channels-last and strided leaves. Pooling inputs are kink-free (distinct values, so max
 // pooling's argmax does not move under the finite-difference step).
 #include "gradcheck_rows_internal.hpp"
@@ -96,6 +96,17 @@ void add_conv_rows(RowTable& t) {
                              [](const TensorList& in) { return TensorList{F::batch_norm(in[0], {}, {}, {}, {}, true)}; }});
   t["batch_norm"].push_back({"(N, C, L), weight only", [] { return TensorList{randn_leaf({2, 3, 4}), randn_leaf({3})}; },
                              [](const TensorList& in) { return TensorList{F::batch_norm(in[0], {}, {}, in[1], {}, true)}; }});
+
+  // Layer norm over the last dims (rows of the (M, N) view); group norm is the same node.
+  t["layer_norm"].push_back({"(B, T, D) over D, weight and bias, eps 1e-3",
+                             [] { return TensorList{randn_leaf({2, 3, 4}), randn_leaf({4}), randn_leaf({4})}; },
+                             [](const TensorList& in) { return TensorList{F::layer_norm(in[0], {4}, in[1], in[2], 1e-3)}; }});
+  t["layer_norm"].push_back({"over the last two dims of a transposed view, no weight or bias",
+                             [] { return TensorList{randn_leaf({2, 4, 3})}; },
+                             [](const TensorList& in) { return TensorList{F::layer_norm(in[0].transpose(1, 2), {3, 4})}; }});
+  t["layer_norm"].push_back({"group_norm of a channels-last (N, C, H, W), 2 groups, weight only",
+                             [] { return TensorList{channels_last_leaf({2, 4, 2, 2}), randn_leaf({4})}; },
+                             [](const TensorList& in) { return TensorList{F::group_norm(in[0], 2, in[1])}; }});
 }
 
 }  // namespace loom_autograd_test

@@ -151,6 +151,27 @@ void check_empty_through_public_api(Op op) {
       check_shape(w.grad(), {0}, "batch_norm's weight gradient, C = 0");
       return;
     }
+    case Op::layer_norm:
+    case Op::layer_norm_backward: {
+      // No rows: the parameter gradients are sums of nothing.
+      auto x = loom::zeros({0, 2, 4}).requires_grad_();
+      auto w = loom::ones({2, 4}).requires_grad_(), b = loom::zeros({2, 4}).requires_grad_();
+      auto y = loom::nn::functional::layer_norm(x, {2, 4}, w, b);
+      check_shape(y, {0, 2, 4}, "layer_norm, no rows");
+      loom::sum(y).backward();
+      check_shape(x.grad(), {0, 2, 4}, "layer_norm's input gradient, no rows");
+      check_shape(w.grad(), {2, 4}, "layer_norm's weight gradient, no rows");
+      CHECK(loom::sum(loom::abs(w.grad())).item<float>() == 0.0f);
+      check_shape(b.grad(), {2, 4}, "layer_norm's bias gradient, no rows");
+      CHECK(loom::sum(loom::abs(b.grad())).item<float>() == 0.0f);
+      // Rows of no values (a group norm over no channels) give an empty result too.
+      auto e = loom::zeros({2, 0, 3}).requires_grad_();
+      auto z = loom::nn::functional::group_norm(e, 1);
+      check_shape(z, {2, 0, 3}, "group_norm, C = 0");
+      loom::sum(z).backward();
+      check_shape(e.grad(), {2, 0, 3}, "group_norm's input gradient, C = 0");
+      return;
+    }
     default: FAIL("no empty-input check for " << loom::op_name(op));
   }
 }

@@ -1,7 +1,10 @@
-// Normalisation primitives: fast ("cpu", oneDNN for float32) vs reference, inputs contiguous
-// (NCHW) and channels-last, with and without weight and bias, on (N, C, H, W) shapes and a
-// (N, C) input seen as (N, C, 1, 1); the reference against the defining formulas computed here
-// in double on row-major host copies.
+// Normalisation primitives: fast ("cpu", oneDNN for float32) vs reference, and the reference
+// against the defining formulas computed here in double on row-major host copies.
+//  - batch_norm(_backward): inputs contiguous (NCHW) and channels-last, with and without weight
+//    and bias, on (N, C, H, W) shapes and a (N, C) input seen as (N, C, 1, 1).
+//  - layer_norm(_backward): rows (M, N) contiguous (oneDNN's layout) and transposed (the
+//    reference's strides), with and without weight and bias, from one column (variance 0) to
+//    rows of 1024 (a group norm's view).
 #include <cmath>
 
 #include "conformance.hpp"
@@ -47,7 +50,7 @@ Stats naive_stats(const NormCase& c, const std::vector<double>& x) {
   return s;
 }
 
-void run_case(Op op, DType dtype, Layout layout, const NormCase& c, const OpSpec& spec) {
+void run_batch_case(Op op, DType dtype, Layout layout, const NormCase& c, const OpSpec& spec) {
   const std::string what = describe(op, dtype, layout, {c.N, c.C, c.H, c.W}) + " " + c.what;
   INFO(what);
   const double eps = 1e-3;
@@ -121,14 +124,127 @@ void run_case(Op op, DType dtype, Layout layout, const NormCase& c, const OpSpec
   }
 }
 
+struct RowsCase {
+  const char* what;
+  i64 M, N;
+  bool affine;
+};
+
+const std::vector<RowsCase>& rows_cases() {
+  static const std::vector<RowsCase> cases = {
+      {"small, weight and bias", 3, 5, true},
+      {"no weight, no bias", 4, 7, false},
+      {"one column: variance 0, y = bias", 5, 1, true},
+      {"one row", 1, 33, true},
+      {"transformer-like rows of 256", 40, 256, true},
+      {"group-norm-like rows of 1024, no affine", 12, 1024, false},
+  };
+  return cases;
+}
+
+void run_rows_case(Op op, DType dtype, Layout layout, const RowsCase& c, const OpSpec& spec) {
+  const std::string what = describe(op, dtype, layout, {c.M, c.N}) + " " + c.what;
+  INFO(what);
+  const double eps = 1e-3;
+  const Shape xs{c.M, c.N}, rs{c.M}, cs{c.N};
+  const Tensor x = make_input(xs, dtype, layout, spec.a, 41);
+  const Tensor w = c.affine ? make_input(cs, dtype, Layout::Contiguous, spec.a, 42) : Tensor();
+  const Tensor b = c.affine ? make_input(cs, dtype, Layout::Contiguous, spec.a, 43) : Tensor();
+  const Tensor g = make_input(xs, dtype, layout, spec.a, 44);
+  const std::vector<double> hx = host(x), hg = host(g);
+  const std::vector<double> hw = c.affine ? host(w) : std::vector<double>(std::size_t(c.N), 1.0);
+  const std::vector<double> hb = c.affine ? host(b) : std::vector<double>(std::size_t(c.N), 0.0);
+  const Tolerance tol = tolerance(spec, dtype);
+  auto at = [&](const std::vector<double>& v, i64 m, i64 n) { return v[std::size_t(m * c.N + n)]; };
+
+  // Row statistics and x̂ by the definition.
+  std::vector<double> mean(std::size_t(c.M), 0.0), var(std::size_t(c.M), 0.0), xhat(hx.size());
+  for (i64 m = 0; m < c.M; ++m) {
+    for (i64 n = 0; n < c.N; ++n) mean[std::size_t(m)] += at(hx, m, n) / double(c.N);
+    for (i64 n = 0; n < c.N; ++n) {
+      const double d = at(hx, m, n) - mean[std::size_t(m)];
+      var[std::size_t(m)] += d * d / double(c.N);
+    }
+    for (i64 n = 0; n < c.N; ++n)
+      xhat[std::size_t(m * c.N + n)] = (at(hx, m, n) - mean[std::size_t(m)]) / std::sqrt(var[std::size_t(m)] + eps);
+  }
+
+  // The reference's own statistics feed the backward of both backends.
+  Tensor ref_y = make_output(xs, dtype, layout), ref_mean = make_output(rs, dtype, Layout::Contiguous),
+         ref_var = make_output(rs, dtype, Layout::Contiguous);
+  reference().layer_norm(ref_y, ref_mean, ref_var, x, w, b, eps);
+  if (op == Op::layer_norm) {
+    Tensor y = make_output(xs, dtype, layout), fast_mean = make_output(rs, dtype, Layout::Contiguous),
+           fast_var = make_output(rs, dtype, Layout::Contiguous);
+    fast().layer_norm(y, fast_mean, fast_var, x, w, b, eps);
+    check_values(host(y), host(ref_y), tol, what + ": y, fast vs reference");
+    check_values(host(fast_mean), host(ref_mean), tol, what + ": mean, fast vs reference");
+    check_values(host(fast_var), host(ref_var), tol, what + ": var, fast vs reference");
+    std::vector<double> expected(hx.size());
+    for (i64 m = 0; m < c.M; ++m)
+      for (i64 n = 0; n < c.N; ++n)
+        expected[std::size_t(m * c.N + n)] = at(xhat, m, n) * hw[std::size_t(n)] + hb[std::size_t(n)];
+    check_values(host(ref_y), expected, tol, what + ": y, reference vs formula");
+    check_values(host(ref_mean), mean, tol, what + ": mean, reference vs formula");
+    check_values(host(ref_var), var, tol, what + ": var, reference vs formula");
+    return;
+  }
+  // layer_norm_backward, with and without the parameter gradients.
+  for (bool parameter_grads : {true, false}) {
+    Tensor dx = make_output(xs, dtype, layout), ref_dx = make_output(xs, dtype, layout);
+    Tensor dw, db, ref_dw, ref_db;
+    if (parameter_grads) {
+      dw = make_output(cs, dtype, Layout::Contiguous), db = make_output(cs, dtype, Layout::Contiguous);
+      ref_dw = make_output(cs, dtype, Layout::Contiguous), ref_db = make_output(cs, dtype, Layout::Contiguous);
+    }
+    fast().layer_norm_backward(dx, dw, db, g, x, ref_mean, ref_var, w, eps);
+    reference().layer_norm_backward(ref_dx, ref_dw, ref_db, g, x, ref_mean, ref_var, w, eps);
+    // The parameter gradients are sums over the M rows: the absolute error grows with M.
+    Tolerance sum_tol = tol;
+    sum_tol.atol *= double(c.M);
+    check_values(host(dx), host(ref_dx), tol, what + ": dx, fast vs reference");
+    if (parameter_grads) {
+      check_values(host(dw), host(ref_dw), sum_tol, what + ": dweight, fast vs reference");
+      check_values(host(db), host(ref_db), sum_tol, what + ": dbias, fast vs reference");
+    }
+    // dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ per row, ĝ = dy·weight; dweight = Σ dy·x̂, dbias = Σ dy over rows.
+    std::vector<double> expected(hx.size()), sum_gx(std::size_t(c.N), 0.0), sum_g(std::size_t(c.N), 0.0);
+    for (i64 m = 0; m < c.M; ++m) {
+      double mean_gw = 0, mean_gw_xhat = 0;
+      for (i64 n = 0; n < c.N; ++n) {
+        const double gw = at(hg, m, n) * hw[std::size_t(n)];
+        mean_gw += gw / double(c.N);
+        mean_gw_xhat += gw * at(xhat, m, n) / double(c.N);
+        sum_gx[std::size_t(n)] += at(hg, m, n) * at(xhat, m, n);
+        sum_g[std::size_t(n)] += at(hg, m, n);
+      }
+      const double invstd = 1 / std::sqrt(var[std::size_t(m)] + eps);
+      for (i64 n = 0; n < c.N; ++n)
+        expected[std::size_t(m * c.N + n)] =
+            invstd * (at(hg, m, n) * hw[std::size_t(n)] - mean_gw - at(xhat, m, n) * mean_gw_xhat);
+    }
+    check_values(host(ref_dx), expected, tol, what + ": dx, reference vs formula");
+    if (!parameter_grads) continue;
+    check_values(host(ref_dw), sum_gx, sum_tol, what + ": dweight, reference vs formula");
+    check_values(host(ref_db), sum_g, sum_tol, what + ": dbias, reference vs formula");
+  }
+}
+
 }  // namespace
 
 void run_normalization(Op op) {
   const OpSpec* spec = find_spec(op);
   REQUIRE(spec != nullptr);
-  for (DType dtype : dtypes_to_test(op, *spec))
+  const bool rows = op == Op::layer_norm || op == Op::layer_norm_backward;
+  for (DType dtype : dtypes_to_test(op, *spec)) {
+    if (rows) {
+      for (const RowsCase& c : rows_cases())
+        for (Layout layout : {Layout::Contiguous, Layout::Transposed}) run_rows_case(op, dtype, layout, c, *spec);
+      continue;
+    }
     for (const NormCase& c : norm_cases())
-      for (Layout layout : {Layout::Contiguous, Layout::ChannelsLast}) run_case(op, dtype, layout, c, *spec);
+      for (Layout layout : {Layout::Contiguous, Layout::ChannelsLast}) run_batch_case(op, dtype, layout, c, *spec);
+  }
 }
 
 }  // namespace conformance

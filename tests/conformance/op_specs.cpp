@@ -135,6 +135,8 @@ const std::map<Op, OpSpec>& table() {
       // (the harness scales atol by the length of each sum for the parameter gradients).
       {Op::batch_norm, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
       {Op::batch_norm_backward, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
+      {Op::layer_norm, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
+      {Op::layer_norm_backward, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
       // ---- index: sums of multiples of 0.5 are exact in any order
       {Op::index_select, plain(range(-10, 10), kAll)},
       {Op::gather, plain(range(-10, 10), kAll)},

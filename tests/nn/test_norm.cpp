@@ -4,7 +4,9 @@
 //     values (momentum 0.1, unbiased running var; and the cumulative average); eval vs train;
 //     PyTorch 1.13 fixtures (norm_fixtures.json, written by make_norm_fixtures.py): output,
 //     gradients of sum(output · grad_output) wrt input and parameters, buffers afterwards;
-//     hand values of the resampling index formulas; JSON configs; errors naming the layer.
+//     hand values of the resampling index formulas; JSON configs; errors naming the layer; layer
+//     and group norm as one fused layer_norm node (float32 oneDNN vs float64, contiguous,
+//     transposed and channels-last) and its LOOM_PROFILE names.
 //   gradcheck (nn_norm_gradcheck, doctest suite "gradcheck"): float64 gradcheck of every layer wrt
 //     its input and affine parameters, gradgradcheck of batch norm in training mode, and a
 //     batch norm with detached statistics (a classic mistake) failing the check.
@@ -21,6 +23,7 @@
 #include "loom/nn/normalization.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/nn/upsample.hpp"
+#include "loom/profile.hpp"
 #include "loom/random.hpp"
 
 namespace F = loom::nn::functional;
@@ -197,6 +200,104 @@ TEST_CASE("layer norm and group norm normalise what they should") {
   check_close(values(loom::var(b, {2}, false)), std::vector<double>(4, 1.0), 1e-4, 0);
   // Groups are not channels: channel 0 alone is not standardised.
   CHECK(std::abs(loom::mean(gn(x).select(1, 0)).item<double>()) > 1e-3);
+}
+
+// Every node reachable from `t`'s grad_fn, by name.
+std::multiset<std::string> node_names(const loom::Tensor& t) {
+  std::multiset<std::string> names;
+  std::vector<std::shared_ptr<loom::autograd::Node>> stack{t.grad_fn()};
+  std::set<const loom::autograd::Node*> seen;
+  while (!stack.empty()) {
+    auto node = stack.back();
+    stack.pop_back();
+    if (!node || !seen.insert(node.get()).second) continue;
+    names.emplace(node->name());
+    for (const auto& edge : node->next_edges) stack.push_back(edge.node);
+  }
+  return names;
+}
+
+// y and the gradients of sum(y·g) wrt x and the parameters, for `op` run on copies of x, w, b of
+// `dtype` (x in `format`).
+std::vector<loom::Tensor> forward_backward(
+    const std::function<loom::Tensor(const loom::Tensor&, const loom::Tensor&, const loom::Tensor&)>& op,
+    const loom::Tensor& x, const loom::Tensor& w, const loom::Tensor& b, const loom::Tensor& g, loom::DType dtype,
+    loom::MemoryFormat format = loom::MemoryFormat::Contiguous) {
+  // detach(): fresh leaves, even where to() returns its input.
+  const loom::Tensor xl = x.detach().to(dtype).contiguous(format).requires_grad_(true);
+  const loom::Tensor wl = w.detach().to(dtype).requires_grad_(true), bl = b.detach().to(dtype).requires_grad_(true);
+  const loom::Tensor y = op(xl, wl, bl);
+  loom::sum(y * g.to(dtype)).backward();
+  return {y, xl.grad(), wl.grad(), bl.grad()};
+}
+
+TEST_CASE("layer norm and group norm: one fused layer_norm node; float32 (oneDNN) matches float64") {
+  loom::manual_seed(41);
+  SUBCASE("layer norm of (6, 9, 64) over the last dim, transformer-like") {
+    const loom::Tensor x = loom::randn({6, 9, 64}, kF64) * 2 + 1, g = loom::randn({6, 9, 64}, kF64);
+    const loom::Tensor w = loom::randn({64}, kF64), b = loom::randn({64}, kF64);
+    auto op = [](const loom::Tensor& t, const loom::Tensor& wt, const loom::Tensor& bt) {
+      return F::layer_norm(t, {64}, wt, bt);
+    };
+    const auto exact = forward_backward(op, x, w, b, g, kF64);
+    const auto fast = forward_backward(op, x, w, b, g, loom::DType::Float32);
+    const auto nodes = node_names(fast[0]);  // the fused node under the view back to (6, 9, 64)
+    CHECK(nodes.count("layer_norm") == 1);
+    CHECK(nodes.count("mean") == 0);
+    const char* names[] = {"y", "dx", "dweight", "dbias"};
+    for (std::size_t i = 0; i < exact.size(); ++i) {
+      CAPTURE(names[i]);
+      CHECK(fast[i].dtype() == loom::DType::Float32);
+      CHECK(loom::allclose(fast[i].to(kF64), exact[i], 1e-4, 1e-4));
+    }
+  }
+  SUBCASE("layer norm over the last two dims of a transposed view (copied to rows)") {
+    const loom::Tensor x = loom::randn({3, 7, 5}, kF64), g = loom::randn({3, 5, 7}, kF64);
+    const loom::Tensor w = loom::randn({5, 7}, kF64), b = loom::randn({5, 7}, kF64);
+    auto op = [](const loom::Tensor& t, const loom::Tensor& wt, const loom::Tensor& bt) {
+      return F::layer_norm(t.transpose(1, 2), {5, 7}, wt, bt);
+    };
+    const auto exact = forward_backward(op, x, w, b, g, kF64);
+    const auto fast = forward_backward(op, x, w, b, g, loom::DType::Float32);
+    // The composition it replaced, in float64.
+    const loom::Tensor xt = x.transpose(1, 2);
+    const loom::Tensor mu = loom::mean(xt, {1, 2}, true);
+    const loom::Tensor composed = (xt - mu) * loom::rsqrt(loom::var(xt, {1, 2}, false, true) + 1e-5) * w + b;
+    CHECK(loom::allclose(exact[0], composed, 1e-12, 1e-12));
+    for (std::size_t i = 0; i < exact.size(); ++i) CHECK(loom::allclose(fast[i].to(kF64), exact[i], 1e-4, 1e-4));
+  }
+  SUBCASE("group norm of (4, 8, 6, 6), 4 groups: contiguous and channels-last") {
+    const loom::Tensor x = loom::randn({4, 8, 6, 6}, kF64) * 3 - 1, g = loom::randn({4, 8, 6, 6}, kF64);
+    const loom::Tensor w = loom::randn({8}, kF64), b = loom::randn({8}, kF64);
+    auto op = [](const loom::Tensor& t, const loom::Tensor& wt, const loom::Tensor& bt) {
+      return F::group_norm(t, 4, wt, bt);
+    };
+    const auto exact = forward_backward(op, x, w, b, g, kF64);
+    // The definition: each group's 2·36 values standardised, then the per-channel affine.
+    const loom::Tensor grouped = x.reshape({4, 4, -1});
+    const loom::Tensor standardised = ((grouped - loom::mean(grouped, {2}, true)) *
+                                       loom::rsqrt(loom::var(grouped, {2}, false, true) + 1e-5))
+                                          .reshape({4, 8, 6, 6});
+    CHECK(loom::allclose(exact[0], standardised * w.view({1, 8, 1, 1}) + b.view({1, 8, 1, 1}), 1e-12, 1e-12));
+    for (auto format : {loom::MemoryFormat::Contiguous, loom::MemoryFormat::ChannelsLast}) {
+      const auto fast = forward_backward(op, x, w, b, g, loom::DType::Float32, format);
+      CHECK(node_names(fast[0]).count("layer_norm") == 1);
+      for (std::size_t i = 0; i < exact.size(); ++i) CHECK(loom::allclose(fast[i].to(kF64), exact[i], 1e-4, 1e-4));
+    }
+  }
+}
+
+TEST_CASE("LOOM_PROFILE names the fused ops layer_norm and backward layer_norm") {
+  const bool was_enabled = loom::profiling_enabled();
+  loom::set_profiling(true);
+  loom::reset_profile();
+  const loom::Tensor x = loom::randn({4, 16}).requires_grad_(true);
+  loom::sum(F::layer_norm(x, {16}) * loom::randn({4, 16})).backward();
+  std::set<std::string> names;
+  for (const loom::ProfileRow& row : loom::profile_rows()) names.insert(row.name);
+  loom::set_profiling(was_enabled);
+  CHECK(names.count("layer_norm") == 1);
+  CHECK(names.count("backward layer_norm") == 1);
 }
 
 TEST_CASE("resampling: hand values of the index formulas") {

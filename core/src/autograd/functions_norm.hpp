@@ -1,5 +1,6 @@
 #pragma once
-// The differentiable batch-norm op (functions_norm.cpp) under F::batch_norm's training mode.
+// The differentiable normalisation primitives (functions_norm.cpp) under F::batch_norm's training
+// mode, F::layer_norm and F::group_norm.
 #include "../raw_ops.hpp"
 
 namespace loom::nn::functional::detail {
@@ -8,5 +9,9 @@ namespace loom::nn::functional::detail {
 // of (x, weight, bias); mean and var (C, the biased variance) are returned unrecorded for the
 // running-stat update.
 raw::BatchNormResult batch_norm_training(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+
+// y (M, N) = each row of x (M, N) normalised over its N values, ·weight + bias (N, or undefined),
+// recorded as one "layer_norm" node of (x, weight, bias).
+Tensor layer_norm_rows(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
 
 }  // namespace loom::nn::functional::detail

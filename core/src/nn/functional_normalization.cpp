@@ -1,6 +1,7 @@
 // Normalisation and resampling as compositions of core ops (mean, rsqrt, index_select, matmul):
-// their gradient rules give first and higher-order gradients. Batch norm in training mode is
-// the exception: one primitive forward and backward (autograd/functions_norm.cpp).
+// their gradient rules give first and higher-order gradients. Batch norm in training mode and
+// layer norm are the exceptions: one primitive forward and backward each
+// (autograd/functions_norm.cpp); group norm is layer norm on a view plus its affine.
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -43,6 +44,16 @@ Tensor apply_affine(Tensor y, const Tensor& weight, const Tensor& bias, std::int
   if (bias.defined()) y = y + per_channel(bias, rank);
   return y;
 }
+
+// The one dtype a fused primitive takes: x's promoted with the parameters', as the elementwise ops
+// would promote them.
+DType promoted_dtype(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  DType dtype = x.dtype();
+  for (const Tensor& t : {weight, bias})
+    if (t.defined()) dtype = promote_types(dtype, t.dtype());
+  return dtype;
+}
+Tensor as_dtype(const Tensor& t, DType dtype) { return t.defined() && t.dtype() != dtype ? t.to(dtype) : t; }
 
 // running = (1 − momentum)·running + momentum·batch, without recording. `batch` is (C).
 void update_running(const Tensor& running, const Tensor& batch, double momentum) {
@@ -97,12 +108,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   for (std::int64_t d = 2; d < x.dim(); ++d) n *= x.size(d);
   LOOM_CHECK(n > 1, ValueError, "batch_norm: expected more than 1 value per channel when training, found input of shape {}",
              x.sizes().str());
-  // Mixed dtypes promote, as the elementwise ops would (the primitive takes one dtype).
-  DType dtype = x.dtype();
-  for (const Tensor& t : {weight, bias})
-    if (t.defined()) dtype = promote_types(dtype, t.dtype());
-  auto as_dtype = [dtype](const Tensor& t) { return t.defined() && t.dtype() != dtype ? t.to(dtype) : t; };
-  raw::BatchNormResult s = detail::batch_norm_training(as_dtype(x), as_dtype(weight), as_dtype(bias), eps);
+  const DType dtype = promoted_dtype(x, weight, bias);
+  raw::BatchNormResult s =
+      detail::batch_norm_training(as_dtype(x, dtype), as_dtype(weight, dtype), as_dtype(bias, dtype), eps);
   update_running(running_mean, s.mean, momentum);
   update_running(running_var, s.var * (static_cast<double>(n) / static_cast<double>(n - 1)), momentum);
   return s.y;
@@ -122,12 +130,15 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     LOOM_CHECK(!t.defined() || t.sizes() == normalized_shape, ShapeError,
                "layer_norm: expected {} of shape normalized_shape {}, found {}", name, normalized_shape.str(),
                t.sizes().str());
-  Shape dims;
-  for (std::int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
-  Tensor y = normalize_over(x, dims, eps).y;
-  if (weight.defined()) y = y * weight;
-  if (bias.defined()) y = y + bias;
-  return y;
+  // x: (*, normalized_shape) → (M, N) rows (a copy only when the last k dims are not dense).
+  std::int64_t rows = 1;
+  for (std::int64_t d = 0; d < x.dim() - k; ++d) rows *= x.size(d);
+  const std::int64_t cols = normalized_shape.numel();
+  const DType dtype = promoted_dtype(x, weight, bias);
+  auto as_vector = [&](const Tensor& t) { return t.defined() ? as_dtype(t, dtype).reshape({cols}) : t; };
+  const Tensor y = detail::layer_norm_rows(as_dtype(x, dtype).reshape({rows, cols}), as_vector(weight),
+                                           as_vector(bias), eps);
+  return y.view(x.sizes());
 }
 
 Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
@@ -138,10 +149,14 @@ Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tensor& weight
              channels, x.sizes().str(), num_groups);
   check_per_channel("group_norm", "weight", weight, channels);
   check_per_channel("group_norm", "bias", bias, channels);
-  // x: (N, C, *) → (N, G, C/G·*): each group's channels and positions are contiguous in row-major order.
-  Tensor grouped = x.reshape({x.size(0), num_groups, -1});
-  Tensor y = normalize_over(grouped, {2}, eps).y.reshape(x.sizes());
-  return apply_affine(y, weight, bias, x.dim());
+  // x: (N, C, *) → (N·G, C/G·*): each group's channels and positions are one row in row-major
+  // order (a channels-last x is copied), normalised as a layer-norm row.
+  std::int64_t per_group = channels / num_groups;
+  for (std::int64_t d = 2; d < x.dim(); ++d) per_group *= x.size(d);
+  const DType dtype = promoted_dtype(x, weight, bias);
+  const Tensor grouped = as_dtype(x, dtype).reshape({x.size(0) * num_groups, per_group});
+  const Tensor y = detail::layer_norm_rows(grouped, {}, {}, eps).view(x.sizes());
+  return apply_affine(y, as_dtype(weight, dtype), as_dtype(bias, dtype), x.dim());
 }
 
 Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,

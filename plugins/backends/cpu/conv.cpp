@@ -12,9 +12,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <array>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +20,7 @@
 #include "allocator.hpp"
 #include "backend.hpp"
 #include "dtype_dispatch.hpp"
+#include "onednn_common.hpp"
 
 namespace loom::cpu {
 namespace {
@@ -29,12 +28,6 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
-
-dnnl::engine& cpu_engine() {
-  // Never destroyed: kernels may still run while static destructors do.
-  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
-}
 
 enum class ConvKind : std::int64_t { forward, backward_data, backward_weight };
 
@@ -81,7 +74,7 @@ ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& out, const Co
 std::shared_ptr<ConvPlan> build_plan(ConvKind kind, const Shape& x, const Shape& w, const Shape& out,
                                      const Conv2dParams& p, bool has_bias) {
   const ConvGeometry g = geometry(x, w, out, p);
-  dnnl::engine& engine = cpu_engine();
+  dnnl::engine& engine = onednn_engine();
   const memory::desc src(g.src, f32, tag::nhwc), dst(g.dst, f32, tag::nhwc);
   const memory::desc weights_any(g.weights, f32, tag::any), bias(g.bias, f32, tag::x);
   const auto algo = dnnl::algorithm::convolution_direct;
@@ -116,18 +109,10 @@ std::shared_ptr<ConvPlan> build_plan(ConvKind kind, const Shape& x, const Shape&
   return plan;
 }
 
-std::shared_ptr<ConvPlan> cached_plan(ConvKind kind, const Shape& x, const Shape& w, const Shape& out,
-                                      const Conv2dParams& p, bool has_bias) {
-  static std::mutex mutex;
-  static auto* cache = new std::map<ConvKey, std::shared_ptr<ConvPlan>>();  // never destroyed, as the engine
-  const ConvKey key = make_key(kind, x, w, out, p, has_bias);
-  {
-    const std::lock_guard lock(mutex);
-    if (auto it = cache->find(key); it != cache->end()) return it->second;
-  }
-  auto plan = build_plan(kind, x, w, out, p, has_bias);
-  const std::lock_guard lock(mutex);
-  return cache->emplace(key, std::move(plan)).first->second;
+std::shared_ptr<const ConvPlan> cached_plan(ConvKind kind, const Shape& x, const Shape& w, const Shape& out,
+                                            const Conv2dParams& p, bool has_bias) {
+  static auto* cache = new PlanCache<ConvKey, ConvPlan>();  // never destroyed, as the engine
+  return cache->get(make_key(kind, x, w, out, p, has_bias), [&] { return build_plan(kind, x, w, out, p, has_bias); });
 }
 
 // A tensor's own layout as a oneDNN memory desc (any strides); weights grouped as goihw.
@@ -144,17 +129,17 @@ memory::desc user_desc(const Tensor& t, bool grouped_weights = false, std::int64
 // primitive expects, otherwise scratch memory with a reorder before (inputs) or after (outputs).
 class ConvCall {
  public:
-  explicit ConvCall(Allocator& allocator) : allocator_(allocator), stream_(cpu_engine()) {}
+  explicit ConvCall(Allocator& allocator) : allocator_(allocator), stream_(onednn_engine()) {}
 
   memory input(const Tensor& t, const memory::desc& user, const memory::desc& wanted) {
-    memory user_mem(user, cpu_engine(), t.raw_data());
+    memory user_mem(user, onednn_engine(), t.raw_data());
     if (user == wanted) return user_mem;
     memory scratch = scratch_memory(wanted);
     dnnl::reorder(user_mem, scratch).execute(stream_, user_mem, scratch);
     return scratch;
   }
   memory output(const Tensor& t, const memory::desc& user, const memory::desc& wanted) {
-    memory user_mem(user, cpu_engine(), t.raw_data());
+    memory user_mem(user, onednn_engine(), t.raw_data());
     if (user == wanted) return user_mem;
     memory scratch = scratch_memory(wanted);
     write_back_.emplace_back(scratch, user_mem);
@@ -169,7 +154,7 @@ class ConvCall {
  private:
   memory scratch_memory(const memory::desc& desc) {
     scratch_.emplace_back(std::make_unique<ScratchBuffer>(allocator_, std::max<std::size_t>(desc.get_size(), 64)));
-    return memory(desc, cpu_engine(), scratch_.back()->as<void>());
+    return memory(desc, onednn_engine(), scratch_.back()->as<void>());
   }
 
   Allocator& allocator_;

@@ -52,6 +52,7 @@ constexpr DTypeSet kernel_dtypes(Op op) {
     case Op::max_pool2d: case Op::max_pool2d_backward: case Op::avg_pool2d: case Op::avg_pool2d_backward:
       return kFloatingDTypes;
     case Op::batch_norm: case Op::batch_norm_backward: return kFloatingDTypes;
+    case Op::layer_norm: case Op::layer_norm_backward: return kFloatingDTypes;
 
     case Op::index_select: case Op::gather: case Op::masked_fill: return kAllDTypes;
     case Op::scatter_add: return kNumericDTypes;

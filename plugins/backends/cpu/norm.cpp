@@ -1,8 +1,10 @@
-// Fast float32 batch normalisation through oneDNN 2.6's batch_normalization primitives
-// (reference kernels: reference_norm.cpp; float64 stays there, oneDNN has no double).
-//  - x, y, dy and dx are handed over in place when all of them are dense NCHW or all dense NHWC
-//    (the core gives y, dy and dx x's memory format; activations are channels-last, DESIGN §2).
-//    Any other layout, a stride-0 operand or anything oneDNN refuses runs the reference kernel.
+// Fast float32 batch and layer normalisation through oneDNN 2.6's batch_normalization and
+// layer_normalization primitives (reference kernels: reference_norm.cpp; float64 stays there,
+// oneDNN has no double).
+//  - Batch norm: x, y, dy and dx are handed over in place when all of them are dense NCHW or all
+//    dense NHWC (the core gives y, dy and dx x's memory format; activations are channels-last,
+//    DESIGN §2). Layer norm: when x, y, dy and dx are dense row-major (M, N) (the core makes them
+//    so). Any other layout, a stride-0 operand or anything oneDNN refuses runs the reference kernel.
 //  - The primitives always take a scale and a shift (use_scale | use_shift): an undefined weight
 //    or bias becomes ones or zeros in scratch memory, so one primitive per shape serves all.
 //  - Primitive descriptors and primitives are built once per (kind, layout, shape, eps) and
@@ -12,15 +14,14 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "allocator.hpp"
 #include "backend.hpp"
+#include "onednn_common.hpp"
 
 namespace loom::cpu {
 namespace {
@@ -30,89 +31,101 @@ using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
 const auto kFlags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
 
-dnnl::engine& cpu_engine() {
-  // Never destroyed: kernels may still run while static destructors do.
-  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
-}
-
-// nhwc when every tensor is dense channels-last, nchw when every one is dense row-major.
-std::optional<tag> common_layout(std::initializer_list<const Tensor*> tensors) {
-  auto all = [&](MemoryFormat format) {
-    return std::all_of(tensors.begin(), tensors.end(), [&](const Tensor* t) { return t->is_contiguous(format); });
-  };
-  if (all(MemoryFormat::ChannelsLast)) return tag::nhwc;
-  if (all(MemoryFormat::Contiguous)) return tag::nchw;
-  return std::nullopt;
-}
-
 // A (C) vector oneDNN can read or write in place: float32, dense.
 bool dense_vector(const Tensor& t) { return !t.defined() || (t.dtype() == DType::Float32 && t.stride(0) == 1); }
 
-enum class NormKind : std::int64_t { forward, backward };
-using NormKey = std::array<std::int64_t, 7>;  // kind, layout, N, C, H, W, eps (float bits)
+enum class NormKind : std::int64_t { batch_forward, batch_backward, layer_forward, layer_backward };
+using NormKey = std::array<std::int64_t, 7>;  // kind, layout, up to 4 dims (0 beyond the rank), eps (float bits)
 
 struct NormPlan {
   dnnl::primitive primitive;
-  memory::desc data, channel;  // the (N, C, H, W) operands and the (C) vectors
+  memory::desc data;     // x, y, dy, dx: (N, C, H, W) for batch norm, (M, N) for layer norm
+  memory::desc channel;  // the scale and shift and their gradients: (C), or (N) for layer norm
+  memory::desc stat;     // the mean and variance: (C), or (M) for layer norm
 };
 
-std::shared_ptr<NormPlan> build_plan(NormKind kind, tag layout, const Shape& x, float eps) {
-  dnnl::engine& engine = cpu_engine();
-  auto plan = std::make_shared<NormPlan>();
-  plan->data = memory::desc({x[0], x[1], x[2], x[3]}, f32, layout);
-  plan->channel = memory::desc({x[1]}, f32, tag::x);
-  const dnnl::batch_normalization_forward::desc forward(dnnl::prop_kind::forward_training, plan->data, eps, kFlags);
+// Batch norm over x (N, C, H, W) in `layout` (nchw or nhwc).
+void build_batch_plan(NormPlan& plan, bool backward, tag layout, const Shape& x, float eps) {
+  dnnl::engine& engine = onednn_engine();
+  plan.data = memory::desc({x[0], x[1], x[2], x[3]}, f32, layout);
+  plan.channel = plan.stat = memory::desc({x[1]}, f32, tag::x);
+  const dnnl::batch_normalization_forward::desc forward(dnnl::prop_kind::forward_training, plan.data, eps, kFlags);
   const dnnl::batch_normalization_forward::primitive_desc forward_pd(forward, engine);
-  if (kind == NormKind::forward) {
-    plan->primitive = dnnl::batch_normalization_forward(forward_pd);
-    return plan;
+  if (!backward) {
+    plan.primitive = dnnl::batch_normalization_forward(forward_pd);
+    return;
   }
-  const dnnl::batch_normalization_backward::desc backward(dnnl::prop_kind::backward, plan->data, plan->data, eps,
-                                                          kFlags);
-  plan->primitive =
-      dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(backward, engine, forward_pd));
+  const dnnl::batch_normalization_backward::desc desc(dnnl::prop_kind::backward, plan.data, plan.data, eps, kFlags);
+  plan.primitive =
+      dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(desc, engine, forward_pd));
+}
+
+// Layer norm over the rows of x (M, N), dense row-major.
+void build_layer_plan(NormPlan& plan, bool backward, const Shape& x, float eps) {
+  dnnl::engine& engine = onednn_engine();
+  plan.data = memory::desc({x[0], x[1]}, f32, tag::ab);
+  plan.channel = memory::desc({x[1]}, f32, tag::a);
+  plan.stat = memory::desc({x[0]}, f32, tag::a);
+  const dnnl::layer_normalization_forward::desc forward(dnnl::prop_kind::forward_training, plan.data, plan.stat, eps,
+                                                        kFlags);
+  const dnnl::layer_normalization_forward::primitive_desc forward_pd(forward, engine);
+  if (!backward) {
+    plan.primitive = dnnl::layer_normalization_forward(forward_pd);
+    return;
+  }
+  const dnnl::layer_normalization_backward::desc desc(dnnl::prop_kind::backward, plan.data, plan.data, plan.stat, eps,
+                                                      kFlags);
+  plan.primitive =
+      dnnl::layer_normalization_backward(dnnl::layer_normalization_backward::primitive_desc(desc, engine, forward_pd));
+}
+
+std::shared_ptr<NormPlan> build_plan(NormKind kind, tag layout, const Shape& x, float eps) {
+  auto plan = std::make_shared<NormPlan>();
+  switch (kind) {
+    case NormKind::batch_forward: build_batch_plan(*plan, false, layout, x, eps); break;
+    case NormKind::batch_backward: build_batch_plan(*plan, true, layout, x, eps); break;
+    case NormKind::layer_forward: build_layer_plan(*plan, false, x, eps); break;
+    case NormKind::layer_backward: build_layer_plan(*plan, true, x, eps); break;
+  }
   return plan;
 }
 
-std::shared_ptr<NormPlan> cached_plan(NormKind kind, tag layout, const Shape& x, double eps) {
-  static std::mutex mutex;
-  static auto* cache = new std::map<NormKey, std::shared_ptr<NormPlan>>();  // never destroyed, as the engine
+std::shared_ptr<const NormPlan> cached_plan(NormKind kind, tag layout, const Shape& x, double eps) {
+  static auto* cache = new PlanCache<NormKey, NormPlan>();  // never destroyed, as the engine
   const float eps32 = static_cast<float>(eps);
   std::int32_t eps_bits;
   std::memcpy(&eps_bits, &eps32, sizeof eps_bits);
-  const NormKey key{static_cast<std::int64_t>(kind), static_cast<std::int64_t>(layout), x[0], x[1], x[2], x[3], eps_bits};
-  {
-    const std::lock_guard lock(mutex);
-    if (auto it = cache->find(key); it != cache->end()) return it->second;
-  }
-  auto plan = build_plan(kind, layout, x, eps32);
-  const std::lock_guard lock(mutex);
-  return cache->emplace(key, std::move(plan)).first->second;
+  NormKey key{static_cast<std::int64_t>(kind), static_cast<std::int64_t>(layout), 0, 0, 0, 0, eps_bits};
+  for (std::size_t d = 0; d < x.size(); ++d) key[2 + d] = x[d];
+  return cache->get(key, [&] { return build_plan(kind, layout, x, eps32); });
 }
 
-// The memory of one call's operands: user tensors in place, (C) scratch for the ones left
+// The memory of one call's operands: user tensors in place, vector scratch for the ones left
 // undefined (a weight of ones, a bias of zeros, gradients nobody asked for).
 class NormCall {
  public:
   NormCall(Allocator& allocator, const NormPlan& plan) : allocator_(allocator), plan_(plan) {}
 
-  memory data(const Tensor& t) const { return memory(plan_.data, cpu_engine(), t.raw_data()); }
-  memory channel(const Tensor& t, float fill_value = 0) {
-    if (t.defined()) return memory(plan_.channel, cpu_engine(), t.raw_data());
-    const auto channels = static_cast<std::size_t>(plan_.channel.dims()[0]);
-    scratch_.emplace_back(std::make_unique<ScratchBuffer>(allocator_, std::max<std::size_t>(channels * sizeof(float), 64)));
-    float* values = scratch_.back()->as<float>();
-    std::fill(values, values + channels, fill_value);
-    return memory(plan_.channel, cpu_engine(), values);
-  }
+  memory data(const Tensor& t) const { return memory(plan_.data, onednn_engine(), t.raw_data()); }
+  memory channel(const Tensor& t, float fill_value = 0) { return bind_vector(plan_.channel, t, fill_value); }
+  memory stat(const Tensor& t) { return bind_vector(plan_.stat, t, 0); }
   void run(const std::unordered_map<int, memory>& args) {
-    dnnl::stream stream(cpu_engine());
+    dnnl::stream stream(onednn_engine());
     plan_.primitive.execute(stream, args);
     stream.wait();
   }
 
  private:
+  // `t` in place, or scratch filled with `fill_value` when it is undefined.
+  memory bind_vector(const memory::desc& desc, const Tensor& t, float fill_value) {
+    if (t.defined()) return memory(desc, onednn_engine(), t.raw_data());
+    const auto length = static_cast<std::size_t>(desc.dims()[0]);
+    scratch_.emplace_back(std::make_unique<ScratchBuffer>(allocator_, std::max<std::size_t>(length * sizeof(float), 64)));
+    float* values = scratch_.back()->as<float>();
+    std::fill(values, values + length, fill_value);
+    return memory(desc, onednn_engine(), values);
+  }
+
   Allocator& allocator_;
   const NormPlan& plan_;
   std::vector<std::unique_ptr<ScratchBuffer>> scratch_;
@@ -122,18 +135,18 @@ class NormCall {
 
 void CpuBackend::batch_norm(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& x,
                             const Tensor& weight, const Tensor& bias, double eps) {
-  const std::optional<tag> layout = common_layout({&x, &y});
+  const std::optional<tag> layout = dense_layout({&x, &y});
   if (x.dtype() == DType::Float32 && layout && dense_vector(mean) && dense_vector(var) && dense_vector(weight) &&
       dense_vector(bias)) {
     try {
-      const auto plan = cached_plan(NormKind::forward, *layout, x.sizes(), eps);
+      const auto plan = cached_plan(NormKind::batch_forward, *layout, x.sizes(), eps);
       NormCall call(cpu_allocator_, *plan);
       call.run({{DNNL_ARG_SRC, call.data(x)},
                 {DNNL_ARG_DST, call.data(y)},
                 {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
                 {DNNL_ARG_SHIFT, call.channel(bias, 0.0f)},
-                {DNNL_ARG_MEAN, call.channel(mean)},
-                {DNNL_ARG_VARIANCE, call.channel(var)}});
+                {DNNL_ARG_MEAN, call.stat(mean)},
+                {DNNL_ARG_VARIANCE, call.stat(var)}});
       return;
     } catch (const dnnl::error&) {
     }
@@ -144,16 +157,16 @@ void CpuBackend::batch_norm(const Tensor& y, const Tensor& mean, const Tensor& v
 void CpuBackend::batch_norm_backward(const Tensor& dx, const Tensor& dweight, const Tensor& dbias, const Tensor& dy,
                                      const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                      double eps) {
-  const std::optional<tag> layout = common_layout({&x, &dy, &dx});
+  const std::optional<tag> layout = dense_layout({&x, &dy, &dx});
   if (x.dtype() == DType::Float32 && layout && dense_vector(mean) && dense_vector(var) && dense_vector(weight) &&
       dense_vector(dweight) && dense_vector(dbias)) {
     try {
-      const auto plan = cached_plan(NormKind::backward, *layout, x.sizes(), eps);
+      const auto plan = cached_plan(NormKind::batch_backward, *layout, x.sizes(), eps);
       NormCall call(cpu_allocator_, *plan);
       call.run({{DNNL_ARG_SRC, call.data(x)},
                 {DNNL_ARG_DIFF_DST, call.data(dy)},
-                {DNNL_ARG_MEAN, call.channel(mean)},
-                {DNNL_ARG_VARIANCE, call.channel(var)},
+                {DNNL_ARG_MEAN, call.stat(mean)},
+                {DNNL_ARG_VARIANCE, call.stat(var)},
                 {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
                 {DNNL_ARG_SHIFT, call.channel(Tensor())},  // not read, but oneDNN 2.6 wants it bound
                 {DNNL_ARG_DIFF_SRC, call.data(dx)},
@@ -164,6 +177,53 @@ void CpuBackend::batch_norm_backward(const Tensor& dx, const Tensor& dweight, co
     }
   }
   CpuReferenceBackend::batch_norm_backward(dx, dweight, dbias, dy, x, mean, var, weight, eps);
+}
+
+// Layer norm: the core hands over dense row-major (M, N) tensors; the check stays so that a
+// direct caller (the conformance tests) with another layout gets the reference kernel.
+void CpuBackend::layer_norm(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& x,
+                            const Tensor& weight, const Tensor& bias, double eps) {
+  if (x.dtype() == DType::Float32 && x.is_contiguous() && y.is_contiguous() && dense_vector(mean) &&
+      dense_vector(var) && dense_vector(weight) && dense_vector(bias)) {
+    try {
+      const auto plan = cached_plan(NormKind::layer_forward, tag::ab, x.sizes(), eps);
+      NormCall call(cpu_allocator_, *plan);
+      call.run({{DNNL_ARG_SRC, call.data(x)},
+                {DNNL_ARG_DST, call.data(y)},
+                {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
+                {DNNL_ARG_SHIFT, call.channel(bias, 0.0f)},
+                {DNNL_ARG_MEAN, call.stat(mean)},
+                {DNNL_ARG_VARIANCE, call.stat(var)}});
+      return;
+    } catch (const dnnl::error&) {
+    }
+  }
+  CpuReferenceBackend::layer_norm(y, mean, var, x, weight, bias, eps);
+}
+
+void CpuBackend::layer_norm_backward(const Tensor& dx, const Tensor& dweight, const Tensor& dbias, const Tensor& dy,
+                                     const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                                     double eps) {
+  if (x.dtype() == DType::Float32 && x.is_contiguous() && dy.is_contiguous() && dx.is_contiguous() &&
+      dense_vector(mean) && dense_vector(var) && dense_vector(weight) && dense_vector(dweight) &&
+      dense_vector(dbias)) {
+    try {
+      const auto plan = cached_plan(NormKind::layer_backward, tag::ab, x.sizes(), eps);
+      NormCall call(cpu_allocator_, *plan);
+      call.run({{DNNL_ARG_SRC, call.data(x)},
+                {DNNL_ARG_DIFF_DST, call.data(dy)},
+                {DNNL_ARG_MEAN, call.stat(mean)},
+                {DNNL_ARG_VARIANCE, call.stat(var)},
+                {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
+                {DNNL_ARG_SHIFT, call.channel(Tensor())},  // not read; bound as for batch norm
+                {DNNL_ARG_DIFF_SRC, call.data(dx)},
+                {DNNL_ARG_DIFF_SCALE, call.channel(dweight)},
+                {DNNL_ARG_DIFF_SHIFT, call.channel(dbias)}});
+      return;
+    } catch (const dnnl::error&) {
+    }
+  }
+  CpuReferenceBackend::layer_norm_backward(dx, dweight, dbias, dy, x, mean, var, weight, eps);
 }
 
 }  // namespace loom::cpu

@@ -4,14 +4,10 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "onednn_common.hpp"
+
 namespace loom::cpu {
 namespace {
-
-dnnl::engine& cpu_engine() {
-  // Never destroyed: kernels may still run while static destructors do.
-  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
-  return *engine;
-}
 
 dnnl::algorithm eltwise_algorithm(Op op) {
   switch (op) {
@@ -50,7 +46,7 @@ bool onednn_eltwise(Op op, const float* x, float* y, std::int64_t n) noexcept {
   }
   try {
     const SerialOpenMP serial;
-    dnnl::engine& engine = cpu_engine();
+    dnnl::engine& engine = onednn_engine();
     // x: (n,), y: (n,). Creating the primitive is a lookup in oneDNN's primitive cache (~0.7 µs)
     // after the first call with this n.
     const dnnl::memory::desc desc({n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);

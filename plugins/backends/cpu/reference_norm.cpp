@@ -1,6 +1,8 @@
-// Reference batch normalisation: one channel at a time over arbitrary strides, two passes
-// (mean, then the centred sum of squares), float32 sums in double (norm.cpp has oneDNN's).
+// Reference batch and layer normalisation: one channel (one row) at a time over arbitrary
+// strides, two passes (mean, then the centred sum of squares), float32 sums in double (norm.cpp
+// has oneDNN's).
 #include <cmath>
+#include <vector>
 
 #include "backend.hpp"
 #include "dtype_dispatch.hpp"
@@ -82,6 +84,70 @@ void CpuReferenceBackend::batch_norm_backward(const Tensor& dx, const Tensor& dw
       });
       if (dweight.defined()) static_cast<T*>(dweight.raw_data())[c * dweight.stride(0)] = static_cast<T>(sum_dy_xhat);
       if (dbias.defined()) static_cast<T*>(dbias.raw_data())[c * dbias.stride(0)] = static_cast<T>(sum_dy);
+    }
+  });
+}
+
+void CpuReferenceBackend::layer_norm(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& x,
+                                     const Tensor& weight, const Tensor& bias, double eps) {
+  visit_dtype<kernel_dtypes(Op::layer_norm)>(Op::layer_norm, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    // x, y: (M, N); mean, var: (M); weight, bias: (N)
+    const T* xd = static_cast<const T*>(x.raw_data());
+    T* yd = static_cast<T*>(y.raw_data());
+    const std::int64_t rows = x.size(0), cols = x.size(1);
+    auto at = [&](std::int64_t m, std::int64_t n) { return double(xd[m * x.stride(0) + n * x.stride(1)]); };
+    for (std::int64_t m = 0; m < rows; ++m) {
+      double sum = 0;
+      for (std::int64_t n = 0; n < cols; ++n) sum += at(m, n);
+      const double mu = sum / double(cols);
+      double squares = 0;
+      for (std::int64_t n = 0; n < cols; ++n) squares += (at(m, n) - mu) * (at(m, n) - mu);
+      const double sigma2 = squares / double(cols);
+      const double invstd = 1.0 / std::sqrt(sigma2 + eps);
+      for (std::int64_t n = 0; n < cols; ++n) {
+        const double scaled = (at(m, n) - mu) * invstd * channel_value<T>(weight, n, 1.0);
+        yd[m * y.stride(0) + n * y.stride(1)] = static_cast<T>(scaled + channel_value<T>(bias, n, 0.0));
+      }
+      static_cast<T*>(mean.raw_data())[m * mean.stride(0)] = static_cast<T>(mu);
+      static_cast<T*>(var.raw_data())[m * var.stride(0)] = static_cast<T>(sigma2);
+    }
+  });
+}
+
+void CpuReferenceBackend::layer_norm_backward(const Tensor& dx, const Tensor& dweight, const Tensor& dbias,
+                                              const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                              const Tensor& weight, double eps) {
+  visit_dtype<kernel_dtypes(Op::layer_norm_backward)>(Op::layer_norm_backward, x.dtype(), [&]<typename T>(TypeTag<T>) {
+    // dy, x, dx: (M, N); mean, var: (M); weight, dweight, dbias: (N)
+    const T* xd = static_cast<const T*>(x.raw_data());
+    const T* gd = static_cast<const T*>(dy.raw_data());
+    T* dd = static_cast<T*>(dx.raw_data());
+    const std::int64_t rows = x.size(0), cols = x.size(1);
+    std::vector<double> sum_dy_xhat(std::size_t(cols), 0.0), sum_dy(std::size_t(cols), 0.0);  // over the rows
+    for (std::int64_t m = 0; m < rows; ++m) {
+      const double mu = channel_value<T>(mean, m, 0.0);
+      const double invstd = 1.0 / std::sqrt(channel_value<T>(var, m, 0.0) + eps);
+      auto xhat = [&](std::int64_t n) { return (double(xd[m * x.stride(0) + n * x.stride(1)]) - mu) * invstd; };
+      auto g = [&](std::int64_t n) { return double(gd[m * dy.stride(0) + n * dy.stride(1)]); };
+      // ĝ = dy·weight and its row sums Σĝ, Σĝ·x̂
+      double sum_gw = 0, sum_gw_xhat = 0;
+      for (std::int64_t n = 0; n < cols; ++n) {
+        const double gw = g(n) * channel_value<T>(weight, n, 1.0);
+        sum_gw += gw;
+        sum_gw_xhat += gw * xhat(n);
+        sum_dy[std::size_t(n)] += g(n);
+        sum_dy_xhat[std::size_t(n)] += g(n) * xhat(n);
+      }
+      for (std::int64_t n = 0; n < cols; ++n) {
+        const double gw = g(n) * channel_value<T>(weight, n, 1.0);
+        dd[m * dx.stride(0) + n * dx.stride(1)] =
+            static_cast<T>(invstd * (gw - sum_gw / double(cols) - xhat(n) * sum_gw_xhat / double(cols)));
+      }
+    }
+    for (std::int64_t n = 0; n < cols; ++n) {
+      const auto i = std::size_t(n);
+      if (dweight.defined()) static_cast<T*>(dweight.raw_data())[n * dweight.stride(0)] = static_cast<T>(sum_dy_xhat[i]);
+      if (dbias.defined()) static_cast<T*>(dbias.raw_data())[n * dbias.stride(0)] = static_cast<T>(sum_dy[i]);
     }
   });
 }
