@@ -2,6 +2,9 @@
 // convolution written here, channels-last activations, registry builds and errors.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
@@ -80,6 +83,68 @@ TEST_CASE("max pooling ties route the gradient to the first maximum in row-major
   check_close(values(x.grad()), {0, 1, 0, 0}, 0, 0);
   const auto r = F::max_pool2d_with_indices(x);
   CHECK(values(r.indices) == std::vector<double>{1});
+}
+
+TEST_CASE("float32 channels-last max pooling (oneDNN's path) keeps NaN, -inf and ties as the contract") {
+  // (1, 6, 4, 4) with a 2x2 window per channel of interest at the top left; the fast float32
+  // path hands channels-last inputs to oneDNN, which skips NaN and starts from -FLT_MAX.
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> planes(6 * 16, 0.0f);
+  auto at = [&](int c, int h, int w) -> float& { return planes[std::size_t(c * 16 + h * 4 + w)]; };
+  at(0, 0, 1) = 5, at(0, 1, 0) = 5;                                           // a tie: the first in row-major order
+  for (int h = 0; h < 2; ++h)
+    for (int w = 0; w < 2; ++w) at(2, h, w) = -inf;                           // all -inf
+  at(3, 1, 1) = 7;
+  at(4, 0, 0) = std::numeric_limits<float>::lowest(), at(4, 0, 1) = -inf;     // -FLT_MAX is a true maximum
+  at(4, 1, 0) = -inf, at(4, 1, 1) = -inf;
+  for (bool with_nan : {false, true}) {
+    CAPTURE(with_nan);
+    if (with_nan) at(1, 1, 1) = nan, at(1, 0, 0) = 3;                         // NaN propagates
+    const Tensor x = loom::from_vector(planes, {1, 6, 4, 4}).contiguous(loom::MemoryFormat::ChannelsLast);
+    const auto r = F::max_pool2d_with_indices(x);
+    const std::vector<double> top_left = values(r.values.select(2, 0).select(2, 0));
+    const std::vector<double> where = values(r.indices.select(2, 0).select(2, 0));
+    CHECK(top_left[0] == 5);
+    CHECK(where[0] == 1);
+    if (with_nan) {
+      CHECK(std::isnan(top_left[1]));
+      CHECK(where[1] == 5);
+    } else {
+      CHECK(top_left[1] == 0);
+      CHECK(where[1] == 0);
+    }
+    CHECK(top_left[2] == -inf);
+    CHECK(where[2] == 0);
+    CHECK(top_left[3] == 7);
+    CHECK(where[3] == 5);
+    CHECK(top_left[4] == std::numeric_limits<float>::lowest());
+    CHECK(where[4] == 0);
+    // The same pooled in float64 (the reference kernels) agrees everywhere.
+    const auto d = F::max_pool2d_with_indices(x.to(loom::DType::Float64));
+    CHECK(values(d.indices) == values(r.indices));
+  }
+}
+
+TEST_CASE("float32 channels-last average pooling (oneDNN's path) matches float64, ceil mode and padding included") {
+  const Tensor x64 = loom::randn({2, 5, 7, 6}, loom::DType::Float64).requires_grad_();
+  const Tensor x32 =
+      x64.detach().to(loom::DType::Float32).contiguous(loom::MemoryFormat::ChannelsLast).requires_grad_();
+  REQUIRE(x32.is_contiguous(loom::MemoryFormat::ChannelsLast));
+  for (bool include_pad : {true, false})
+    for (bool ceil : {false, true}) {
+      CAPTURE(include_pad);
+      CAPTURE(ceil);
+      const F::AvgPool2dFuncOptions o{.kernel_size = {3, 3}, .stride = {2, 2}, .padding = {1, 1},
+                                      .count_include_pad = include_pad, .ceil_mode = ceil};
+      const Tensor y32 = F::avg_pool2d(x32, o), y64 = F::avg_pool2d(x64, o);
+      check_close(values(y32), values(y64), 1e-5, 1e-6);
+      const Tensor g = loom::randn(y64.sizes(), loom::DType::Float64);
+      x32.set_grad(Tensor());
+      x64.set_grad(Tensor());
+      y32.backward(g.to(loom::DType::Float32).contiguous(loom::MemoryFormat::ChannelsLast));
+      y64.backward(g);
+      check_close(values(x32.grad()), values(x64.grad()), 1e-5, 1e-6);
+    }
 }
 
 TEST_CASE("ceil_mode: the partial last window, PyTorch's drop rule, and avg's divisors") {
