@@ -114,8 +114,11 @@ Tensor conv2d_backward_data(const Tensor& dout, const Tensor& w, const Shape& in
   return dx;
 }
 
-Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& weight_sizes, const Conv2dParams& p,
-                              std::string_view op) {
+namespace {
+
+// dw (and dbias when `with_bias`) of conv2d; the errors name `op`.
+ConvWeightBiasGrads weight_grads(const Tensor& dout, const Tensor& x, const Shape& weight_sizes, const Conv2dParams& p,
+                                 std::string_view op, bool with_bias) {
   check_floating_4d(op, "grad_output", dout);
   check_floating_4d(op, "input", x);
   check_same_dtype(op, x, dout);
@@ -124,15 +127,29 @@ Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& 
   LOOM_CHECK(dout.sizes() == expected, ShapeError,
              "{}: an input of shape {} and a weight of shape {} give an output of shape {}, found {}", op,
              x.sizes().str(), weight_sizes.str(), expected.str(), dout.sizes().str());
-  Tensor dw = make_tensor(weight_sizes, x.dtype(), x.device());
-  if (dw.numel() == 0) return dw;
+  ConvWeightBiasGrads r{make_tensor(weight_sizes, x.dtype(), x.device()),
+                        with_bias ? make_tensor(Shape{weight_sizes[0]}, x.dtype(), x.device()) : Tensor()};
+  if (r.dw.numel() == 0 && (!with_bias || r.dbias.numel() == 0)) return r;
   Backend& backend = backend_checked(Op::conv2d_backward_weight, x.device(), x.dtype());
   if (dout.numel() == 0 || x.numel() == 0) {
-    backend.fill(dw, 0);
-    return dw;
+    backend.fill(r.dw, 0);
+    if (with_bias) backend.fill(r.dbias, 0);
+    return r;
   }
-  backend.conv2d_backward_weight(dw, channels_last(dout), channels_last(x), p);
-  return dw;
+  backend.conv2d_backward_weight(r.dw, r.dbias, channels_last(dout), channels_last(x), p);
+  return r;
+}
+
+}  // namespace
+
+Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& weight_sizes, const Conv2dParams& p,
+                              std::string_view op) {
+  return weight_grads(dout, x, weight_sizes, p, op, false).dw;
+}
+
+ConvWeightBiasGrads conv2d_backward_weight_bias(const Tensor& dout, const Tensor& x, const Shape& weight_sizes,
+                                                const Conv2dParams& p) {
+  return weight_grads(dout, x, weight_sizes, p, "conv2d_weight_grad", true);
 }
 
 // ---- pooling ----

@@ -60,6 +60,12 @@ Tensor conv2d_backward_data(const Tensor& dout, const Tensor& w, const Shape& in
 // The gradient of conv2d's weight of shape weight_sizes.
 Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& weight_sizes, const Conv2dParams& p,
                               std::string_view op = "conv2d_weight_grad");
+// The gradients of conv2d's weight and bias (O) together.
+struct ConvWeightBiasGrads {
+  Tensor dw, dbias;
+};
+ConvWeightBiasGrads conv2d_backward_weight_bias(const Tensor& dout, const Tensor& x, const Shape& weight_sizes,
+                                                const Conv2dParams& p);
 // (N, O, OH, OW) of conv2d with these sizes; the errors name `op`.
 Shape conv2d_output_sizes(std::string_view op, const Shape& x, const Shape& w, const Conv2dParams& p);
 // ceil_mode rounds the output size up (PyTorch's rule: the last window starts inside the input

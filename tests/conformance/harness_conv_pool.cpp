@@ -113,9 +113,19 @@ void run_conv(Op op) {
           CHECK(std::abs(lhs - dot(host(x), host(ref_dx))) <= tol.atol * 10 + tol.rtol * std::abs(lhs));
         } else {
           Tensor fast_dw = make_output(ws, dtype, layout), ref_dw = make_output(ws, dtype, layout);
-          fast().conv2d_backward_weight(fast_dw, g, x, c.p);
-          reference().conv2d_backward_weight(ref_dw, g, x, c.p);
+          // The cases with a bias ask for its gradient too (one pass on oneDNN).
+          Tensor fast_db = c.bias ? make_output({c.O}, dtype, Layout::Contiguous) : Tensor();
+          Tensor ref_db = c.bias ? make_output({c.O}, dtype, Layout::Contiguous) : Tensor();
+          fast().conv2d_backward_weight(fast_dw, fast_db, g, x, c.p);
+          reference().conv2d_backward_weight(ref_dw, ref_db, g, x, c.p);
           check_values(host(fast_dw), host(ref_dw), tol, what + ": fast vs reference");
+          if (c.bias) {
+            std::vector<double> expected_db(std::size_t(c.O), 0.0);
+            const auto gs = host(g);  // logical (N, O, OH, OW) order
+            for (std::size_t i = 0; i < gs.size(); ++i) expected_db[std::size_t((i64(i) / (OH * OW)) % c.O)] += gs[i];
+            check_values(host(fast_db), host(ref_db), tol, what + ": dbias, fast vs reference");
+            check_values(host(ref_db), expected_db, tol, what + ": dbias, reference vs loop");
+          }
           ConvCase nb = c;
           nb.bias = false;
           const double lhs = dot(naive_conv(nb, host(x), host(w), {}, OH, OW), host(g));

@@ -31,7 +31,9 @@ Tensor conv_input_grad(const Tensor& y, const Tensor& w, const Shape& out_sizes,
                        std::string_view op);
 Tensor conv_weight_grad(const Tensor& dout, const Tensor& x, const Shape& w_sizes, const Conv2dParams& p);
 
-// conv(x, w) + bias: dx = T(g, w), dw = Wg(g, x), dbias = Σ g over (N, H, W).
+// conv(x, w) + bias: dx = T(g, w), dw = Wg(g, x), dbias = Σ g over (N, H, W). Without
+// create_graph, dw and dbias come from one backend call (oneDNN sums the bias gradient while it
+// computes the weight gradient: LeNet's bias sums cost more than that otherwise).
 Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, std::string_view op) {
   SavedTensor sx(w.defined() && w.requires_grad() ? x : Tensor(), false);
   SavedTensor sw(x.defined() && x.requires_grad() ? w : Tensor(), false);
@@ -39,8 +41,12 @@ Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
   return differentiable(
       GradOp::conv2d, {x, w, bias}, [&] { return raw::conv2d(x, w, bias, p, op); },
       [sx, sw, p, bias_grad, ix = InputGeometry(x), iw = InputGeometry(w)](const TensorList& g) -> TensorList {
-        return {ix.needs_grad ? conv_input_grad(g[0], sw.unpack("conv2d"), ix.sizes, p, "conv2d") : Tensor(),
-                iw.needs_grad ? conv_weight_grad(g[0], sx.unpack("conv2d"), iw.sizes, p) : Tensor(),
+        const Tensor dx = ix.needs_grad ? conv_input_grad(g[0], sw.unpack("conv2d"), ix.sizes, p, "conv2d") : Tensor();
+        if (iw.needs_grad && bias_grad && !is_grad_enabled()) {
+          raw::ConvWeightBiasGrads d = raw::conv2d_backward_weight_bias(g[0], sx.unpack("conv2d"), iw.sizes, p);
+          return {dx, d.dw, d.dbias};
+        }
+        return {dx, iw.needs_grad ? conv_weight_grad(g[0], sx.unpack("conv2d"), iw.sizes, p) : Tensor(),
                 bias_grad ? sum(g[0], {0, 2, 3}) : Tensor()};
       });
 }

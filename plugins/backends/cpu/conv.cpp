@@ -101,11 +101,14 @@ std::shared_ptr<ConvPlan> build_plan(ConvKind kind, const Shape& x, const Shape&
     plan->src = pd.diff_src_desc(), plan->weights = pd.weights_desc(), plan->dst = pd.diff_dst_desc();
     return plan;
   }
-  const dnnl::convolution_backward_weights::desc d(algo, src, weights_any, dst, g.strides, g.dilates, g.padding_l,
-                                                   g.padding_r);
+  const auto d = has_bias ? dnnl::convolution_backward_weights::desc(algo, src, weights_any, bias, dst, g.strides,
+                                                                    g.dilates, g.padding_l, g.padding_r)
+                          : dnnl::convolution_backward_weights::desc(algo, src, weights_any, dst, g.strides, g.dilates,
+                                                                    g.padding_l, g.padding_r);
   const dnnl::convolution_backward_weights::primitive_desc pd(d, engine, hint);
   plan->primitive = dnnl::convolution_backward_weights(pd);
   plan->src = pd.src_desc(), plan->weights = pd.diff_weights_desc(), plan->dst = pd.diff_dst_desc();
+  if (has_bias) plan->bias = pd.diff_bias_desc();
   return plan;
 }
 
@@ -210,19 +213,23 @@ void CpuBackend::conv2d_backward_data(const Tensor& dx, const Tensor& dout, cons
   CpuReferenceBackend::conv2d_backward_data(dx, dout, w, p);
 }
 
-void CpuBackend::conv2d_backward_weight(const Tensor& dw, const Tensor& dout, const Tensor& x, const Conv2dParams& p) {
-  if (onednn_can_take({&dw, &dout, &x})) {
+void CpuBackend::conv2d_backward_weight(const Tensor& dw, const Tensor& dbias, const Tensor& dout, const Tensor& x,
+                                        const Conv2dParams& p) {
+  if (onednn_can_take({&dw, &dbias, &dout, &x})) {
     try {
-      const auto plan = cached_plan(ConvKind::backward_weight, x.sizes(), dw.sizes(), dout.sizes(), p, false);
+      const auto plan = cached_plan(ConvKind::backward_weight, x.sizes(), dw.sizes(), dout.sizes(), p, dbias.defined());
       ConvCall call(cpu_allocator_);
-      call.run(plan->primitive, {{DNNL_ARG_SRC, call.input(x, user_desc(x), plan->src)},
-                                 {DNNL_ARG_DIFF_DST, call.input(dout, user_desc(dout), plan->dst)},
-                                 {DNNL_ARG_DIFF_WEIGHTS, call.output(dw, user_desc(dw, p.groups > 1, p.groups), plan->weights)}});
+      std::unordered_map<int, memory> args{
+          {DNNL_ARG_SRC, call.input(x, user_desc(x), plan->src)},
+          {DNNL_ARG_DIFF_DST, call.input(dout, user_desc(dout), plan->dst)},
+          {DNNL_ARG_DIFF_WEIGHTS, call.output(dw, user_desc(dw, p.groups > 1, p.groups), plan->weights)}};
+      if (dbias.defined()) args.emplace(DNNL_ARG_DIFF_BIAS, call.output(dbias, user_desc(dbias), plan->bias));
+      call.run(plan->primitive, args);
       return;
     } catch (const dnnl::error&) {
     }
   }
-  CpuReferenceBackend::conv2d_backward_weight(dw, dout, x, p);
+  CpuReferenceBackend::conv2d_backward_weight(dw, dbias, dout, x, p);
 }
 
 }  // namespace loom::cpu

@@ -98,8 +98,8 @@ void CpuReferenceBackend::conv2d_backward_data(const Tensor& dx, const Tensor& d
   });
 }
 
-void CpuReferenceBackend::conv2d_backward_weight(const Tensor& dw, const Tensor& dout, const Tensor& x,
-                                                 const Conv2dParams& p) {
+void CpuReferenceBackend::conv2d_backward_weight(const Tensor& dw, const Tensor& dbias, const Tensor& dout,
+                                                 const Tensor& x, const Conv2dParams& p) {
   visit_dtype<kernel_dtypes(Op::conv2d_backward_weight)>(Op::conv2d_backward_weight, dout.dtype(), [&]<typename T>(TypeTag<T>) {
     // dout: (N, O, OH, OW), x: (N, C, H, W), dw: (O, C/g, kH, kW)
     const View4<const T> gv(dout), xv(x);
@@ -125,6 +125,15 @@ void CpuReferenceBackend::conv2d_backward_weight(const Tensor& dw, const Tensor&
               }
             dv(o, c, kh, kw) = static_cast<T>(acc);
           }
+    }
+    if (!dbias.defined()) return;
+    T* db = static_cast<T*>(dbias.raw_data());
+    for (std::int64_t o = 0; o < O; ++o) {
+      double acc = 0;
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t oh = 0; oh < OH; ++oh)
+          for (std::int64_t ow = 0; ow < OW; ++ow) acc += static_cast<double>(gv(n, o, oh, ow));
+      db[o * dbias.stride(0)] = static_cast<T>(acc);
     }
   });
 }
