@@ -32,7 +32,7 @@ inline constexpr std::int64_t kCanvasSize = 64;
 inline constexpr std::int64_t kMaxItems = 4;
 
 struct SegmentationOptions {
-  std::int64_t train_canvases = 20000;
+  std::int64_t train_canvases = 40000;
   std::int64_t test_canvases = 2000;
   std::uint64_t seed = 1;
   std::int64_t min_items = 2;  // items per canvas, uniform in [min_items, max_items]

@@ -2,7 +2,7 @@
 // (0 background, 1..10 = class + 1), for segmentation (experiments/segmentation_unet); train
 // canvases from train images, test canvases from test images. See fashion_segmentation.hpp.
 //   fashion_segmentation_to_h5 [--fashion-mnist datasets/fashion-mnist.h5]
-//       [--output datasets/fashion-segmentation.h5] [--train 20000] [--test 2000] [--seed 1]
+//       [--output datasets/fashion-segmentation.h5] [--train 40000] [--test 2000] [--seed 1]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <exception>
