@@ -12,7 +12,8 @@
 // `prefetch` batches each ahead of the consumer and carry on into the next epoch when one ends,
 // so epoch boundaries do not stall; a batch that is not ready when asked for is built by the
 // consumer itself (workers starved of a core by the compute threads cost a build, never a
-// scheduler time slice). A worker's exception reaches the consumer, rethrown by the
+// scheduler time slice). On Linux the workers are SCHED_BATCH threads: a woken worker does not
+// preempt the training thread on the spot. A worker's exception reaches the consumer, rethrown by the
 // iterator with the batch named. Batches are collated by stacking: input (B, ...), target (B, ...).
 #include <atomic>
 #include <cstdint>
