@@ -131,26 +131,60 @@ class NormCall {
   std::vector<std::unique_ptr<ScratchBuffer>> scratch_;
 };
 
+// One normalisation primitive forward on oneDNN (the caller checked the layout); false when
+// oneDNN refused it or an operand is not a dense float32 vector.
+bool onednn_norm(Allocator& allocator, NormKind kind, tag layout, const Tensor& y, const Tensor& mean,
+                 const Tensor& var, const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  if (x.dtype() != DType::Float32 || !dense_vector(mean) || !dense_vector(var) || !dense_vector(weight) ||
+      !dense_vector(bias))
+    return false;
+  try {
+    const auto plan = cached_plan(kind, layout, x.sizes(), eps);
+    NormCall call(allocator, *plan);
+    call.run({{DNNL_ARG_SRC, call.data(x)},
+              {DNNL_ARG_DST, call.data(y)},
+              {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
+              {DNNL_ARG_SHIFT, call.channel(bias, 0.0f)},
+              {DNNL_ARG_MEAN, call.stat(mean)},
+              {DNNL_ARG_VARIANCE, call.stat(var)}});
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+// The same backward: dx, and dweight and dbias when defined.
+bool onednn_norm_backward(Allocator& allocator, NormKind kind, tag layout, const Tensor& dx, const Tensor& dweight,
+                          const Tensor& dbias, const Tensor& dy, const Tensor& x, const Tensor& mean,
+                          const Tensor& var, const Tensor& weight, double eps) {
+  if (x.dtype() != DType::Float32 || !dense_vector(mean) || !dense_vector(var) || !dense_vector(weight) ||
+      !dense_vector(dweight) || !dense_vector(dbias))
+    return false;
+  try {
+    const auto plan = cached_plan(kind, layout, x.sizes(), eps);
+    NormCall call(allocator, *plan);
+    call.run({{DNNL_ARG_SRC, call.data(x)},
+              {DNNL_ARG_DIFF_DST, call.data(dy)},
+              {DNNL_ARG_MEAN, call.stat(mean)},
+              {DNNL_ARG_VARIANCE, call.stat(var)},
+              {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
+              {DNNL_ARG_SHIFT, call.channel(Tensor())},  // not read, but oneDNN 2.6 wants it bound
+              {DNNL_ARG_DIFF_SRC, call.data(dx)},
+              {DNNL_ARG_DIFF_SCALE, call.channel(dweight)},
+              {DNNL_ARG_DIFF_SHIFT, call.channel(dbias)}});
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 void CpuBackend::batch_norm(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& x,
                             const Tensor& weight, const Tensor& bias, double eps) {
   const std::optional<tag> layout = dense_layout({&x, &y});
-  if (x.dtype() == DType::Float32 && layout && dense_vector(mean) && dense_vector(var) && dense_vector(weight) &&
-      dense_vector(bias)) {
-    try {
-      const auto plan = cached_plan(NormKind::batch_forward, *layout, x.sizes(), eps);
-      NormCall call(cpu_allocator_, *plan);
-      call.run({{DNNL_ARG_SRC, call.data(x)},
-                {DNNL_ARG_DST, call.data(y)},
-                {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
-                {DNNL_ARG_SHIFT, call.channel(bias, 0.0f)},
-                {DNNL_ARG_MEAN, call.stat(mean)},
-                {DNNL_ARG_VARIANCE, call.stat(var)}});
-      return;
-    } catch (const dnnl::error&) {
-    }
-  }
+  if (layout && onednn_norm(cpu_allocator_, NormKind::batch_forward, *layout, y, mean, var, x, weight, bias, eps))
+    return;
   CpuReferenceBackend::batch_norm(y, mean, var, x, weight, bias, eps);
 }
 
@@ -158,24 +192,9 @@ void CpuBackend::batch_norm_backward(const Tensor& dx, const Tensor& dweight, co
                                      const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                      double eps) {
   const std::optional<tag> layout = dense_layout({&x, &dy, &dx});
-  if (x.dtype() == DType::Float32 && layout && dense_vector(mean) && dense_vector(var) && dense_vector(weight) &&
-      dense_vector(dweight) && dense_vector(dbias)) {
-    try {
-      const auto plan = cached_plan(NormKind::batch_backward, *layout, x.sizes(), eps);
-      NormCall call(cpu_allocator_, *plan);
-      call.run({{DNNL_ARG_SRC, call.data(x)},
-                {DNNL_ARG_DIFF_DST, call.data(dy)},
-                {DNNL_ARG_MEAN, call.stat(mean)},
-                {DNNL_ARG_VARIANCE, call.stat(var)},
-                {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
-                {DNNL_ARG_SHIFT, call.channel(Tensor())},  // not read, but oneDNN 2.6 wants it bound
-                {DNNL_ARG_DIFF_SRC, call.data(dx)},
-                {DNNL_ARG_DIFF_SCALE, call.channel(dweight)},
-                {DNNL_ARG_DIFF_SHIFT, call.channel(dbias)}});
-      return;
-    } catch (const dnnl::error&) {
-    }
-  }
+  if (layout && onednn_norm_backward(cpu_allocator_, NormKind::batch_backward, *layout, dx, dweight, dbias, dy, x,
+                                     mean, var, weight, eps))
+    return;
   CpuReferenceBackend::batch_norm_backward(dx, dweight, dbias, dy, x, mean, var, weight, eps);
 }
 
@@ -183,46 +202,19 @@ void CpuBackend::batch_norm_backward(const Tensor& dx, const Tensor& dweight, co
 // direct caller (the conformance tests) with another layout gets the reference kernel.
 void CpuBackend::layer_norm(const Tensor& y, const Tensor& mean, const Tensor& var, const Tensor& x,
                             const Tensor& weight, const Tensor& bias, double eps) {
-  if (x.dtype() == DType::Float32 && x.is_contiguous() && y.is_contiguous() && dense_vector(mean) &&
-      dense_vector(var) && dense_vector(weight) && dense_vector(bias)) {
-    try {
-      const auto plan = cached_plan(NormKind::layer_forward, tag::ab, x.sizes(), eps);
-      NormCall call(cpu_allocator_, *plan);
-      call.run({{DNNL_ARG_SRC, call.data(x)},
-                {DNNL_ARG_DST, call.data(y)},
-                {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
-                {DNNL_ARG_SHIFT, call.channel(bias, 0.0f)},
-                {DNNL_ARG_MEAN, call.stat(mean)},
-                {DNNL_ARG_VARIANCE, call.stat(var)}});
-      return;
-    } catch (const dnnl::error&) {
-    }
-  }
+  if (x.is_contiguous() && y.is_contiguous() &&
+      onednn_norm(cpu_allocator_, NormKind::layer_forward, tag::ab, y, mean, var, x, weight, bias, eps))
+    return;
   CpuReferenceBackend::layer_norm(y, mean, var, x, weight, bias, eps);
 }
 
 void CpuBackend::layer_norm_backward(const Tensor& dx, const Tensor& dweight, const Tensor& dbias, const Tensor& dy,
                                      const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                      double eps) {
-  if (x.dtype() == DType::Float32 && x.is_contiguous() && dy.is_contiguous() && dx.is_contiguous() &&
-      dense_vector(mean) && dense_vector(var) && dense_vector(weight) && dense_vector(dweight) &&
-      dense_vector(dbias)) {
-    try {
-      const auto plan = cached_plan(NormKind::layer_backward, tag::ab, x.sizes(), eps);
-      NormCall call(cpu_allocator_, *plan);
-      call.run({{DNNL_ARG_SRC, call.data(x)},
-                {DNNL_ARG_DIFF_DST, call.data(dy)},
-                {DNNL_ARG_MEAN, call.stat(mean)},
-                {DNNL_ARG_VARIANCE, call.stat(var)},
-                {DNNL_ARG_SCALE, call.channel(weight, 1.0f)},
-                {DNNL_ARG_SHIFT, call.channel(Tensor())},  // not read; bound as for batch norm
-                {DNNL_ARG_DIFF_SRC, call.data(dx)},
-                {DNNL_ARG_DIFF_SCALE, call.channel(dweight)},
-                {DNNL_ARG_DIFF_SHIFT, call.channel(dbias)}});
-      return;
-    } catch (const dnnl::error&) {
-    }
-  }
+  if (x.is_contiguous() && dy.is_contiguous() && dx.is_contiguous() &&
+      onednn_norm_backward(cpu_allocator_, NormKind::layer_backward, tag::ab, dx, dweight, dbias, dy, x, mean, var,
+                           weight, eps))
+    return;
   CpuReferenceBackend::layer_norm_backward(dx, dweight, dbias, dy, x, mean, var, weight, eps);
 }
 
