@@ -1,7 +1,8 @@
 // Normalisation and resampling as compositions of core ops (mean, rsqrt, index_select, matmul):
 // their gradient rules give first and higher-order gradients. Batch norm in training mode and
 // layer norm are the exceptions: one primitive forward and backward each
-// (autograd/functions_norm.cpp); group norm is layer norm on a view plus its affine.
+// (autograd/functions_norm.cpp); group norm and instance norm (with its input's statistics) are
+// layer norm on a view plus their affine.
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -73,18 +74,6 @@ Tensor normalize_with(const Tensor& x, const Tensor& mean_c, const Tensor& var_c
   Tensor shift = -per_channel(mean_c, rank) * scale;
   if (bias.defined()) shift = shift + per_channel(bias, rank);
   return x * scale + shift;
-}
-
-// Normalises x by its own statistics over `dims`; returns (x − mean)/√(var + eps) and, for
-// running-stat updates, the mean and biased variance (keepdim).
-struct Normalized {
-  Tensor y, mean, var;
-};
-Normalized normalize_over(const Tensor& x, const Shape& dims, double eps) {
-  Tensor mu = mean(x, dims, true);
-  Tensor centered = x - mu;
-  Tensor var = mean(centered * centered, dims, true);
-  return {centered * rsqrt(var + eps), mu, var};
 }
 
 }  // namespace
@@ -176,16 +165,23 @@ Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& 
   const std::int64_t n = x.numel() / std::max<std::int64_t>(x.size(0) * channels, 1);
   LOOM_CHECK(n > 1, ValueError, "instance_norm: expected more than 1 spatial element per channel, found input of shape {}",
              x.sizes().str());
-  Shape spatial;
-  for (std::int64_t d = 2; d < x.dim(); ++d) spatial.push_back(d);
-  Normalized s = normalize_over(x, spatial, eps);
-  // As PyTorch: the running stats move towards the batch average of the per-instance stats.
-  const Shape per_instance{x.size(0), channels};
-  update_running(running_mean, mean(s.mean.reshape(per_instance), {0}), momentum);
-  update_running(running_var,
-                 mean(s.var.reshape(per_instance), {0}) * (static_cast<double>(n) / static_cast<double>(n - 1)),
-                 momentum);
-  return apply_affine(s.y, weight, bias, x.dim());
+  // Each (n, c) plane is one layer-norm row: x (N, C, *) → (N·C, *) (a channels-last x is copied).
+  const DType dtype = promoted_dtype(x, weight, bias);
+  const Tensor rows = as_dtype(x, dtype).reshape({x.size(0) * channels, n});
+  const Tensor y = detail::layer_norm_rows(rows, {}, {}, eps).view(x.sizes());
+  if (running_mean.defined() || running_var.defined()) {
+    // As PyTorch: the running stats move towards the batch average of the per-instance stats.
+    NoGradGuard no_grad;
+    const Shape per_instance{x.size(0), channels};
+    const Tensor instance_mean = mean(rows, {1}, true);
+    const Tensor centered = rows - instance_mean;
+    const Tensor instance_var = mean(centered * centered, {1});
+    update_running(running_mean, mean(instance_mean.reshape(per_instance), {0}), momentum);
+    update_running(running_var,
+                   mean(instance_var.reshape(per_instance), {0}) * (static_cast<double>(n) / static_cast<double>(n - 1)),
+                   momentum);
+  }
+  return apply_affine(y, as_dtype(weight, dtype), as_dtype(bias, dtype), x.dim());
 }
 
 // ---- resampling ------------------------------------------------------------------------------------------
