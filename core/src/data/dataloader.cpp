@@ -75,7 +75,8 @@ Tensor collate(const std::vector<Tensor>& parts, const std::vector<std::int64_t>
 // preempt the running thread at once; it waits for the next scheduler tick or a free core).
 // Otherwise the consumer's own wake-up of a worker hands its core to the worker for a whole
 // batch build at that very moment (wake-up preemption favours threads that slept), and the
-// training loop stalls there on every batch; LeNet's epoch spent ~2.5–4.5 % of its time so.
+// training loop stalls there on every batch. LeNet's epoch (bench_data_loader, 2 workers) waited
+// 2.3–2.6 % of its time without this and 0.4–0.8 % with it, the epoch no slower.
 // Best effort: where the policy is not available the workers stay ordinary threads.
 void make_background_thread() {
 #ifdef SCHED_BATCH
