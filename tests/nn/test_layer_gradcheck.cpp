@@ -105,7 +105,8 @@ const std::map<std::string, std::vector<Row>>& rows() {
     t["upsample"] = {{R"({"size": [3, 5], "mode": "bilinear"})", x({1, 2, 2, 3}, 62)},
                      {R"({"scale_factor": 0.6, "mode": "bilinear", "align_corners": true})", x({1, 1, 5, 4}, 63)},
                      {R"({"scale_factor": 2})", x({1, 2, 2, 2}, 64)}};
-    t["adaptive_avg_pool2d"] = {{R"({"output_size": [2, 3]})", x({1, 2, 5, 4}, 65)}};
+    t["adaptive_avg_pool2d"] = {{R"({"output_size": [2, 3]})", x({1, 2, 5, 4}, 65)},
+                                {R"({"output_size": [2, 2]})", x({1, 2, 4, 6}, 66)}};  // sizes that divide
     t["sequential"] = {{R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
                                       {"type": "prelu", "num_parameters": 4},
                                       {"type": "linear", "in_features": 4, "out_features": 2},

@@ -325,6 +325,10 @@ TEST_CASE("resampling: hand values of the index formulas") {
     check_close(values(F::adaptive_avg_pool2d(grid, {3, 3})), {3, 4.5, 6, 10.5, 12, 13.5, 18, 19.5, 21}, 0, 1e-12);
     check_close(values(F::adaptive_avg_pool2d(grid, {1, 1})), {12}, 0, 1e-12);
   }
+  SUBCASE("adaptive average pool 6x4 → 3x2: sizes that divide are plain 2x2 average pooling") {
+    const loom::Tensor grid = loom::arange(0, 24, 1, kF64).view({1, 6, 4});  // value 4r + c
+    check_close(values(F::adaptive_avg_pool2d(grid, {3, 2})), {2.5, 4.5, 10.5, 12.5, 18.5, 20.5}, 0, 1e-12);
+  }
 }
 
 TEST_CASE("channels-last and float32 inputs give the float64 row-major values") {
@@ -343,6 +347,7 @@ TEST_CASE("channels-last and float32 inputs give the float64 row-major values") 
          return F::interpolate(t, {.size = {7, 4}, .mode = F::InterpolateMode::Bilinear});
        }},
       {"adaptive_avg_pool2d", [](const loom::Tensor& t) { return F::adaptive_avg_pool2d(t, {3, 4}); }},
+      {"adaptive_avg_pool2d, sizes that divide", [](const loom::Tensor& t) { return F::adaptive_avg_pool2d(t, {5, 3}); }},
   };
   for (const auto& [name, op] : ops) {
     CAPTURE(name);

@@ -10,6 +10,7 @@
 #include "../autograd/functions_norm.hpp"
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
+#include "loom/nn/functional/conv.hpp"
 #include "loom/nn/functional/normalization.hpp"
 
 namespace loom::nn::functional {
@@ -331,6 +332,12 @@ Tensor adaptive_avg_pool2d(const Tensor& x, const std::vector<std::int64_t>& out
   LOOM_CHECK(h >= 1 && w >= 1, ShapeError, "adaptive_avg_pool2d: expected non-empty spatial dims, found shape {}",
              x.sizes().str());
   if (output_size[0] == 1 && output_size[1] == 1) return mean(x, {-2, -1}, true);
+  // Sizes that divide evenly: PyTorch's windows are then plain non-overlapping average pooling
+  // (oneDNN's kernel for float32, channels-last kept).
+  if (h % output_size[0] == 0 && w % output_size[1] == 0) {
+    const Size2 window{h / output_size[0], w / output_size[1]};
+    return avg_pool2d(x, {.kernel_size = window, .stride = window});
+  }
   // x: (.., H, W) → A_h·x·A_wᵀ: (.., oh, ow); matmul broadcasts the leading dims.
   Tensor rows = adaptive_average_matrix(h, output_size[0], x.dtype(), x.device());
   Tensor cols = adaptive_average_matrix(w, output_size[1], x.dtype(), x.device());
