@@ -1,10 +1,11 @@
 // Fast pooling (reference kernels: reference_pool.cpp).
 //  - float32 forward max pooling and both directions of average pooling run on oneDNN 2.6's
 //    pooling_v2 primitives (JIT, AVX-512 here), with the activations in place when x, out (and
-//    the indices) are all dense channels-last or all dense NCHW: LeNet's first pool (128×6×28×28)
-//    takes about 80 µs there against about 400 µs in the loops below, whose channel loop has
-//    only 6 lanes to vectorise. Primitives are cached per shape; anything oneDNN refuses, or a
-//    layout it is not given, runs the loops below.
+//    the indices) are all dense channels-last or all dense NCHW: for LeNet's first max pool
+//    (128×6×28×28, 2 threads) oneDNN's kernel takes about 75 µs and the whole call, with the NaN
+//    scan and the workspace conversion below, about 240 µs, against about 400 µs in the loops
+//    below, whose channel loop has only 6 lanes to vectorise. Primitives are cached per shape;
+//    anything oneDNN refuses, or a layout it is not given, runs the loops below.
 //  - Max pooling's int64 argmax indices are part of the contract, and oneDNN's workspace is the
 //    argmax's offset kh·KW + kw inside its window (row-major, the first maximum on ties, as the
 //    contract): the workspace is turned into plane positions h·W + w. oneDNN differs in two
@@ -24,7 +25,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <type_traits>
