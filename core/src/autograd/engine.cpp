@@ -7,8 +7,8 @@
 #include <memory>
 #include <mutex>
 
-#include "../internal.hpp"
-#include "autograd_internal.hpp"
+#include "tensor/internal.hpp"
+#include "autograd/autograd_internal.hpp"
 #include "loom/profile.hpp"
 
 namespace loom {

@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "loom/extension.hpp"
-#include "rules.hpp"
+#include "autograd/rules.hpp"
 
 namespace loom {
 namespace autograd {

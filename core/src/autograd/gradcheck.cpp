@@ -1,7 +1,7 @@
 // gradcheck / gradgradcheck: the autograd Jacobian against central finite differences.
 #include <cmath>
 
-#include "rules.hpp"
+#include "autograd/rules.hpp"
 
 namespace loom::autograd {
 

@@ -1,9 +1,9 @@
 // Building the graph: gradient edges, leaf accumulators, saved tensors, recording, and the
 // Tensor's autograd methods.
-#include "../internal.hpp"
-#include "../small_object_pool.hpp"
-#include "autograd_internal.hpp"
-#include "rules.hpp"
+#include "tensor/internal.hpp"
+#include "tensor/small_object_pool.hpp"
+#include "autograd/autograd_internal.hpp"
+#include "autograd/rules.hpp"
 
 namespace loom {
 namespace autograd {

@@ -1,13 +1,13 @@
 #pragma once
-// Helpers for writing gradient rules (functions_*.cpp).
+// Helpers for writing gradient rules (the public ops in ops/<family>.cpp).
 #include <numbers>
 #include <optional>
 #include <type_traits>
 
-#include "../internal.hpp"
-#include "../raw_ops.hpp"
-#include "../small_object_pool.hpp"
-#include "autograd_internal.hpp"
+#include "tensor/internal.hpp"
+#include "ops/raw_ops.hpp"
+#include "tensor/small_object_pool.hpp"
+#include "autograd/autograd_internal.hpp"
 #include "loom/autograd.hpp"
 #include "loom/profile.hpp"
 

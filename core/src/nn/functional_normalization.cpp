@@ -1,13 +1,13 @@
 // Normalisation and resampling as compositions of core ops (mean, rsqrt, index_select, matmul):
 // their gradient rules give first and higher-order gradients. Batch norm in training mode and
 // layer norm are the exceptions: one primitive forward and backward each
-// (autograd/functions_norm.cpp); group norm and instance norm (with its input's statistics) are
+// (ops/norm.cpp); group norm and instance norm (with its input's statistics) are
 // layer norm on a view plus their affine.
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
-#include "../autograd/functions_norm.hpp"
+#include "ops/norm.hpp"
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/functional/conv.hpp"

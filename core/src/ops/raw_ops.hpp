@@ -1,0 +1,129 @@
+#pragma once
+// The non-recording layer: every op's forward (validation, promotion, broadcasting, backend
+// call) without autograd. The public ops beside them (ops/<family>.cpp) call these under
+// NoGradGuard and record their gradient rule; code that must never record (the engine, fused
+// backward paths) calls them directly.
+#include <string_view>
+
+#include "loom/tensor.hpp"
+
+namespace loom {
+struct Conv2dParams;  // loom/backend.hpp
+struct Pool2dParams;
+}  // namespace loom
+
+namespace loom::raw {
+
+// ---- elementwise ----
+#define LOOM_RAW_UNARY(name) Tensor name(const Tensor& x);
+LOOM_RAW_UNARY(exp) LOOM_RAW_UNARY(expm1) LOOM_RAW_UNARY(log) LOOM_RAW_UNARY(log1p)
+LOOM_RAW_UNARY(sqrt) LOOM_RAW_UNARY(rsqrt) LOOM_RAW_UNARY(sin) LOOM_RAW_UNARY(cos)
+LOOM_RAW_UNARY(tanh) LOOM_RAW_UNARY(sigmoid) LOOM_RAW_UNARY(erf) LOOM_RAW_UNARY(floor)
+LOOM_RAW_UNARY(ceil) LOOM_RAW_UNARY(round) LOOM_RAW_UNARY(neg) LOOM_RAW_UNARY(abs)
+LOOM_RAW_UNARY(sign) LOOM_RAW_UNARY(logical_not)
+#undef LOOM_RAW_UNARY
+Tensor clamp(const Tensor& x, Scalar lo, Scalar hi);
+#define LOOM_RAW_BINARY(name) Tensor name(const Tensor& a, const Tensor& b);
+LOOM_RAW_BINARY(add) LOOM_RAW_BINARY(sub) LOOM_RAW_BINARY(mul) LOOM_RAW_BINARY(div)
+LOOM_RAW_BINARY(pow) LOOM_RAW_BINARY(maximum) LOOM_RAW_BINARY(minimum)
+LOOM_RAW_BINARY(logical_and) LOOM_RAW_BINARY(logical_or) LOOM_RAW_BINARY(eq)
+LOOM_RAW_BINARY(ne) LOOM_RAW_BINARY(lt) LOOM_RAW_BINARY(le) LOOM_RAW_BINARY(gt) LOOM_RAW_BINARY(ge)
+#undef LOOM_RAW_BINARY
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+// A 0-d tensor of the dtype `other` promotes to with `s` (how scalars enter binary ops).
+Tensor wrap_scalar(Scalar s, const Tensor& other);
+
+// ---- reductions ----
+Tensor sum(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor prod(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor mean(const Tensor& x, const Shape& dims, bool keepdim);
+Tensor max(const Tensor& x);
+Tensor min(const Tensor& x);
+ValuesIndices max(const Tensor& x, std::int64_t dim, bool keepdim);
+ValuesIndices min(const Tensor& x, std::int64_t dim, bool keepdim);
+// The dims a reduction over `dims` touches (all when empty), as a mask of x's rank.
+std::vector<bool> reduced_dims(std::string_view op, const Tensor& x, const Shape& dims);
+
+// ---- linear algebra ----
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+
+// ---- convolution and pooling (ops/conv.cpp, ops/pool.cpp) ----
+// x (N, C, H, W), w (O, C/groups, kH, kW), bias (O) or undefined → (N, O, OH, OW), channels-last.
+// `op` names the public op in errors (conv1d, conv_transpose2d, ...).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+              std::string_view op = "conv2d");
+// The gradient of conv2d's input of shape input_sizes (= a transposed convolution, no bias).
+Tensor conv2d_backward_data(const Tensor& dout, const Tensor& w, const Shape& input_sizes, const Conv2dParams& p,
+                            std::string_view op = "conv2d_backward_data");
+// The gradient of conv2d's weight of shape weight_sizes.
+Tensor conv2d_backward_weight(const Tensor& dout, const Tensor& x, const Shape& weight_sizes, const Conv2dParams& p,
+                              std::string_view op = "conv2d_weight_grad");
+// The gradients of conv2d's weight and bias (O) together.
+struct ConvWeightBiasGrads {
+  Tensor dw, dbias;
+};
+ConvWeightBiasGrads conv2d_backward_weight_bias(const Tensor& dout, const Tensor& x, const Shape& weight_sizes,
+                                                const Conv2dParams& p);
+// (N, O, OH, OW) of conv2d with these sizes; the errors name `op`.
+Shape conv2d_output_sizes(std::string_view op, const Shape& x, const Shape& w, const Conv2dParams& p);
+// ceil_mode rounds the output size up (PyTorch's rule: the last window starts inside the input
+// or the left padding). It is the core's business only: the kernels take the output size from
+// their output tensor and clip every window to the input (and avg's divisor to the padded input).
+Shape pool2d_output_sizes(std::string_view op, const Shape& x, const Pool2dParams& p, bool ceil_mode);
+ValuesIndices max_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode);
+Tensor max_pool2d_backward(const Tensor& dout, const Tensor& indices, const Shape& input_sizes);
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p, bool ceil_mode);
+Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const Pool2dParams& p, bool ceil_mode);
+
+// ---- normalisation (ops/norm.cpp) ----
+// Batch normalisation in training mode: x (N, C, *) → y (x's sizes and memory format) and the
+// batch mean and biased variance (C); weight and bias (C) or undefined.
+struct BatchNormResult {
+  Tensor y, mean, var;
+};
+BatchNormResult batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+// Its gradient from the saved mean and var; dweight and dbias only when asked for.
+struct BatchNormGrads {
+  Tensor dx, dweight, dbias;
+};
+BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                   const Tensor& weight, double eps, bool weight_grad, bool bias_grad);
+// Layer normalisation of the rows of x (M, N): y (M, N, contiguous) and each row's mean and biased
+// variance (M); weight and bias (N) or undefined. F::layer_norm and F::group_norm view their
+// inputs so.
+struct LayerNormResult {
+  Tensor y, mean, var;
+};
+LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps);
+// Its gradient from the saved mean and var; dweight and dbias only when asked for.
+struct LayerNormGrads {
+  Tensor dx, dweight, dbias;
+};
+LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                   const Tensor& weight, double eps, bool weight_grad, bool bias_grad);
+
+// ---- indexing and joining ----
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
+Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src);
+Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim);
+
+// ---- views and conversions (Tensor's methods record on top of these) ----
+Tensor view(const Tensor& x, const Shape& shape);
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
+Tensor permute(const Tensor& x, const Shape& dims);
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step);
+Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index);
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std::int64_t offset);
+Tensor to_dtype(const Tensor& x, DType dtype);
+Tensor to_device(const Tensor& x, Device device);
+Tensor clone(const Tensor& x, MemoryFormat format);
+
+}  // namespace loom::raw
