@@ -18,31 +18,33 @@ LOOM_API Shape broadcast_shapes(const Shape& a, const Shape& b);  // ShapeError 
 // A 0-dim tensor holding a scalar.
 LOOM_API Tensor scalar_tensor(Scalar value, TensorOptions options);
 
-// ---- elementwise unary (integral inputs of float functions are promoted to float32) ----------
-#define LOOM_DECLARE_UNARY(name) LOOM_API Tensor name(const Tensor& x);
-LOOM_DECLARE_UNARY(exp) LOOM_DECLARE_UNARY(expm1) LOOM_DECLARE_UNARY(log) LOOM_DECLARE_UNARY(log1p)
-LOOM_DECLARE_UNARY(sqrt) LOOM_DECLARE_UNARY(rsqrt) LOOM_DECLARE_UNARY(sin) LOOM_DECLARE_UNARY(cos)
-LOOM_DECLARE_UNARY(tanh) LOOM_DECLARE_UNARY(sigmoid) LOOM_DECLARE_UNARY(erf)
-LOOM_DECLARE_UNARY(floor) LOOM_DECLARE_UNARY(ceil) LOOM_DECLARE_UNARY(round)
-LOOM_DECLARE_UNARY(neg) LOOM_DECLARE_UNARY(abs) LOOM_DECLARE_UNARY(sign)
-LOOM_DECLARE_UNARY(logical_not)
-#undef LOOM_DECLARE_UNARY
+// ---- elementwise ------------------------------------------------------------------------------
+// One function per primitive of loom/ops.def's unary, binary and compare families, generated from
+// that list (loom::exp, loom::add, loom::lt, ...: each row documents its op). Floating functions
+// compute integral inputs in float32 and div is true division (integers are promoted to float32), as
+// PyTorch. The binary and compare ones also take a Scalar on either side.
+#define LOOM_DECLARE_unary(name) LOOM_API Tensor name(const Tensor& x);
+#define LOOM_DECLARE_binary(name)                         \
+  LOOM_API Tensor name(const Tensor& a, const Tensor& b); \
+  LOOM_API Tensor name(const Tensor& a, Scalar b);        \
+  LOOM_API Tensor name(Scalar a, const Tensor& b);
+#define LOOM_DECLARE_compare(name) LOOM_DECLARE_binary(name)
+#define LOOM_DECLARE_NOTHING(name)
+#define LOOM_DECLARE_memory LOOM_DECLARE_NOTHING  // the other families are declared by hand below
+#define LOOM_DECLARE_ternary LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_reduce LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_matmul LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_convolution LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_pooling LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_normalization LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_index LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_random LOOM_DECLARE_NOTHING
+#define LOOM_OP(family, name, params) LOOM_DECLARE_##family(name)
+#include "loom/ops.def"
+#undef LOOM_OP
 LOOM_API Tensor clamp(const Tensor& x, Scalar lo, Scalar hi);
 LOOM_API Tensor clamp_min(const Tensor& x, Scalar lo);
 LOOM_API Tensor clamp_max(const Tensor& x, Scalar hi);
-
-// ---- elementwise binary -----------------------------------------------------------------------
-#define LOOM_DECLARE_BINARY(name)                               \
-  LOOM_API Tensor name(const Tensor& a, const Tensor& b);       \
-  LOOM_API Tensor name(const Tensor& a, Scalar b);              \
-  LOOM_API Tensor name(Scalar a, const Tensor& b);
-LOOM_DECLARE_BINARY(add) LOOM_DECLARE_BINARY(sub) LOOM_DECLARE_BINARY(mul)
-LOOM_DECLARE_BINARY(div)  // true division: integers are promoted to float32
-LOOM_DECLARE_BINARY(pow) LOOM_DECLARE_BINARY(maximum) LOOM_DECLARE_BINARY(minimum)
-LOOM_DECLARE_BINARY(logical_and) LOOM_DECLARE_BINARY(logical_or)
-LOOM_DECLARE_BINARY(eq) LOOM_DECLARE_BINARY(ne) LOOM_DECLARE_BINARY(lt)
-LOOM_DECLARE_BINARY(le) LOOM_DECLARE_BINARY(gt) LOOM_DECLARE_BINARY(ge)
-#undef LOOM_DECLARE_BINARY
 
 // out = cond ? a : b, broadcast together.
 LOOM_API Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

@@ -84,10 +84,11 @@ Tensor arithmetic(Op op, BinaryFn fn, const Tensor& a, const Tensor& b) {
   return binary(op, fn, a, b, t, t);
 }
 
-Tensor true_divide(const Tensor& a, const Tensor& b) {
+// Binary float functions (and true division): integral and bool inputs are computed in float32.
+Tensor binary_float(Op op, BinaryFn fn, const Tensor& a, const Tensor& b) {
   DType t = result_type(a, b);
   if (!is_floating(t)) t = kDefaultFloat;
-  return binary(Op::div, &Backend::div, a, b, t, t);
+  return binary(op, fn, a, b, t, t);
 }
 
 Tensor power(const Tensor& a, const Tensor& b) {
@@ -116,13 +117,16 @@ Tensor wrap_scalar(Scalar s, const Tensor& other) {
   return scalar_tensor(s, TensorOptions(result_type(other, s), other.device()));
 }
 
-// ---- unary ----
-#define LOOM_UNARY_FLOAT(name) \
+// ---- the floating primitives of ops.def (LOOM_UNARY_FLOAT and LOOM_BINARY_FLOAT rows) ----
+#define LOOM_OP(family, name, params)
+#define LOOM_UNARY_FLOAT(name, cost, element) \
   Tensor name(const Tensor& x) { return unary_float(Op::name, &Backend::name, x); }
-LOOM_UNARY_FLOAT(exp) LOOM_UNARY_FLOAT(expm1) LOOM_UNARY_FLOAT(log) LOOM_UNARY_FLOAT(log1p)
-LOOM_UNARY_FLOAT(sqrt) LOOM_UNARY_FLOAT(rsqrt) LOOM_UNARY_FLOAT(sin) LOOM_UNARY_FLOAT(cos)
-LOOM_UNARY_FLOAT(tanh) LOOM_UNARY_FLOAT(sigmoid) LOOM_UNARY_FLOAT(erf)
-#undef LOOM_UNARY_FLOAT
+#define LOOM_BINARY_FLOAT(name, cost, element) \
+  Tensor name(const Tensor& a, const Tensor& b) { return binary_float(Op::name, &Backend::name, a, b); }
+#include "loom/ops.def"
+#undef LOOM_OP
+
+// ---- unary ----
 
 // floor/ceil/round of an integer is the integer itself (PyTorch returns a copy).
 #define LOOM_UNARY_ROUNDING(name)                                              \
@@ -159,7 +163,7 @@ Tensor clamp(const Tensor& x, Scalar lo, Scalar hi) {
 Tensor add(const Tensor& a, const Tensor& b) { return arithmetic(Op::add, &Backend::add, a, b); }
 Tensor sub(const Tensor& a, const Tensor& b) { return arithmetic(Op::sub, &Backend::sub, a, b); }
 Tensor mul(const Tensor& a, const Tensor& b) { return arithmetic(Op::mul, &Backend::mul, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return true_divide(a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary_float(Op::div, &Backend::div, a, b); }
 Tensor pow(const Tensor& a, const Tensor& b) { return power(a, b); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return arithmetic(Op::maximum, &Backend::maximum, a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return arithmetic(Op::minimum, &Backend::minimum, a, b); }
@@ -421,6 +425,10 @@ LOOM_SCALAR_FORMS(add) LOOM_SCALAR_FORMS(sub) LOOM_SCALAR_FORMS(mul) LOOM_SCALAR
 LOOM_SCALAR_FORMS(maximum) LOOM_SCALAR_FORMS(minimum) LOOM_SCALAR_FORMS(logical_and)
 LOOM_SCALAR_FORMS(logical_or) LOOM_SCALAR_FORMS(eq) LOOM_SCALAR_FORMS(ne) LOOM_SCALAR_FORMS(lt)
 LOOM_SCALAR_FORMS(le) LOOM_SCALAR_FORMS(gt) LOOM_SCALAR_FORMS(ge)
+#define LOOM_OP(family, name, params)
+#define LOOM_BINARY_FLOAT(name, cost, element) LOOM_SCALAR_FORMS(name)
+#include "loom/ops.def"
+#undef LOOM_OP
 #undef LOOM_SCALAR_FORMS
 
 Tensor pow(const Tensor& a, Scalar b) {

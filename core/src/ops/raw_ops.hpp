@@ -14,21 +14,25 @@ struct Pool2dParams;
 
 namespace loom::raw {
 
-// ---- elementwise ----
-#define LOOM_RAW_UNARY(name) Tensor name(const Tensor& x);
-LOOM_RAW_UNARY(exp) LOOM_RAW_UNARY(expm1) LOOM_RAW_UNARY(log) LOOM_RAW_UNARY(log1p)
-LOOM_RAW_UNARY(sqrt) LOOM_RAW_UNARY(rsqrt) LOOM_RAW_UNARY(sin) LOOM_RAW_UNARY(cos)
-LOOM_RAW_UNARY(tanh) LOOM_RAW_UNARY(sigmoid) LOOM_RAW_UNARY(erf) LOOM_RAW_UNARY(floor)
-LOOM_RAW_UNARY(ceil) LOOM_RAW_UNARY(round) LOOM_RAW_UNARY(neg) LOOM_RAW_UNARY(abs)
-LOOM_RAW_UNARY(sign) LOOM_RAW_UNARY(logical_not)
-#undef LOOM_RAW_UNARY
+// ---- elementwise: one function per primitive of the unary, binary and compare families of
+// loom/ops.def (generated from the list) ----
+#define LOOM_RAW_unary(name) Tensor name(const Tensor& x);
+#define LOOM_RAW_binary(name) Tensor name(const Tensor& a, const Tensor& b);
+#define LOOM_RAW_compare(name) LOOM_RAW_binary(name)
+#define LOOM_RAW_OTHER(name)
+#define LOOM_OP(family, name, params) LOOM_RAW_##family(name)
+#define LOOM_RAW_memory LOOM_RAW_OTHER
+#define LOOM_RAW_ternary LOOM_RAW_OTHER
+#define LOOM_RAW_reduce LOOM_RAW_OTHER
+#define LOOM_RAW_matmul LOOM_RAW_OTHER
+#define LOOM_RAW_convolution LOOM_RAW_OTHER
+#define LOOM_RAW_pooling LOOM_RAW_OTHER
+#define LOOM_RAW_normalization LOOM_RAW_OTHER
+#define LOOM_RAW_index LOOM_RAW_OTHER
+#define LOOM_RAW_random LOOM_RAW_OTHER
+#include "loom/ops.def"
+#undef LOOM_OP
 Tensor clamp(const Tensor& x, Scalar lo, Scalar hi);
-#define LOOM_RAW_BINARY(name) Tensor name(const Tensor& a, const Tensor& b);
-LOOM_RAW_BINARY(add) LOOM_RAW_BINARY(sub) LOOM_RAW_BINARY(mul) LOOM_RAW_BINARY(div)
-LOOM_RAW_BINARY(pow) LOOM_RAW_BINARY(maximum) LOOM_RAW_BINARY(minimum)
-LOOM_RAW_BINARY(logical_and) LOOM_RAW_BINARY(logical_or) LOOM_RAW_BINARY(eq)
-LOOM_RAW_BINARY(ne) LOOM_RAW_BINARY(lt) LOOM_RAW_BINARY(le) LOOM_RAW_BINARY(gt) LOOM_RAW_BINARY(ge)
-#undef LOOM_RAW_BINARY
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
 // A 0-d tensor of the dtype `other` promotes to with `s` (how scalars enter binary ops).

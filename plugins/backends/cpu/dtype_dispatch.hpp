@@ -26,9 +26,12 @@ constexpr DTypeSet kernel_dtypes(Op op) {
     case Op::copy: case Op::fill: return kAllDTypes;
     case Op::arange: return kNumericDTypes;
 
-    case Op::exp: case Op::expm1: case Op::log: case Op::log1p: case Op::sqrt: case Op::rsqrt:
-    case Op::sin: case Op::cos: case Op::tanh: case Op::sigmoid: case Op::erf: case Op::floor:
-    case Op::ceil: case Op::round:
+#define LOOM_OP(family, name, params)
+#define LOOM_UNARY_FLOAT(name, cost, element) case Op::name:
+#define LOOM_BINARY_FLOAT(name, cost, element) case Op::name:
+#include "loom/ops.def"
+#undef LOOM_OP
+    case Op::floor: case Op::ceil: case Op::round:
       return kFloatingDTypes;  // the core promotes integral inputs to float32 first
     case Op::neg: case Op::abs: case Op::sign: return kNumericDTypes;
     case Op::logical_not: return kBoolDType;

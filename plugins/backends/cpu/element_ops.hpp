@@ -65,20 +65,16 @@ T integer_pow(T base, T exponent) {
 // ---- one struct per unary, binary and compare primitive -----------------------------------------
 template <Op op> struct ElementOp;
 
-// Floating only.
-template <> struct ElementOp<Op::exp> { template <typename T> T operator()(T x) const { return std::exp(x); } };
-template <> struct ElementOp<Op::expm1> { template <typename T> T operator()(T x) const { return std::expm1(x); } };
-template <> struct ElementOp<Op::log> { template <typename T> T operator()(T x) const { return std::log(x); } };
-template <> struct ElementOp<Op::log1p> { template <typename T> T operator()(T x) const { return std::log1p(x); } };
-template <> struct ElementOp<Op::sqrt> { template <typename T> T operator()(T x) const { return std::sqrt(x); } };
-template <> struct ElementOp<Op::rsqrt> { template <typename T> T operator()(T x) const { return 1 / std::sqrt(x); } };
-template <> struct ElementOp<Op::sin> { template <typename T> T operator()(T x) const { return std::sin(x); } };
-template <> struct ElementOp<Op::cos> { template <typename T> T operator()(T x) const { return std::cos(x); } };
-template <> struct ElementOp<Op::tanh> { template <typename T> T operator()(T x) const { return std::tanh(x); } };
-template <> struct ElementOp<Op::sigmoid> {
-  template <typename T> T operator()(T x) const { return 1 / (1 + std::exp(-x)); }
-};
-template <> struct ElementOp<Op::erf> { template <typename T> T operator()(T x) const { return std::erf(x); } };
+// The floating primitives of ops.def: their element functions are part of their rows.
+#define LOOM_OP(family, name, params)
+#define LOOM_UNARY_FLOAT(name, cost, element) \
+  template <> struct ElementOp<Op::name> { template <typename T> T operator()(T x) const { return element; } };
+#define LOOM_BINARY_FLOAT(name, cost, element) \
+  template <> struct ElementOp<Op::name> { template <typename T> T operator()(T a, T b) const { return element; } };
+#include "loom/ops.def"
+#undef LOOM_OP
+
+// Floating kernels of the rounding ops (an integral input never reaches them).
 template <> struct ElementOp<Op::floor> { template <typename T> T operator()(T x) const { return std::floor(x); } };
 template <> struct ElementOp<Op::ceil> { template <typename T> T operator()(T x) const { return std::ceil(x); } };
 // nearbyint in the default rounding mode rounds half to even, as torch.round.
@@ -212,12 +208,17 @@ struct BernoulliElement {
 };
 
 // Ops whose element costs nanoseconds rather than a fraction of one (glibc's transcendental
-// functions, Philox): they go parallel at smaller sizes.
+// functions, Philox): they go parallel at smaller sizes. The floating primitives say their cost in
+// their ops.def rows.
+enum class ElementCost { cheap, costly };
 constexpr bool is_costly(Op op) {
   switch (op) {
-    case Op::exp: case Op::expm1: case Op::log: case Op::log1p: case Op::sin: case Op::cos:
-    case Op::tanh: case Op::sigmoid: case Op::erf: case Op::pow: case Op::uniform:
-    case Op::normal: case Op::bernoulli:
+#define LOOM_OP(family, name, params)
+#define LOOM_UNARY_FLOAT(name, cost, element) case Op::name: return ElementCost::cost == ElementCost::costly;
+#define LOOM_BINARY_FLOAT(name, cost, element) LOOM_UNARY_FLOAT(name, cost, element)
+#include "loom/ops.def"
+#undef LOOM_OP
+    case Op::pow: case Op::uniform: case Op::normal: case Op::bernoulli:
       return true;
     default:
       return false;

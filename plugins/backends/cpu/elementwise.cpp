@@ -116,113 +116,26 @@ void CpuBackend::arange(const Tensor& out, Scalar start, Scalar step) {
   });
 }
 
-// ---- unary --------------------------------------------------------------------------------------
-
-void CpuBackend::exp(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::exp>(out, x);
-}
-void CpuBackend::expm1(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::expm1>(out, x);
-}
-void CpuBackend::log(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::log>(out, x);
-}
-void CpuBackend::log1p(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::log1p>(out, x);
-}
-void CpuBackend::sqrt(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::sqrt>(out, x);
-}
-void CpuBackend::rsqrt(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::rsqrt>(out, x);
-}
-void CpuBackend::sin(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::sin>(out, x);
-}
-void CpuBackend::cos(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::cos>(out, x);
-}
-void CpuBackend::tanh(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::tanh>(out, x);
-}
-void CpuBackend::sigmoid(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::sigmoid>(out, x);
-}
-void CpuBackend::erf(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::erf>(out, x);
-}
-void CpuBackend::floor(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::floor>(out, x);
-}
-void CpuBackend::ceil(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::ceil>(out, x);
-}
-void CpuBackend::round(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::round>(out, x);
-}
-void CpuBackend::neg(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::neg>(out, x);
-}
-void CpuBackend::abs(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::abs>(out, x);
-}
-void CpuBackend::sign(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::sign>(out, x);
-}
-void CpuBackend::logical_not(const Tensor& out, const Tensor& x) {
-  fast_unary<Op::logical_not>(out, x);
-}
-
-// ---- binary -------------------------------------------------------------------------------------
-
-void CpuBackend::add(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::add>(out, a, b);
-}
-void CpuBackend::sub(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::sub>(out, a, b);
-}
-void CpuBackend::mul(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::mul>(out, a, b);
-}
-void CpuBackend::div(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::div>(out, a, b);
-}
-void CpuBackend::pow(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::pow>(out, a, b);
-}
-void CpuBackend::maximum(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::maximum>(out, a, b);
-}
-void CpuBackend::minimum(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::minimum>(out, a, b);
-}
-void CpuBackend::logical_and(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::logical_and>(out, a, b);
-}
-void CpuBackend::logical_or(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_binary<Op::logical_or>(out, a, b);
-}
-
-// ---- compare ------------------------------------------------------------------------------------
-
-void CpuBackend::eq(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_compare<Op::eq>(out, a, b);
-}
-void CpuBackend::ne(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_compare<Op::ne>(out, a, b);
-}
-void CpuBackend::lt(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_compare<Op::lt>(out, a, b);
-}
-void CpuBackend::le(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_compare<Op::le>(out, a, b);
-}
-void CpuBackend::gt(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_compare<Op::gt>(out, a, b);
-}
-void CpuBackend::ge(const Tensor& out, const Tensor& a, const Tensor& b) {
-  fast_compare<Op::ge>(out, a, b);
-}
+// ---- unary, binary, compare: every primitive of these families, generated from ops.def --------
+#define LOOM_FORWARD_unary(name) \
+  void CpuBackend::name(const Tensor& out, const Tensor& x) { fast_unary<Op::name>(out, x); }
+#define LOOM_FORWARD_binary(name) \
+  void CpuBackend::name(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::name>(out, a, b); }
+#define LOOM_FORWARD_compare(name) \
+  void CpuBackend::name(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::name>(out, a, b); }
+#define LOOM_FORWARD_NOTHING(name)
+#define LOOM_FORWARD_memory LOOM_FORWARD_NOTHING  // the other families are written out below and elsewhere
+#define LOOM_FORWARD_ternary LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_reduce LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_matmul LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_convolution LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_pooling LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_normalization LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_index LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_random LOOM_FORWARD_NOTHING
+#define LOOM_OP(family, name, params) LOOM_FORWARD_##family(name)
+#include "loom/ops.def"
+#undef LOOM_OP
 
 // ---- ternary ------------------------------------------------------------------------------------
 

@@ -56,113 +56,26 @@ void CpuReferenceBackend::arange(const Tensor& out, Scalar start, Scalar step) {
   });
 }
 
-// ---- unary --------------------------------------------------------------------------------------
-
-void CpuReferenceBackend::exp(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::exp>(out, x);
-}
-void CpuReferenceBackend::expm1(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::expm1>(out, x);
-}
-void CpuReferenceBackend::log(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::log>(out, x);
-}
-void CpuReferenceBackend::log1p(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::log1p>(out, x);
-}
-void CpuReferenceBackend::sqrt(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::sqrt>(out, x);
-}
-void CpuReferenceBackend::rsqrt(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::rsqrt>(out, x);
-}
-void CpuReferenceBackend::sin(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::sin>(out, x);
-}
-void CpuReferenceBackend::cos(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::cos>(out, x);
-}
-void CpuReferenceBackend::tanh(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::tanh>(out, x);
-}
-void CpuReferenceBackend::sigmoid(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::sigmoid>(out, x);
-}
-void CpuReferenceBackend::erf(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::erf>(out, x);
-}
-void CpuReferenceBackend::floor(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::floor>(out, x);
-}
-void CpuReferenceBackend::ceil(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::ceil>(out, x);
-}
-void CpuReferenceBackend::round(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::round>(out, x);
-}
-void CpuReferenceBackend::neg(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::neg>(out, x);
-}
-void CpuReferenceBackend::abs(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::abs>(out, x);
-}
-void CpuReferenceBackend::sign(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::sign>(out, x);
-}
-void CpuReferenceBackend::logical_not(const Tensor& out, const Tensor& x) {
-  reference_unary<Op::logical_not>(out, x);
-}
-
-// ---- binary -------------------------------------------------------------------------------------
-
-void CpuReferenceBackend::add(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::add>(out, a, b);
-}
-void CpuReferenceBackend::sub(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::sub>(out, a, b);
-}
-void CpuReferenceBackend::mul(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::mul>(out, a, b);
-}
-void CpuReferenceBackend::div(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::div>(out, a, b);
-}
-void CpuReferenceBackend::pow(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::pow>(out, a, b);
-}
-void CpuReferenceBackend::maximum(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::maximum>(out, a, b);
-}
-void CpuReferenceBackend::minimum(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::minimum>(out, a, b);
-}
-void CpuReferenceBackend::logical_and(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::logical_and>(out, a, b);
-}
-void CpuReferenceBackend::logical_or(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_binary<Op::logical_or>(out, a, b);
-}
-
-// ---- compare ------------------------------------------------------------------------------------
-
-void CpuReferenceBackend::eq(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_compare<Op::eq>(out, a, b);
-}
-void CpuReferenceBackend::ne(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_compare<Op::ne>(out, a, b);
-}
-void CpuReferenceBackend::lt(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_compare<Op::lt>(out, a, b);
-}
-void CpuReferenceBackend::le(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_compare<Op::le>(out, a, b);
-}
-void CpuReferenceBackend::gt(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_compare<Op::gt>(out, a, b);
-}
-void CpuReferenceBackend::ge(const Tensor& out, const Tensor& a, const Tensor& b) {
-  reference_compare<Op::ge>(out, a, b);
-}
+// ---- unary, binary, compare: every primitive of these families, generated from ops.def --------
+#define LOOM_FORWARD_unary(name) \
+  void CpuReferenceBackend::name(const Tensor& out, const Tensor& x) { reference_unary<Op::name>(out, x); }
+#define LOOM_FORWARD_binary(name) \
+  void CpuReferenceBackend::name(const Tensor& out, const Tensor& a, const Tensor& b) { reference_binary<Op::name>(out, a, b); }
+#define LOOM_FORWARD_compare(name) \
+  void CpuReferenceBackend::name(const Tensor& out, const Tensor& a, const Tensor& b) { reference_compare<Op::name>(out, a, b); }
+#define LOOM_FORWARD_NOTHING(name)
+#define LOOM_FORWARD_memory LOOM_FORWARD_NOTHING  // the other families are written out below and elsewhere
+#define LOOM_FORWARD_ternary LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_reduce LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_matmul LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_convolution LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_pooling LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_normalization LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_index LOOM_FORWARD_NOTHING
+#define LOOM_FORWARD_random LOOM_FORWARD_NOTHING
+#define LOOM_OP(family, name, params) LOOM_FORWARD_##family(name)
+#include "loom/ops.def"
+#undef LOOM_OP
 
 // ---- ternary ------------------------------------------------------------------------------------
 
