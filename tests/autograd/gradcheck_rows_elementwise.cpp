@@ -64,6 +64,9 @@ void add_elementwise_rows(RowTable& t) {
   add_unary(t, "tanh", loom::tanh, normal);
   add_unary(t, "sigmoid", loom::sigmoid, normal);
   add_unary(t, "erf", loom::erf, normal);
+  // Both sides of the pole at 0 (the gradient below 1/2 takes the reflection formula), away from it.
+  add_unary(t, "lgamma", loom::lgamma, uniform(0.3, 3.0));
+  add_unary(t, "lgamma", loom::lgamma, uniform(-2.8, -2.2));
   add_unary(t, "floor", loom::floor, kink_free);
   add_unary(t, "ceil", loom::ceil, kink_free);
   add_unary(t, "round", loom::round, kink_free);

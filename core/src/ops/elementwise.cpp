@@ -304,6 +304,31 @@ Tensor erf(const Tensor& x) {
     return g * exp(-(x * x)) * (2.0 / std::sqrt(std::numbers::pi));
   }, true, false);
 }
+namespace {
+// ψ(x) = d/dx ln Γ(x), composed of differentiable ops so that lgamma's gradient differentiates
+// again (create_graph): for x ≥ 1/2, ψ(x) = ψ(x + 6) − Σ_{k<6} 1/(x + k) and the asymptotic series
+// ψ(y) ≈ ln y − 1/(2y) − Σ_k B_2k/(2k·y^2k) at y = x + 6 (the first omitted term is below 1e-11);
+// below 1/2 the reflection ψ(x) = ψ(1 − x) − π·cot(πx). Each branch only sees inputs it is defined
+// for, so the branch `where` drops has a finite gradient.
+Tensor digamma(const Tensor& x) {
+  const Tensor reflect = x < 0.5;
+  const Tensor z = where(reflect, 1 - x, x);  // ≥ 1/2
+  Tensor shifts = zeros_like(z);
+  for (int k = 0; k < 6; ++k) shifts = shifts + 1 / (z + k);
+  const Tensor y = z + 6, inv2 = 1 / (y * y);
+  // B_2k/(2k) for k = 1..6: 1/12, −1/120, 1/252, −1/240, 1/132, −691/32760 (Horner in 1/y²)
+  const Tensor series =
+      inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 * (1.0 / 132 - inv2 * (691.0 / 32760))))));
+  const Tensor psi = log(y) - 0.5 / y - series - shifts;
+  const Tensor xs = where(reflect, x, 0.25);  // πx away from the poles of cot where not reflected
+  const double pi = std::numbers::pi;
+  return where(reflect, psi - pi * cos(xs * pi) / sin(xs * pi), psi);
+}
+}  // namespace
+Tensor lgamma(const Tensor& x) {
+  return unary_rule(GradOp::lgamma, raw::lgamma, x,
+                    [](const Tensor& g, const Tensor& x, const Tensor&) { return g * digamma(x); }, true, false);
+}
 Tensor floor(const Tensor& x) { return zero_grad_rule(GradOp::floor, raw::floor, x); }
 Tensor ceil(const Tensor& x) { return zero_grad_rule(GradOp::ceil, raw::ceil, x); }
 Tensor round(const Tensor& x) { return zero_grad_rule(GradOp::round, raw::round, x); }
