@@ -84,6 +84,8 @@ void add_elementwise_rows(RowTable& t) {
   add_binary(t, "mul", loom::mul, loom::mul, loom::mul, normal, normal, 1.5);
   // Divisors in [0.5, 2): both operands, since the scalar form divides by the tensor.
   add_binary(t, "div", loom::div, loom::div, loom::div, uniform(0.5, 2.0), uniform(0.5, 2.0), 1.5);
+  // b > 0 keeps the points away from atan2's branch cut along b < 0, a = 0.
+  add_binary(t, "atan2", loom::atan2, loom::atan2, loom::atan2, normal, uniform(0.5, 2.0), 1.5);
   // Bases positive (a^b·log a needs a > 0); exponents of either sign.
   add_binary(t, "pow", loom::pow, loom::pow, loom::pow, uniform(0.5, 2.0), uniform(-1.5, 1.5), 2.5);
   t["pow"].push_back({"negative base, integral scalar exponent", [] { return TensorList{leaf({-1.5, -0.7, 0.9, -2.0}, {4})}; },

@@ -412,6 +412,18 @@ Tensor pow(const Tensor& a, const Tensor& b) {
                         });
 }
 
+// d/da atan2(a, b) = b/(a² + b²), d/db = −a/(a² + b²).
+Tensor atan2(const Tensor& a, const Tensor& b) {
+  SavedTensor sa(a, false), sb(b, false);
+  return differentiable(GradOp::atan2, {a, b}, [&] { return raw::atan2(a, b); },
+                        [sa, sb, ia = InputGeometry(a), ib = InputGeometry(b)](const TensorList& g) -> TensorList {
+                          Tensor a = sa.unpack("atan2"), b = sb.unpack("atan2");
+                          Tensor scale = g[0] / (a * a + b * b);
+                          return {ia.needs_grad ? ia.reduce(scale * b) : Tensor(),
+                                  ib.needs_grad ? ib.reduce(-(scale * a)) : Tensor()};
+                        });
+}
+
 namespace {
 // maximum/minimum: the gradient goes to the chosen operand; ties split it evenly (PyTorch).
 Tensor extremum(GradOp op, Tensor (*forward)(const Tensor&, const Tensor&), const Tensor& a, const Tensor& b,
