@@ -361,7 +361,8 @@ TEST_CASE("layers against PyTorch: outputs, input gradients and parameter gradie
       REQUIRE(outputs[i].sizes() == expected.sizes());
       CHECK(outputs[i].dtype() == expected.dtype());
       check_close(values(outputs[i]), values(expected), 1e-9, 1e-12);
-      if (!c["grad_outputs"][i].is_null()) projection = projection + (outputs[i] * tensor_of(c["grad_outputs"][i])).sum();
+      if (!c["grad_outputs"][i].is_null())
+        projection = projection + (outputs[i] * tensor_of(c["grad_outputs"][i])).sum();
     }
 
     projection.backward();
