@@ -208,8 +208,11 @@ TEST_CASE("every registered layer has a gradcheck row") {
   for (const auto& [type, r] : rows()) with_rows.insert(type);
   const auto missing = loom_nn_test::types_without_rows(loom_nn_test::registered_layers(), with_rows);
   CHECK_MESSAGE(missing.empty(), "layers without a gradcheck row: " << loom_nn_test::joined(missing));
-  // And no row for a type that is neither registered nor a harness module.
+  // And no row for a type that is neither registered nor a harness module; a harness module's name
+  // is not registered (it would shadow the real layer in the rows).
   for (const auto& type : with_rows) CHECK_MESSAGE(loom_nn_test::is_row_type(type), type);
+  for (const auto& [name, factory] : loom_nn_test::harness_modules())
+    CHECK_MESSAGE(!loom::nn::has_module_type(name), name << " is registered: rename the harness module");
 }
 
 TEST_CASE("float64 gradcheck of every layer, with respect to the inputs and the parameters") {
