@@ -36,6 +36,12 @@ TEST_CASE("an input too small for the downsampling is refused at construction") 
       // conv 3x3/2: 8 → 4, pools: 2, 1, 0.
       {{{"type", "alexnet"}, {"input_size", 8}},
        {"alexnet: input 8x8 is too small", "it would be 0x0", "smallest input is 15x15"}},
+      // The torchvision variants: conv 11x11/4 p2: 28 → 6, pools 3/2: 2, 0; VGG's five pools: 28 → 0.
+      {{{"type", "alexnet"}, {"variant", "torchvision"}},
+       {"alexnet: input 28x28 is too small", "after the 11x11 stride-4 first conv and 3 max-pools it would be 0x0",
+        "smallest input is 63x63"}},
+      {{{"type", "vgg13"}, {"variant", "torchvision"}, {"input_size", 28}},
+       {"vgg13: input 28x28 is too small", "after 5 max-pools it would be 0x0", "smallest input is 32x32"}},
       // pad 2: 8 → 8 → 4 → 0 (conv 5x5) → 0.
       {{{"type", "lenet5"}, {"input_size", 8}, {"in_channels", 3}},
        {"lenet5: input 8x8 is too small", "after conv 5x5, pool 2, conv 5x5, pool 2 it would be 0x0",
@@ -60,6 +66,16 @@ TEST_CASE("the smallest input named by the error builds and runs") {
   }
 }
 
+TEST_CASE("the torchvision variants run on other input sizes, as torchvision's do") {
+  for (const auto& [type, side] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"alexnet", 63}, {"alexnet", 300}, {"vgg11", 32}, {"vgg11", 250}}) {
+    INFO(type << " built for 224x224, run on " << side << "x" << side);
+    auto model = loom::nn::build({{"type", type}, {"input_size", 224}, {"width", 0.0625}});
+    model->eval();
+    CHECK(model->forward(loom::randn({1, 1, side, side})).sizes() == loom::Shape{1, 10});
+  }
+}
+
 TEST_CASE("bad options name the type and the option") {
   CHECK(contains(build_error({{"type", "resnet20"}, {"depth", 20}}), "resnet20: unknown option 'depth'"));
   CHECK(contains(build_error({{"type", "lenet5"}, {"width", 0.5}}), "lenet5: unknown option 'width'"));
@@ -68,6 +84,9 @@ TEST_CASE("bad options name the type and the option") {
   CHECK(contains(build_error({{"type", "alexnet"}, {"dropout", 1.0}}), "alexnet: option 'dropout' must be in [0, 1)"));
   CHECK(contains(build_error({{"type", "resnet18"}, {"input_size", 0}}), "resnet18: option 'input_size' must be positive"));
   CHECK(contains(build_error({{"type", "lenet5"}, {"activation", "gelu"}}), "lenet5: option 'activation' must be one of"));
+  CHECK(contains(build_error({{"type", "alexnet"}, {"variant", "imagenet"}}),
+                 "alexnet: option 'variant' must be one of"));
+  CHECK(contains(build_error({{"type", "lenet5"}, {"variant", "cifar"}}), "lenet5: unknown option 'variant'"));
   CHECK(contains(build_error({{"type", "resnet"}}), "resnet: option 'depth' is required"));
   CHECK(contains(build_error({{"type", "resnet"}, {"depth", 21}}),
                  "resnet: a CIFAR-style ResNet with basic blocks has depth 6n + 2 (n ≥ 1), found depth 21"));
@@ -87,6 +106,10 @@ TEST_CASE("a batch that does not fit the built network is a ShapeError naming wh
   CHECK(contains(shape_error({{"type", "lenet5"}, {"in_channels", 3}}, {2, 1, 28, 28}),
                  "lenet5: expected an input batch (N, 3, 28, 28)"));
   CHECK(contains(shape_error({{"type", "alexnet"}, {"width", 0.125}}, {1, 28, 28}), "found (1, 28, 28)"));
+  // The torchvision variants take any H, W (their adaptive pool fixes the classifier's input).
+  CHECK(contains(shape_error({{"type", "alexnet"}, {"in_channels", 3}, {"input_size", 224}, {"width", 0.125}},
+                             {2, 1, 224, 224}),
+                 "alexnet: expected an input batch (N, 3, H, W) (options in_channels), found (2, 1, 224, 224)"));
   CHECK(contains(shape_error({{"type", "resnet8"}}, {2, 3, 28, 28}),
                  "resnet8: expected an input batch (N, 1, H, W) (options in_channels), found (2, 3, 28, 28)"));
   CHECK(contains(shape_error({{"type", "inception"}, {"width", 0.125}}, {1, 28, 28}),

@@ -1,7 +1,8 @@
 // Every architecture plugin's types against PyTorch: each row of tests/archs/fixtures/*.json
 // (parameter counts of the same configuration built by tests/archs/pytorch/<family>.py) is built
 // by name through nn::build and the plugin registry, then
-//   - its parameter count equals PyTorch's;
+//   - its parameter count equals PyTorch's, and where the row lists them ("names": the torchvision
+//     variants), its parameter names in order equal PyTorch's;
 //   - forward on a random batch of 2 gives (2, output...) (training mode);
 //   - the gradient of a random projection of the output is finite and non-zero for every
 //     parameter tensor;
@@ -12,6 +13,8 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "fixture_rows.hpp"
 #include "loom/autograd.hpp"
@@ -58,6 +61,11 @@ void check_row(const FixtureRow& f) {
   auto model = loom::nn::build(spec);
   REQUIRE(model);
   CHECK(model->num_parameters() == f.row.at("parameters").get<std::int64_t>());
+  if (f.row.contains("names")) {
+    std::vector<std::string> names;
+    for (const auto& [name, p] : model->named_parameters()) names.push_back(name);
+    CHECK(names == f.row.at("names").get<std::vector<std::string>>());
+  }
   if (!f.row.value("forward", true)) return;
 
   loom::manual_seed(7);

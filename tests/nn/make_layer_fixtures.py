@@ -8,9 +8,17 @@ need PyTorch):
 
 Each case names a Loom registry type and its JSON config; the same config builds the PyTorch
 module below. The C++ test builds the layer with loom::nn::build, converts it to float64, loads
-the case's parameters by their dotted names (strict), and compares forward(input), and the
-gradients of sum(output * grad_output) with respect to the input and every parameter.
-grad_output is random, so that gradients that vanish for a plain sum (softmax) are checked too.
+the case's parameters by their dotted names (strict), and compares forward(inputs), and the
+gradients of the sum over floating outputs of sum(output * grad_output) with respect to every
+floating input and every parameter. grad_output is random, so that gradients that vanish for a
+plain sum (softmax) are checked too.
+
+A case holds lists: "inputs", "outputs", "grad_outputs" (null for a non-floating output) and
+"grad_inputs" (null for a non-floating input: int64 indices, bool masks). A case given one tensor
+calls module(x); a case given a list calls module(*xs) and the C++ test the multi-tensor forward
+(one input and one output call the one-tensor forward). Types named "test_*" are harness modules
+(tests/nn/harness_modules.hpp): defined in both places, never registered, they exercise several
+inputs and outputs before a registered layer has them.
 Dropout layers are compared in eval mode (the identity); train mode is checked statistically
 by the C++ suite.
 
@@ -19,6 +27,7 @@ upsample, adaptive_avg_pool2d) have their cases in norm_fixtures.json (make_norm
 which the layer fixture walk (test_layer_fixtures.cpp) reads as well.
 """
 import json
+import math
 import os
 
 import torch
@@ -44,6 +53,21 @@ class Maxout(torch.nn.Module):
     def forward(self, x):
         y = self.linear(x)
         return y.view(y.shape[0], y.shape[1] // self.pieces, self.pieces, *y.shape[2:]).max(2).values
+
+
+class TestAttention(torch.nn.Module):
+    """The harness module "test_attention": one-head scaled dot-product attention with a query
+    projection; inputs query (N, L, E), key and value (N, S, E), key_padding_mask (N, S) bool
+    (True: ignored); outputs attended (N, L, E), weights (N, L, S), the most attended key (N, L)."""
+
+    def __init__(self, embed_dim):
+        super().__init__()
+        self.q_proj = torch.nn.Linear(embed_dim, embed_dim, bias=False)
+
+    def forward(self, query, key, value, key_padding_mask):
+        scores = self.q_proj(query) @ key.transpose(1, 2) / math.sqrt(key.shape[2])
+        weights = scores.masked_fill(key_padding_mask.unsqueeze(1), float("-inf")).softmax(-1)
+        return weights @ value, weights, weights.argmax(-1)
 
 
 def torch_layer(config):
@@ -103,18 +127,23 @@ def torch_layer(config):
                                   ceil_mode=c.get("ceil_mode", False))
     if t == "sequential":
         return torch.nn.Sequential(*[torch_layer(layer) for layer in c["layers"]])
+    if t == "test_attention":
+        return TestAttention(c["embed_dim"])
     raise ValueError(t)
 
 
+DTYPES = {torch.float64: "float64", torch.int64: "int64", torch.bool: "bool"}
+
+
 def encode(t):
-    return {"shape": list(t.shape), "dtype": "int64" if t.dtype == torch.int64 else "float64",
-            "data": t.reshape(-1).tolist()}
+    return {"shape": list(t.shape), "dtype": DTYPES[t.dtype], "data": t.reshape(-1).tolist()}
 
 
 cases = []
 
 
 def case(name, config, x, mode="train", randomize_params=True):
+    """x: one tensor (module(x)) or a list of tensors in forward order (module(*x))."""
     module = torch_layer(config).to(D)
     module.train(mode == "train")
     if randomize_params:
@@ -122,18 +151,18 @@ def case(name, config, x, mode="train", randomize_params=True):
             for n, p in module.named_parameters():
                 if not (config["type"] == "embedding" and n == "weight"):
                     p.copy_(randn(*p.shape) * 0.7)
-    floating = x.dtype == D
-    if floating:
-        x = x.clone().requires_grad_(True)
-    out = module(x)
-    grad_output = randn(*out.shape)
-    (out * grad_output).sum().backward()
+    xs = [t.clone().requires_grad_(True) if t.dtype == D else t for t in (x if isinstance(x, list) else [x])]
+    out = module(*xs)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    grad_outputs = [randn(*o.shape) if o.dtype == D else None for o in outs]
+    sum((o * g).sum() for o, g in zip(outs, grad_outputs) if g is not None).backward()
     cases.append({
         "name": name, "type": config["type"], "config": {k: v for k, v in config.items() if k != "type"},
-        "mode": mode, "input": encode(x.detach()),
+        "mode": mode, "inputs": [encode(t.detach()) for t in xs],
         "parameters": {n: encode(p.detach()) for n, p in module.named_parameters()},
-        "output": encode(out.detach()), "grad_output": encode(grad_output),
-        "grad_input": encode(x.grad) if floating else None,
+        "outputs": [encode(o.detach()) for o in outs],
+        "grad_outputs": [encode(g) if g is not None else None for g in grad_outputs],
+        "grad_inputs": [encode(t.grad) if t.dtype == D else None for t in xs],
         "grad_parameters": {n: encode(p.grad) for n, p in module.named_parameters()},
     })
 
@@ -249,6 +278,12 @@ case("avg_pool2d kernel 2, ceil_mode (divisor clipped to the input)",
 case("avg_pool2d kernel (2, 3), stride 2, padding (1, 1), ceil_mode, count_include_pad false",
      {"type": "avg_pool2d", "kernel_size": [2, 3], "stride": 2, "padding": [1, 1], "ceil_mode": True,
       "count_include_pad": False}, randn(1, 2, 5, 6))
+
+# Several inputs and outputs (a harness module): floating and bool inputs, floating and int64
+# outputs. (Last, so that the cases above keep their random draws.)
+case("test_attention, key padding mask", {"type": "test_attention", "embed_dim": 4},
+     [randn(2, 3, 4), randn(2, 5, 4), randn(2, 5, 4),
+      torch.tensor([[False, True, False, False, True], [False, False, False, True, False]])])
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layer_fixtures.json")
 with open(path, "w") as f:  # one case per line: small, and diffs show which case changed

@@ -1,9 +1,20 @@
 // Every registered layer against PyTorch 1.13 (layer_fixtures.json, written by
 // make_layer_fixtures.py), and built from JSON configs. A fixture case builds the layer with
 // nn::build, converts it to float64, loads the case's parameters by dotted name (strict), and
-// compares forward(input) and the gradients of sum(output · grad_output) with respect to the
-// input and every parameter. The registry walk makes a registered layer without a fixture case
-// or a JSON-build row fail.
+// compares forward(inputs) and the gradients of Σ sum(output · grad_output) over the floating
+// outputs with respect to every floating input and every parameter. The registry walk makes a
+// registered layer without a fixture case or a JSON-build row fail.
+//
+// A fixture case (one line of layer_fixtures.json):
+//   {"name", "type", "config", "mode": "train" | "eval",
+//    "inputs": [tensor...], "parameters": {dotted name: tensor},
+//    "outputs": [tensor...], "grad_outputs": [tensor | null (non-floating output)...],
+//    "grad_inputs": [tensor | null (non-floating input)...], "grad_parameters": {dotted name: tensor},
+//    optional "buffers": {dotted name: tensor}}
+// with tensor = {"shape", "dtype": "float64" | "int64" | "bool", "data": row-major values}.
+// One input and one output call the one-tensor forward m(x); anything else the multi-tensor
+// forward m(TensorList{...}) (an LSTM's input and (h, c), attention's query, key, value and mask).
+// "type" is a registered layer or a harness module (harness_modules.hpp, test-only).
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +26,7 @@
 #include "layer_rows.hpp"
 #include "loom/nn/module.hpp"
 #include "loom/nn/registry.hpp"
+#include "loom/tensor_ops.hpp"
 
 using loom_nn_test::check_close;
 using loom_nn_test::contains;
@@ -32,8 +44,9 @@ nlohmann::json cases_of(const std::string& path) {
 // The cases of layer_fixtures.json, then those of norm_fixtures.json (next to it, written by
 // make_norm_fixtures.py for the normalisation and resampling layers). The norm cases name their
 // fields differently; they are brought to the layer cases' form here: "train" (bool) becomes
-// "mode", grads["input"] becomes "grad_input", the other grads "grad_parameters", and their
-// "buffers" (running statistics) are loaded with the parameters.
+// "mode", "input", "output" and "grad_output" become one-element lists, grads["input"] becomes
+// "grad_inputs", the other grads "grad_parameters", and their "buffers" (running statistics) are
+// loaded with the parameters.
 const nlohmann::json& fixtures() {
   static const nlohmann::json cases = [] {
     nlohmann::json all = cases_of(LOOM_NN_LAYER_FIXTURES);
@@ -41,7 +54,10 @@ const nlohmann::json& fixtures() {
         (std::filesystem::path(LOOM_NN_LAYER_FIXTURES).parent_path() / "norm_fixtures.json").string();
     for (nlohmann::json c : cases_of(norm_path)) {
       c["mode"] = c["train"].get<bool>() ? "train" : "eval";
-      c["grad_input"] = c["grads"]["input"];
+      c["inputs"] = nlohmann::json::array({c["input"]});
+      c["outputs"] = nlohmann::json::array({c["output"]});
+      c["grad_outputs"] = nlohmann::json::array({c["grad_output"]});
+      c["grad_inputs"] = nlohmann::json::array({c["grads"]["input"]});
       c["grad_parameters"] = nlohmann::json::object();
       for (const auto& [key, g] : c["grads"].items())
         if (key != "input") c["grad_parameters"][key] = g;
@@ -55,13 +71,12 @@ const nlohmann::json& fixtures() {
 loom::Tensor tensor_of(const nlohmann::json& j) {
   const loom::Shape shape(j["shape"].get<std::vector<std::int64_t>>());
   if (j["dtype"] == "int64") return loom::from_vector(j["data"].get<std::vector<std::int64_t>>(), shape);
+  if (j["dtype"] == "bool") return loom::from_vector(j["data"].get<std::vector<bool>>(), shape);
   return loom::from_vector(j["data"].get<std::vector<double>>(), shape);
 }
 
 std::shared_ptr<loom::nn::Module> build_layer(const std::string& type, const nlohmann::json& config) {
-  nlohmann::json spec = config;
-  spec["type"] = type;
-  auto m = loom::nn::build(spec);
+  auto m = loom_nn_test::make_layer(type, config);
   REQUIRE(m != nullptr);
   return m;
 }
@@ -204,7 +219,7 @@ TEST_CASE("every registered layer has a PyTorch fixture case and a JSON-build ro
   CHECK_MESSAGE(no_build_row.empty(),
                 "layers without a JSON-build row: " << loom_nn_test::joined(no_build_row));
   // And no row for a type that is not registered (a renamed layer leaves its rows behind).
-  for (const auto& type : fixture_types()) CHECK_MESSAGE(loom::nn::has_module_type(type), type);
+  for (const auto& type : fixture_types()) CHECK_MESSAGE(loom_nn_test::is_row_type(type), type);
   for (const auto& [type, row] : build_rows()) CHECK_MESSAGE(loom::nn::has_module_type(type), type);
 }
 
@@ -330,19 +345,32 @@ TEST_CASE("layers against PyTorch: outputs, input gradients and parameter gradie
       for (const auto& [key, t] : c["buffers"].items()) params.emplace(key, tensor_of(t));
     REQUIRE(m->load_state_dict(params).ok());  // strict: the dotted names are PyTorch's
 
-    loom::Tensor x = tensor_of(c["input"]);
-    if (x.is_floating_point()) x.requires_grad_(true);
-    const loom::Tensor out = (*m)(x);
-    const loom::Tensor expected = tensor_of(c["output"]);
-    REQUIRE(out.sizes() == expected.sizes());
-    CHECK(out.dtype() == loom::DType::Float64);
-    check_close(values(out), values(expected), 1e-9, 1e-12);
+    loom::TensorList xs;
+    for (const auto& j : c["inputs"]) {
+      loom::Tensor x = tensor_of(j);
+      if (x.is_floating_point()) x.requires_grad_(true);
+      xs.push_back(x);
+    }
+    const bool several = xs.size() != 1 || c["outputs"].size() != 1;
+    const loom::TensorList outputs = loom_nn_test::forward_of(*m, xs, several);
+    REQUIRE(outputs.size() == c["outputs"].size());
+    loom::Tensor projection = loom::zeros({}, loom::DType::Float64);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      INFO("output " << i);
+      const loom::Tensor expected = tensor_of(c["outputs"][i]);
+      REQUIRE(outputs[i].sizes() == expected.sizes());
+      CHECK(outputs[i].dtype() == expected.dtype());
+      check_close(values(outputs[i]), values(expected), 1e-9, 1e-12);
+      if (!c["grad_outputs"][i].is_null())
+        projection = projection + (outputs[i] * tensor_of(c["grad_outputs"][i])).sum();
+    }
 
-    (out * tensor_of(c["grad_output"])).sum().backward();
-    if (!c["grad_input"].is_null()) {
-      INFO("input gradient");
-      REQUIRE(x.grad().defined());
-      check_close(values(x.grad()), values(tensor_of(c["grad_input"])), 1e-9, 1e-12);
+    projection.backward();
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      if (c["grad_inputs"][i].is_null()) continue;
+      INFO("gradient of input " << i);
+      REQUIRE(xs[i].grad().defined());
+      check_close(values(xs[i].grad()), values(tensor_of(c["grad_inputs"][i])), 1e-9, 1e-12);
     }
     std::map<std::string, loom::Tensor> by_name;
     for (const auto& [key, p] : m->named_parameters()) by_name.emplace(key, p);

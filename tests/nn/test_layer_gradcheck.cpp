@@ -1,12 +1,25 @@
-// Float64 gradcheck of every registered layer with respect to its input and its parameters
+// Float64 gradcheck of every registered layer with respect to its inputs and its parameters
 // (registry walk: a registered layer without a row fails). Each row builds the layer from JSON,
 // converts it with to(Float64) and passes the module's own parameter tensors to gradcheck as
 // inputs, so the finite differences perturb exactly what forward() reads. Inputs stay away from
 // kinks (0 for the ReLU family); stochastic layers re-seed before every evaluation, so each
 // evaluation draws the same mask and the check covers the training-mode gradient.
+//
+// A row: {JSON config, inputs, train = false, warm_up = none}, under the layer's registry type.
+//   inputs  x(shape, seed): one float64 tensor, the one-tensor forward m(x);
+//           a lambda returning a Tensor: one tensor of any dtype (int64 indices), m(x);
+//           inputs({x(...), x(...), mask}): several tensors, the multi-tensor forward
+//           m(TensorList{...}), e.g. an LSTM's input and state:
+//             t["lstm"] = {{R"({...})", inputs({x({5, 3, 4}, 1), x({1, 3, 8}, 2), x({1, 3, 8}, 3)})}};
+//   Floating inputs are checked; int64 and bool ones (indices, masks) are passed through. Every
+//   floating output is checked; others (argmax indices) must not depend on the checked inputs.
+// Rows may also name a test-only harness module (harness_modules.hpp), which proves the
+// multi-tensor path before a registered layer needs it.
 #include <functional>
 #include <map>
 #include <set>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +29,7 @@
 #include "loom/nn/module.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/random.hpp"
+#include "loom/tensor_ops.hpp"
 
 namespace {
 
@@ -30,14 +44,38 @@ loom::Tensor away_from_zero(const loom::Shape& shape, std::uint64_t seed) {
   return loom::from_vector(v, shape);
 }
 
+// What a row feeds its layer, made afresh for each use, and which forward it calls.
+struct Inputs {
+  std::function<loom::TensorList()> make;
+  bool several = false;  // true: the multi-tensor forward (see loom_nn_test::forward_of)
+
+  Inputs() = default;
+  template <class F>
+    requires std::is_invocable_r_v<loom::Tensor, F>
+  Inputs(F one) : make([one] { return loom::TensorList{one()}; }) {}
+  explicit operator bool() const { return static_cast<bool>(make); }
+};
+
+// Several inputs in forward order, for the multi-tensor forward.
+Inputs inputs(std::vector<std::function<loom::Tensor()>> parts) {
+  Inputs in;
+  in.make = [parts] {
+    loom::TensorList xs;
+    for (const auto& part : parts) xs.push_back(part());
+    return xs;
+  };
+  in.several = true;
+  return in;
+}
+
 struct Row {
   const char* config;
-  std::function<loom::Tensor()> input;
+  Inputs input;
   bool train = false;  // true: training mode (stochastic layers re-seed before each evaluation)
   // If set: forwards of this batch in training mode before the check, so that an eval-mode row of
   // a layer with running statistics normalises with non-default ones (in training mode, batch and
   // instance norm's weight gets a zero gradient under sum(), so their affine rows are eval rows).
-  std::function<loom::Tensor()> warm_up = nullptr;
+  Inputs warm_up = {};
 };
 
 const std::map<std::string, std::vector<Row>>& rows() {
@@ -111,22 +149,45 @@ const std::map<std::string, std::vector<Row>>& rows() {
                                       {"type": "prelu", "num_parameters": 4},
                                       {"type": "linear", "in_features": 4, "out_features": 2},
                                       {"type": "log_softmax", "dim": 1}]})",
-                        x({3, 3}, 22)}};
+                        x({3, 3}, 22)},
+                       {R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 2}, {"type": "tanh"}]})",
+                        inputs({x({4, 3}, 23)})}};  // Sequential's multi-tensor forward
+    // The harness module: three floating inputs and a bool mask; two floating outputs and an int64 one.
+    auto key_padding_mask = [] {
+      return loom::tensor({{false, true, false, false, true}, {false, false, false, true, false}});
+    };
+    t["test_attention"] = {{R"({"embed_dim": 4})",
+                            inputs({x({2, 3, 4}, 70), x({2, 5, 4}, 71), x({2, 5, 4}, 72), key_padding_mask})}};
     return t;
   }();
   return table;
 }
 
-// gradcheck of `m` (already float64) with respect to a floating input and every parameter.
-loom::autograd::GradcheckResult check_layer(loom::nn::Module& m, loom::Tensor x, bool reseed) {
-  loom::TensorList inputs{x};
-  if (x.is_floating_point()) x.requires_grad_(true);
+// gradcheck of `m` (already float64) with respect to its floating inputs and every parameter.
+loom::autograd::GradcheckResult check_layer(loom::nn::Module& m, const loom::TensorList& xs, bool several,
+                                            bool reseed) {
+  loom::TensorList inputs;
+  for (loom::Tensor x : xs) {
+    if (x.is_floating_point()) x.requires_grad_(true);
+    inputs.push_back(x);
+  }
+  const auto count = static_cast<std::ptrdiff_t>(xs.size());
   for (const loom::Tensor& p : m.parameters()) inputs.push_back(p);
-  auto fn = [&m, reseed](const loom::TensorList& in) -> loom::TensorList {
+  auto fn = [&m, count, several, reseed](const loom::TensorList& in) -> loom::TensorList {
     if (reseed) loom::manual_seed(777);
-    return {m(in[0])};
+    return loom_nn_test::forward_of(m, loom::TensorList(in.begin(), in.begin() + count), several);
   };
   return loom::autograd::gradcheck(fn, inputs);
+}
+
+// Σ over the floating outputs of sum(output · r), r a fixed random weight: a plain sum would give
+// no gradient through outputs whose sum is constant (softmax, attention weights).
+loom::Tensor random_projection(const loom::TensorList& outputs) {
+  loom::manual_seed(99);
+  loom::Tensor total = loom::zeros({}, kF64);
+  for (const loom::Tensor& out : outputs)
+    if (out.is_floating_point()) total = total + (out * loom::randn(out.sizes(), kF64)).sum();
+  return total;
 }
 
 // A layer with a deliberately wrong gradient: forward x·w, backward twice the true one.
@@ -147,30 +208,33 @@ TEST_CASE("every registered layer has a gradcheck row") {
   for (const auto& [type, r] : rows()) with_rows.insert(type);
   const auto missing = loom_nn_test::types_without_rows(loom_nn_test::registered_layers(), with_rows);
   CHECK_MESSAGE(missing.empty(), "layers without a gradcheck row: " << loom_nn_test::joined(missing));
-  for (const auto& type : with_rows) CHECK_MESSAGE(loom::nn::has_module_type(type), type);
+  // And no row for a type that is neither registered nor a harness module; a harness module's name
+  // is not registered (it would shadow the real layer in the rows).
+  for (const auto& type : with_rows) CHECK_MESSAGE(loom_nn_test::is_row_type(type), type);
+  for (const auto& [name, factory] : loom_nn_test::harness_modules())
+    CHECK_MESSAGE(!loom::nn::has_module_type(name), name << " is registered: rename the harness module");
 }
 
-TEST_CASE("float64 gradcheck of every layer, with respect to the input and the parameters") {
+TEST_CASE("float64 gradcheck of every layer, with respect to the inputs and the parameters") {
   for (const auto& [type, list] : rows()) {
     for (const Row& row : list) {
       CAPTURE(type);
       CAPTURE(row.config);
-      nlohmann::json spec = nlohmann::json::parse(row.config);
-      spec["type"] = type;
-      auto m = loom::nn::build(spec);
+      auto m = loom_nn_test::make_layer(type, nlohmann::json::parse(row.config));
       m->to(kF64);
       if (row.warm_up) {
         m->train(true);
-        for (int i = 0; i < 2; ++i) (*m)(row.warm_up());
+        for (int i = 0; i < 2; ++i) loom_nn_test::forward_of(*m, row.warm_up.make(), row.warm_up.several);
       }
       m->train(row.train);
-      const loom::Tensor x = row.input();
-      const auto result = check_layer(*m, x, row.train);
+      const loom::TensorList xs = row.input.make();
+      const auto result = check_layer(*m, xs, row.input.several, row.train);
       INFO(result.report);
       CHECK(result.ok);
       // The parameters were part of the check: a backward reaches each of them.
       if (row.train) loom::manual_seed(777);
-      (*m)(x).sum().backward();
+      const loom::TensorList outputs = loom_nn_test::forward_of(*m, xs, row.input.several);
+      random_projection(outputs).backward();
       for (const auto& [name, p] : m->named_parameters()) {
         INFO("parameter " << name);
         REQUIRE(p.grad().defined());
@@ -182,8 +246,32 @@ TEST_CASE("float64 gradcheck of every layer, with respect to the input and the p
 
 TEST_CASE("the layer gradcheck catches a wrong parameter gradient") {
   WrongGradient m;
-  loom::Tensor x = away_from_zero({2, 3}, 30);
-  const auto result = check_layer(m, x, false);
+  const auto result = check_layer(m, {away_from_zero({2, 3}, 30)}, false, false);
+  CHECK_FALSE(result.ok);
+  CHECK(loom_nn_test::contains(result.report, "Jacobian mismatch"));
+}
+
+TEST_CASE("the multi-tensor rows check every input and output") {
+  auto m = loom_nn_test::make_layer("test_attention", nlohmann::json::parse(R"({"embed_dim": 4})"));
+  m->to(kF64);
+  const loom::TensorList xs = rows().at("test_attention").at(0).input.make();
+  const loom::TensorList outputs = loom_nn_test::forward_of(*m, xs, true);
+  REQUIRE(outputs.size() == 3);
+  CHECK(outputs[0].sizes() == loom::Shape{2, 3, 4});
+  CHECK(outputs[1].sizes() == loom::Shape{2, 3, 5});
+  CHECK(outputs[2].dtype() == loom::DType::Int64);
+  // A masked key gets no weight.
+  CHECK(loom::abs(outputs[1].select(0, 0).select(1, 1)).sum().item<double>() == 0);
+  // A wrong gradient in one input's path (the key's) is caught.
+  const auto wrong = [&m](const loom::TensorList& in) -> loom::TensorList {
+    loom::Tensor key = in[1] * 1.0;
+    key.register_hook([](const loom::Tensor& g) { return g * 2.0; });
+    return (*m)(loom::TensorList{in[0], key, in[2], in[3]});
+  };
+  loom::TensorList checked = xs;
+  for (loom::Tensor& x : checked)
+    if (x.is_floating_point()) x.requires_grad_(true);
+  const auto result = loom::autograd::gradcheck(wrong, checked);
   CHECK_FALSE(result.ok);
   CHECK(loom_nn_test::contains(result.report, "Jacobian mismatch"));
 }

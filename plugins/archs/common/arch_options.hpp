@@ -8,16 +8,20 @@
 //   in_channels  int ≥ 1, default 1        num_classes  int ≥ 1, default 10
 //   input_size   28 or [H, W], default 28  width        number > 0, default 1.0
 //   norm         "batch" | "none"          dropout      probability in [0, 1)
+//   variant      "torchvision" | "cifar", default by input size (alexnet, vgg)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "loom/check.hpp"
+#include "loom/nn.hpp"  // AdaptiveAvgPool2d, wherever core declares it
 #include "loom/nn/activation.hpp"
 #include "loom/nn/container.hpp"
 #include "loom/nn/conv.hpp"
@@ -68,6 +72,18 @@ inline double read_dropout(nn::ConfigReader& r, const std::string& type, double 
   return p;
 }
 
+// The smallest side at which alexnet and vgg default to the published network: ImageNet's crop.
+inline constexpr std::int64_t kImageNetSide = 224;
+
+// variant: "torchvision" (the published ImageNet network as torchvision.models builds it, with
+// adaptive average pooling before the classifier) or "cifar" (the small-input adaptation). The
+// default is torchvision for inputs of at least 224x224, cifar below, so that the Fashion-MNIST
+// and CIFAR configurations keep their networks.
+inline bool read_torchvision_variant(nn::ConfigReader& r, Size2 input) {
+  const bool imagenet_size = std::min(input[0], input[1]) >= kImageNetSide;
+  return r.text("variant", imagenet_size ? "torchvision" : "cifar", {"torchvision", "cifar"}) == "torchvision";
+}
+
 // A channel count of the published network scaled by the width multiplier: max(1, round(c·width)).
 inline std::int64_t scaled(std::int64_t channels, double width) {
   return std::max<std::int64_t>(1, std::llround(static_cast<double>(channels) * width));
@@ -114,24 +130,37 @@ inline std::shared_ptr<nn::Conv2d> conv(std::int64_t in, std::int64_t out, std::
                         .padding = {k / 2, k / 2}, .bias = bias});
 }
 
-// A network of two stages built for one input size: `features` (convolutions and pools) and
-// `classifier` (flatten and fully connected layers) — lenet5, alexnet and vgg. Subclasses fill
-// the two Sequentials in their constructors.
+// A network of two stages: `features` (convolutions and pools) and `classifier` (fully connected
+// layers) — lenet5, alexnet and vgg. Subclasses fill the two Sequentials in their constructors.
+// Without `pooled`, the network is built for one input size and the classifier starts with a
+// Flatten (the small-input networks). With `pooled` it is torchvision's layout: features →
+// avgpool (adaptive, to `pooled`) → flatten → classifier, and any input size the features do not
+// empty works.
 class FeaturesClassifier : public nn::Module {
  public:
-  FeaturesClassifier(std::string module_name, std::string type, std::int64_t in_channels, Size2 input)
+  FeaturesClassifier(std::string module_name, std::string type, std::int64_t in_channels, Size2 input,
+                     std::optional<Size2> pooled = std::nullopt)
       : Module(std::move(module_name)), type_(std::move(type)), in_channels_(in_channels), input_(input) {
     features = register_module("features", std::make_shared<nn::Sequential>());
+    if (pooled) {
+      const std::vector<std::int64_t> size{(*pooled)[0], (*pooled)[1]};
+      avgpool = register_module("avgpool", std::make_shared<nn::AdaptiveAvgPool2d>(size));
+    }
     classifier = register_module("classifier", std::make_shared<nn::Sequential>());
   }
 
-  // x: (N, in_channels, input_size) → (N, num_classes)
+  // x: (N, in_channels, H, W) → (N, num_classes); H, W = input_size without an adaptive pool.
   Tensor forward(const Tensor& x) override {
-    check_input(type_, x, in_channels_, &input_);
-    return (*classifier)((*features)(x));
+    if (!avgpool) {
+      check_input(type_, x, in_channels_, &input_);
+      return (*classifier)((*features)(x));
+    }
+    check_input(type_, x, in_channels_);
+    return (*classifier)((*avgpool)((*features)(x)).flatten(1));
   }
 
   std::shared_ptr<nn::Sequential> features, classifier;
+  std::shared_ptr<nn::AdaptiveAvgPool2d> avgpool;  // null in the small-input networks
 
  private:
   std::string type_;
@@ -139,11 +168,10 @@ class FeaturesClassifier : public nn::Module {
   Size2 input_;
 };
 
-// AlexNet's and VGG's head: flatten → dropout → fc `hidden` → ReLU → dropout → fc `hidden` →
-// ReLU → fc num_classes.
+// AlexNet's head (torchvision's and the CIFAR one; the small-input VGG's too): dropout → fc
+// `hidden` → ReLU → dropout → fc `hidden` → ReLU → fc num_classes.
 inline void add_dropout_mlp_head(nn::Sequential& classifier, std::int64_t in, std::int64_t hidden,
                                  std::int64_t num_classes, double dropout) {
-  classifier.push_back(std::make_shared<nn::Flatten>());
   classifier.push_back(std::make_shared<nn::Dropout>(dropout));
   classifier.push_back(std::make_shared<nn::Linear>(in, hidden));
   classifier.push_back(std::make_shared<nn::ReLU>());

@@ -19,12 +19,20 @@ def scaled(channels, width):
     return max(1, int(math.floor(channels * width + 0.5)))
 
 
+def variant_of(variant, h, w):
+    """alexnet's and vgg's `variant`: as given, else "torchvision" from 224x224 (ImageNet's crop) up
+    and "cifar" below."""
+    return variant or ("torchvision" if min(h, w) >= 224 else "cifar")
+
+
 def config_value(config, key, default):
     return config[key] if key in config else default
 
 
-def write_fixture(family, rows, slow=()):
-    """rows: (type, config, input, model); slow: indices of rows the C++ test only counts."""
+def write_fixture(family, rows, slow=(), named=()):
+    """rows: (type, config, input, model); slow: indices of rows the C++ test only counts; named:
+    indices of rows whose parameter names (in order) the C++ test compares too (those whose model
+    here follows a published layout name for name, e.g. torchvision's)."""
     out = []
     for i, (type_, config, input_shape, model) in enumerate(rows):
         model.eval()
@@ -35,6 +43,8 @@ def write_fixture(family, rows, slow=()):
                "parameters": parameters, "output": list(y.shape[1:])}
         if i in slow:
             row["forward"] = False
+        if i in named:
+            row["names"] = [n for n, _ in model.named_parameters()]
         out.append(row)
         print(f"{type_:10s} {json.dumps(config):70s} {parameters:>11,d} -> {list(y.shape)}")
     path = os.path.join(FIXTURES, f"{family}.json")
