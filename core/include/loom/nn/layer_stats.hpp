@@ -8,7 +8,7 @@
 // · in_features (leading dims count); biases are not counted. Layers without learnt weights in a
 // weighted sum — activations (PReLU's slope too), pooling, normalisation (it folds into the
 // layer before it at inference), dropout, Flatten, Upsample, Embedding (a lookup), losses — say
-// 0. So 2 · multiply-adds is the "MFLOPs" that papers quote for convolutional networks.
+// 0. So 2 · multiply-adds is the FLOP count that papers quote for convolutional networks.
 //
 // Receptive field, followed along the first spatial dim (the height) as the course computes it:
 // from r = 1 and j = 1 (the jump, in input pixels, between adjacent positions), a layer with a
