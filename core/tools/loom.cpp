@@ -3,7 +3,9 @@
 //                  shadowed and refused files with the reason
 //   loom info      version, plugin API version, backends, threads, BLAS and oneDNN versions
 //   loom summary <spec.json> --input C,H,W
-//                  builds the model of a JSON spec and prints its per-layer summary
+//                  builds the model of a JSON spec and prints its per-layer summary: output
+//                  shape, parameters, receptive field, multiply-adds ("?" where a layer does
+//                  not state them)
 //   loom data inspect <file.h5>
 //                  each split of a dataset file (DESIGN §4 layout): shapes, dtypes, storage,
 //                  class names and counts, masks, normalisation; checks the layout on the way
@@ -19,8 +21,8 @@
 
 #include "loom/backend.hpp"
 #include "loom/io/hdf5.hpp"
-#include "loom/nn/module.hpp"
 #include "loom/nn/registry.hpp"
+#include "loom/nn/summary.hpp"
 #include "loom/plugin.hpp"
 #include "loom/runtime.hpp"
 
@@ -32,7 +34,8 @@ int print_usage(std::FILE* to) {
              "  plugins   list the plugins found, with their status, path and registered names\n"
              "  info      version, plugin API version, backends, threads, BLAS and oneDNN versions\n"
              "  summary <spec.json> --input C,H,W\n"
-             "            the per-layer summary (output shapes, parameters) of a model spec\n"
+             "            the per-layer summary of a model spec: output shapes, parameters,\n"
+             "            receptive fields, multiply-adds\n"
              "  data inspect <file.h5>\n"
              "            each split of a dataset: shapes, dtypes, storage, class names and counts\n");
   return to == stdout ? 0 : 2;

@@ -13,6 +13,7 @@
 #include "loom/nn/dropout.hpp"
 #include "loom/nn/linear.hpp"
 #include "loom/nn/module.hpp"
+#include "loom/nn/summary.hpp"
 #include "loom/random.hpp"
 
 using loom_nn_test::contains;

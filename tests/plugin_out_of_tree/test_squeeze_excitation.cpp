@@ -15,6 +15,7 @@
 #include "loom/autograd.hpp"
 #include "loom/nn/linear.hpp"
 #include "loom/nn/registry.hpp"
+#include "loom/nn/summary.hpp"
 #include "loom/plugin.hpp"
 #include "loom/random.hpp"
 
@@ -106,11 +107,17 @@ TEST_CASE("the plugin file registers squeeze_excitation with fc1 (C → C/r) and
   CHECK(linear_child(*se, "fc2")->weight.sizes() == loom::Shape{8, 2});
   // C / r below 1 keeps one hidden unit: 8·1 + 1 + 1·8 + 8 parameters.
   CHECK(build_se(8, 16)->num_parameters() == 25);
-  // fc1 and fc2 run through their hooks, so summary() shows them.
+}
+
+TEST_CASE("summary(): the layer is one row with its multiply-adds, fc1 and fc2 inside it") {
   auto plain = loom::nn::build({{"type", "squeeze_excitation"}, {"channels", 8}, {"reduction", 4}});
-  std::string names;
-  for (const auto& row : loom::nn::summary(*plain, {8, 5, 5}).rows) names += row.name + " ";
-  CHECK(names == "fc1 fc2 ");
+  const loom::nn::ModelSummary s = loom::nn::summary(*plain, {8, 5, 5});
+  REQUIRE(s.rows.size() == 1);
+  CHECK(s.rows[0].type == "SqueezeExcitation");
+  CHECK(s.rows[0].multiply_adds == 8 * 2 + 2 * 8);  // fc1 C → C/r, fc2 C/r → C, one sample
+  CHECK(s.rows[0].parameters == 8 * 2 + 2 + 2 * 8 + 8);
+  CHECK(s.rows[0].receptive_field == loom::nn::SummaryRow::whole_input);  // the squeeze sees the whole map
+  CHECK(contains(s.str(), "total multiply-adds: 32"));
 }
 
 TEST_CASE("forward: the squeeze-and-excitation formula on a hand-computed example") {

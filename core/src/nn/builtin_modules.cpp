@@ -63,6 +63,7 @@ void register_builtin_modules() {
   register_core_layers();
   register_losses();
   register_conv_layers();
+  register_pooling_layers();
   register_norm_layers();
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 // Internal to libloom: how the core's own layers and losses enter the registry (registry.cpp
 // owns the table; builtin_modules.cpp calls each family's register_*() once, on first use).
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "loom/nn/registry.hpp"
 
@@ -22,10 +24,17 @@ void add_builtin_layer(const std::string& type, Make make, ModuleKind kind = Mod
   });
 }
 
+// An option given as an int or a list of ints.
+inline std::vector<std::int64_t> int_or_list(ConfigReader& r, const std::string& key) {
+  if (r.raw(key).is_number_integer()) return {r.integer(key)};
+  return r.integers(key, {});
+}
+
 // Each family's registration (called by register_builtin_modules).
-void register_core_layers();  // builtin_modules.cpp
-void register_conv_layers();  // conv_layers.cpp
-void register_norm_layers();  // norm_layers.cpp
-void register_losses();       // loss_modules.cpp
+void register_core_layers();     // builtin_modules.cpp
+void register_conv_layers();     // conv_layers.cpp
+void register_pooling_layers();  // pooling_layers.cpp
+void register_norm_layers();     // norm_layers.cpp
+void register_losses();          // loss_modules.cpp
 
 }  // namespace loom::nn::detail

@@ -1,13 +1,13 @@
-// Convolution and pooling modules, and their registry entries ("conv1d", "conv2d",
-// "conv_transpose2d", "max_pool2d", "avg_pool2d").
+// Convolution modules, their stats for summary(), and their registry entries ("conv1d",
+// "conv2d", "conv_transpose2d").
 #include <nlohmann/json.hpp>
 
 #include "builtin_registration.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/conv.hpp"
 #include "loom/nn/init.hpp"
-#include "loom/nn/pooling.hpp"
 #include "loom/nn/registry.hpp"
+#include "size2_options.hpp"
 
 namespace loom::nn {
 
@@ -19,10 +19,8 @@ void check_channels(const char* layer, std::int64_t in, std::int64_t out, std::i
   LOOM_CHECK(groups >= 1 && in % groups == 0 && out % groups == 0, ValueError,
              "{}: groups = {} must be ≥ 1 and divide in_channels ({}) and out_channels ({})", layer, groups, in, out);
 }
-void check_kernel(const char* layer, const Size2& k) {
-  LOOM_CHECK(k[0] >= 1 && k[1] >= 1, ValueError, "{}: kernel_size must be ≥ 1, found ({}, {})", layer, k[0], k[1]);
-}
-std::string pair_str(const Size2& s) { return fmt::format("({}, {})", s[0], s[1]); }
+using detail::check_kernel;
+using detail::pair_str;
 
 }  // namespace
 
@@ -51,6 +49,14 @@ std::string Conv2d::extra_repr() const {
                      options.bias ? "" : ", bias=false");
 }
 
+// x (N, C_in, H, W) → y (N, C_out, H', W'): each output element is a sum over C_in/groups · kH · kW.
+std::optional<LayerStats> Conv2d::stats(const Shapes&, const Shapes& outputs) const {
+  const auto& o = options;
+  const std::int64_t per_output = (o.in_channels / o.groups) * o.kernel_size[0] * o.kernel_size[1];
+  return LayerStats{.multiply_adds = outputs[0].numel() * per_output,
+                    .kernel = Kernel{o.kernel_size[0], o.dilation[0], o.stride[0]}};
+}
+
 // ---- Conv1d ----
 Conv1d::Conv1d(Conv1dOptions o) : Module("Conv1d"), options(o) {
   check_channels("Conv1d", o.in_channels, o.out_channels, o.groups);
@@ -74,6 +80,12 @@ std::string Conv1d::extra_repr() const {
                      options.dilation == 1 ? "" : fmt::format(", dilation={}", options.dilation),
                      options.groups == 1 ? "" : fmt::format(", groups={}", options.groups),
                      options.bias ? "" : ", bias=false");
+}
+
+std::optional<LayerStats> Conv1d::stats(const Shapes&, const Shapes& outputs) const {
+  const auto& o = options;
+  return LayerStats{.multiply_adds = outputs[0].numel() * (o.in_channels / o.groups) * o.kernel_size,
+                    .kernel = Kernel{o.kernel_size, o.dilation, o.stride}};
 }
 
 // ---- ConvTranspose2d ----
@@ -105,27 +117,13 @@ std::string ConvTranspose2d::extra_repr() const {
                      options.bias ? "" : ", bias=false");
 }
 
-// ---- pooling ----
-MaxPool2d::MaxPool2d(functional::MaxPool2dFuncOptions o) : Module("MaxPool2d"), options(o) {
-  check_kernel("MaxPool2d", o.kernel_size);
-}
-Tensor MaxPool2d::forward(const Tensor& x) { return functional::max_pool2d(x, options); }
-std::string MaxPool2d::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}{}{}", pair_str(options.kernel_size),
-                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding),
-                     options.dilation == Size2{1, 1} ? "" : ", dilation=" + pair_str(options.dilation),
-                     options.ceil_mode ? ", ceil_mode=true" : "");
-}
-
-AvgPool2d::AvgPool2d(functional::AvgPool2dFuncOptions o) : Module("AvgPool2d"), options(o) {
-  check_kernel("AvgPool2d", o.kernel_size);
-}
-Tensor AvgPool2d::forward(const Tensor& x) { return functional::avg_pool2d(x, options); }
-std::string AvgPool2d::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}{}{}", pair_str(options.kernel_size),
-                     pair_str(options.stride[0] == 0 ? options.kernel_size : options.stride), pair_str(options.padding),
-                     options.ceil_mode ? ", ceil_mode=true" : "",
-                     options.count_include_pad ? "" : ", count_include_pad=false");
+// Each input element is scattered through C_out/groups · kH · kW weights. The receptive field
+// moves as for a stride-1 convolution: an upper bound (the stride spreads, not gathers).
+std::optional<LayerStats> ConvTranspose2d::stats(const Shapes& inputs, const Shapes&) const {
+  const auto& o = options;
+  const std::int64_t per_input = (o.out_channels / o.groups) * o.kernel_size[0] * o.kernel_size[1];
+  return LayerStats{.multiply_adds = inputs[0].numel() * per_input,
+                    .kernel = Kernel{o.kernel_size[0], o.dilation[0], 1}};
 }
 
 }  // namespace loom::nn
@@ -133,16 +131,6 @@ std::string AvgPool2d::extra_repr() const {
 namespace loom::nn::detail {
 
 namespace {
-
-Size2 pair(ConfigReader& r, const std::string& key, std::int64_t fallback) {
-  const auto v = r.integers_or_one(key, 2, {fallback, fallback});
-  return {v[0], v[1]};
-}
-// kernel_size has no default (as in PyTorch): its absence is an error naming the layer type.
-Size2 kernel_pair(ConfigReader& r) {
-  const auto v = r.integers_or_one("kernel_size", 2);
-  return {v[0], v[1]};
-}
 
 // padding: an int, a pair, or "same" / "valid" as PyTorch. Returns whether it is "same".
 bool padding_option(ConfigReader& r, std::size_t count, Size2& padding) {
@@ -163,10 +151,10 @@ void register_conv_layers() {
     Conv2dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
-    o.kernel_size = kernel_pair(r);
-    o.stride = pair(r, "stride", 1);
+    o.kernel_size = kernel_size_option(r);
+    o.stride = size2_option(r, "stride", 1);
     o.same_padding = padding_option(r, 2, o.padding);
-    o.dilation = pair(r, "dilation", 1);
+    o.dilation = size2_option(r, "dilation", 1);
     o.groups = r.integer("groups", 1);
     o.bias = r.boolean("bias", true);
     return std::make_shared<Conv2d>(o);
@@ -189,32 +177,14 @@ void register_conv_layers() {
     ConvTranspose2dOptions o;
     o.in_channels = r.integer("in_channels");
     o.out_channels = r.integer("out_channels");
-    o.kernel_size = kernel_pair(r);
-    o.stride = pair(r, "stride", 1);
-    o.padding = pair(r, "padding", 0);
-    o.output_padding = pair(r, "output_padding", 0);
-    o.dilation = pair(r, "dilation", 1);
+    o.kernel_size = kernel_size_option(r);
+    o.stride = size2_option(r, "stride", 1);
+    o.padding = size2_option(r, "padding", 0);
+    o.output_padding = size2_option(r, "output_padding", 0);
+    o.dilation = size2_option(r, "dilation", 1);
     o.groups = r.integer("groups", 1);
     o.bias = r.boolean("bias", true);
     return std::make_shared<ConvTranspose2d>(o);
-  });
-  add_builtin_layer("max_pool2d", [](ConfigReader& r) {
-    functional::MaxPool2dFuncOptions o;
-    o.kernel_size = kernel_pair(r);
-    o.stride = pair(r, "stride", 0);
-    o.padding = pair(r, "padding", 0);
-    o.dilation = pair(r, "dilation", 1);
-    o.ceil_mode = r.boolean("ceil_mode", false);
-    return std::make_shared<MaxPool2d>(o);
-  });
-  add_builtin_layer("avg_pool2d", [](ConfigReader& r) {
-    functional::AvgPool2dFuncOptions o;
-    o.kernel_size = kernel_pair(r);
-    o.stride = pair(r, "stride", 0);
-    o.padding = pair(r, "padding", 0);
-    o.count_include_pad = r.boolean("count_include_pad", true);
-    o.ceil_mode = r.boolean("ceil_mode", false);
-    return std::make_shared<AvgPool2d>(o);
   });
 }
 

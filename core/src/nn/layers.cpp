@@ -32,6 +32,10 @@ std::string Linear::extra_repr() const {
                      options.bias);
 }
 
+std::optional<LayerStats> Linear::stats(const Shapes&, const Shapes& outputs) const {
+  return LayerStats{.multiply_adds = outputs[0].numel() * options.in_features, .mixes_all_positions = true};
+}
+
 std::string Flatten::extra_repr() const { return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim); }
 
 // ---- activations ----
@@ -52,8 +56,12 @@ Maxout::Maxout(std::int64_t in_features, std::int64_t out_features, std::int64_t
   LOOM_CHECK(pieces >= 1, ValueError, "Maxout: pieces must be ≥ 1, found {}", pieces);
   linear = register_module("linear", std::make_shared<Linear>(in_features, out_features * pieces));
 }
-Tensor Maxout::forward(const Tensor& x) { return functional::maxout(linear->forward(x), pieces); }
+Tensor Maxout::forward(const Tensor& x) { return functional::maxout((*linear)(x), pieces); }
 std::string Maxout::extra_repr() const { return fmt::format("pieces={}", pieces); }
+// x (*, in) → linear (*, out·pieces) → y (*, out): the linear's multiply-adds, out·pieces · in per row.
+std::optional<LayerStats> Maxout::stats(const Shapes& inputs, const Shapes& outputs) const {
+  return LayerStats{.multiply_adds = outputs[0].numel() * pieces * inputs[0].back(), .mixes_all_positions = true};
+}
 
 // ---- dropout ----
 Dropout::Dropout(double p) : Module("Dropout"), p(p) {

@@ -1,15 +1,12 @@
-// nn::Module: registration, traversal, modes, placement, state dicts, hooks and printing.
+// nn::Module: registration, traversal, modes, placement, state dicts, hooks and printing
+// (summary() is in summary.cpp: it asks each module for its stats, knowing no layer type).
 #include "loom/nn/module.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <ostream>
 #include <sstream>
 
 #include "loom/check.hpp"
-#include "loom/nn/conv.hpp"     // summary(): kernels and multiply-adds of the layers
-#include "loom/nn/linear.hpp"
-#include "loom/nn/pooling.hpp"
 
 namespace loom::nn {
 
@@ -335,133 +332,6 @@ std::string Module::str() const {
 
 std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.str(); }
 
-}  // namespace loom::nn
-
-namespace loom::nn {
-
-// ---- summary ----
-namespace {
-
-// A kernel along the followed (height) dim, for the receptive field.
-struct Kernel {
-  std::int64_t size = 1, dilation = 1, stride = 1;
-};
-
-// The kernel of a conv/pool layer, or nothing for a layer without one.
-std::optional<Kernel> kernel_of(const Module& layer) {
-  if (const auto* c = dynamic_cast<const Conv2d*>(&layer))
-    return Kernel{c->options.kernel_size[0], c->options.dilation[0], c->options.stride[0]};
-  if (const auto* c = dynamic_cast<const Conv1d*>(&layer))
-    return Kernel{c->options.kernel_size, c->options.dilation, c->options.stride};
-  if (const auto* c = dynamic_cast<const ConvTranspose2d*>(&layer))  // as a stride-1 conv: an upper bound
-    return Kernel{c->options.kernel_size[0], c->options.dilation[0], 1};
-  if (const auto* p = dynamic_cast<const MaxPool2d*>(&layer)) {
-    const auto& o = p->options;
-    return Kernel{o.kernel_size[0], o.dilation[0], o.stride[0] == 0 ? o.kernel_size[0] : o.stride[0]};
-  }
-  if (const auto* p = dynamic_cast<const AvgPool2d*>(&layer)) {
-    const auto& o = p->options;
-    return Kernel{o.kernel_size[0], 1, o.stride[0] == 0 ? o.kernel_size[0] : o.stride[0]};
-  }
-  return std::nullopt;
-}
-
-std::int64_t multiply_adds_of(const Module& layer, const TensorList& in, const TensorList& out) {
-  if (out.empty() || !out[0].defined()) return 0;
-  const std::int64_t out_elems = out[0].numel();
-  if (const auto* c = dynamic_cast<const Conv2d*>(&layer))
-    return out_elems * (c->options.in_channels / c->options.groups) * c->options.kernel_size[0] *
-           c->options.kernel_size[1];
-  if (const auto* c = dynamic_cast<const Conv1d*>(&layer))
-    return out_elems * (c->options.in_channels / c->options.groups) * c->options.kernel_size;
-  if (const auto* c = dynamic_cast<const ConvTranspose2d*>(&layer)) {
-    if (in.empty() || !in[0].defined()) return 0;
-    return in[0].numel() * (c->options.out_channels / c->options.groups) * c->options.kernel_size[0] *
-           c->options.kernel_size[1];
-  }
-  if (const auto* l = dynamic_cast<const Linear*>(&layer)) return out_elems * l->options.in_features;
-  return 0;
-}
-
-}  // namespace
-
-ModelSummary summary(Module& model, const Shape& input_shape) {
-  ModelSummary result;
-  // Receptive field r and jump j along the spatial dims so far; whole: a Linear has been seen.
-  std::int64_t r = 1, j = 1;
-  bool whole = false;
-  std::vector<std::pair<Module*, int>> hooked;
-  for (auto& [name, m] : model.named_modules()) {
-    if (!m->named_children().empty()) continue;  // layers only: containers add no row
-    const std::string row_name = name.empty() ? m->type_name() : name;
-    const int id = m->register_forward_hook([&result, &r, &j, &whole, row_name](Module& layer, const TensorList& in,
-                                                                                const TensorList& out) {
-      SummaryRow row;
-      row.name = row_name;
-      row.type = layer.type_name();
-      if (!out.empty() && out[0].defined()) row.output_shape = out[0].sizes();
-      for (const Tensor& p : layer.parameters(false)) {
-        row.parameters += p.numel();
-        if (p.requires_grad()) row.trainable += p.numel();
-      }
-      if (dynamic_cast<const Linear*>(&layer)) whole = true;
-      if (const auto k = kernel_of(layer)) {
-        r += (k->size - 1) * k->dilation * j;
-        j *= k->stride;
-      }
-      row.receptive_field = whole ? 0 : r;
-      row.multiply_adds = multiply_adds_of(layer, in, out);
-      result.total_multiply_adds += row.multiply_adds;
-      result.rows.push_back(std::move(row));
-    });
-    hooked.emplace_back(m, id);
-  }
-  const bool was_training = model.is_training();
-  model.eval();
-  Shape shape{1};
-  for (auto s : input_shape) shape.push_back(s);
-  try {
-    NoGradGuard no_grad;
-    model(zeros(shape));
-  } catch (...) {
-    for (auto& [m, id] : hooked) m->remove_hook(id);
-    model.train(was_training);
-    throw;
-  }
-  for (auto& [m, id] : hooked) m->remove_hook(id);
-  model.train(was_training);
-  result.total_parameters = model.num_parameters();
-  result.trainable_parameters = model.num_parameters(true);
-  return result;
-}
-
-namespace {
-std::string with_commas(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-}  // namespace
-
-std::string ModelSummary::str() const {
-  std::size_t w = 5;
-  for (const auto& r : rows) w = std::max(w, r.name.size() + r.type.size() + 3);
-  // Receptive field 0 prints as "all": the whole input.
-  std::string s = fmt::format("{:<{}} {:>22} {:>12} {:>12} {:>10} {:>16}\n", "layer", w, "output shape", "parameters",
-                              "trainable", "receptive", "multiply-adds");
-  s += std::string(w + 77, '-') + "\n";
-  for (const auto& r : rows)
-    s += fmt::format("{:<{}} {:>22} {:>12} {:>12} {:>10} {:>16}\n", r.name + " (" + r.type + ")", w,
-                     r.output_shape.str(), with_commas(r.parameters), with_commas(r.trainable),
-                     r.receptive_field == 0 ? std::string("all") : std::to_string(r.receptive_field),
-                     with_commas(r.multiply_adds));
-  s += std::string(w + 77, '-') + "\n";
-  s += fmt::format("total parameters: {}\ntrainable parameters: {}\ntotal multiply-adds: {}\n",
-                   with_commas(total_parameters), with_commas(trainable_parameters), with_commas(total_multiply_adds));
-  return s;
-}
+std::optional<LayerStats> Module::stats(const Shapes&, const Shapes&) const { return std::nullopt; }
 
 }  // namespace loom::nn

@@ -184,7 +184,7 @@ std::string InstanceNorm2d::extra_repr() const {
                      options.momentum, options.affine, options.track_running_stats);
 }
 
-// ---- Upsample, AdaptiveAvgPool2d ----
+// ---- Upsample ----
 Upsample::Upsample(UpsampleOptions o) : Module("Upsample"), options(std::move(o)) {
   const bool has_size = !options.size.empty(), has_scale = !options.scale_factor.empty();
   LOOM_CHECK(has_size != has_scale, ValueError, "Upsample: give either size or scale_factor, found {}",
@@ -215,22 +215,10 @@ std::string Upsample::extra_repr() const {
   return s;
 }
 
-AdaptiveAvgPool2d::AdaptiveAvgPool2d(std::vector<std::int64_t> size) : Module("AdaptiveAvgPool2d") {
-  LOOM_CHECK(size.size() == 1 || size.size() == 2, ValueError,
-             "AdaptiveAvgPool2d: output_size takes 1 or 2 values, found {}", size);
-  if (size.size() == 1) size.push_back(size[0]);
-  LOOM_CHECK(size[0] >= 1 && size[1] >= 1, ValueError, "AdaptiveAvgPool2d: output_size must be ≥ 1, found {}", size);
-  output_size = std::move(size);
+std::optional<LayerStats> Upsample::stats(const Shapes&, const Shapes&) const {
+  if (options.mode == functional::InterpolateMode::Bilinear) return LayerStats{.kernel = Kernel{2, 1, 1}};
+  return LayerStats{};
 }
-
-Tensor AdaptiveAvgPool2d::forward(const Tensor& x) {
-  check_floating_input(*this, x);
-  LOOM_CHECK(x.dim() == 3 || x.dim() == 4, ShapeError,
-             "AdaptiveAvgPool2d: expected a 4-D (N, C, H, W) or 3-D (C, H, W) input, found shape {}", x.sizes().str());
-  return functional::adaptive_avg_pool2d(x, output_size);
-}
-
-std::string AdaptiveAvgPool2d::extra_repr() const { return fmt::format("output_size={}", output_size); }
 
 // ---- registry ----
 namespace detail {
@@ -247,12 +235,6 @@ BatchNormOptions batch_norm_options(ConfigReader& r) {
   o.affine = r.boolean("affine", o.affine);
   o.track_running_stats = r.boolean("track_running_stats", o.track_running_stats);
   return o;
-}
-
-// An int or a list of ints.
-std::vector<std::int64_t> int_or_list(ConfigReader& r, const std::string& key) {
-  if (r.raw(key).is_number_integer()) return {r.integer(key)};
-  return r.integers(key, {});
 }
 
 std::vector<double> number_or_list(ConfigReader& r, const std::string& type, const std::string& key) {
@@ -304,8 +286,6 @@ void register_norm_layers() {
     o.align_corners = r.boolean("align_corners", false);
     return std::make_shared<Upsample>(o);
   });
-  add_builtin_layer("adaptive_avg_pool2d",
-        [](ConfigReader& r) { return std::make_shared<AdaptiveAvgPool2d>(int_or_list(r, "output_size")); });
 }
 
 }  // namespace detail

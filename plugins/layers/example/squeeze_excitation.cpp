@@ -34,4 +34,10 @@ std::string SqueezeExcitation::extra_repr() const {
   return fmt::format("channels={}, reduction={}, hidden={}", options.channels, options.reduction, hidden);
 }
 
+std::optional<loom::nn::LayerStats> SqueezeExcitation::stats(const loom::nn::Shapes& inputs,
+                                                             const loom::nn::Shapes&) const {
+  const std::int64_t batch = inputs[0][0];  // x (N, C, *spatial)
+  return loom::nn::LayerStats{.multiply_adds = batch * 2 * options.channels * hidden, .mixes_all_positions = true};
+}
+
 }  // namespace loom_layer_example

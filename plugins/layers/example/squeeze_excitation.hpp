@@ -7,6 +7,7 @@
 // Any number of spatial dims works (N, C, L) or (N, C, H, W); y keeps x's memory format.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "loom/nn/linear.hpp"
@@ -24,6 +25,11 @@ class SqueezeExcitation : public loom::nn::Module {
   explicit SqueezeExcitation(SqueezeExcitationOptions options);
   loom::Tensor forward(const loom::Tensor& x) override;
   std::string extra_repr() const override;
+  // One summary() row, fc1 and fc2 inside it: the gate's two linears, N · 2·C·hidden multiply-adds
+  // (the channel scale multiplies by a computed gate, not a weight: 0, as loom/nn/layer_stats.hpp
+  // counts). The squeeze averages the whole map, so every output position sees every input one.
+  std::optional<loom::nn::LayerStats> stats(const loom::nn::Shapes& inputs,
+                                            const loom::nn::Shapes& outputs) const override;
 
   SqueezeExcitationOptions options;
   std::int64_t hidden;  // max(1, channels / reduction)

@@ -1,6 +1,7 @@
 #pragma once
 // Containers: Sequential (forward chains its children), ModuleList and ModuleDict (hold
 // children for a custom forward).
+// They keep Module::stats' default, saying nothing: summary() shows their children's rows.
 #include <initializer_list>
 
 #include "loom/nn/module.hpp"

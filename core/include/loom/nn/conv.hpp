@@ -3,6 +3,11 @@
 // weight is (out, in/groups, kH, kW); the output size is ⌊(N + 2P − F)/S⌋ + 1 without dilation).
 // Default init as PyTorch: kaiming_uniform_(a = √5) for the weight, U(−1/√fan_in, 1/√fan_in)
 // for the bias. On the CPU the activations they produce are channels-last in memory.
+//
+// For summary() (loom/nn/layer_stats.hpp): Conv2d and Conv1d count output elements ·
+// (C_in/groups) · kernel elements multiply-adds, ConvTranspose2d input elements · (C_out/groups) ·
+// kernel elements; the kernel's height (Conv1d: its length), dilation and stride move the receptive
+// field. ConvTranspose2d moves it like a stride-1 convolution: an upper bound.
 #include <array>
 
 #include "loom/nn/functional/conv.hpp"
@@ -31,6 +36,7 @@ class LOOM_API Conv2d : public Module {
       : Conv2d(Conv2dOptions{in_channels, out_channels, {kernel_size, kernel_size}}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes& inputs, const Shapes& outputs) const override;
   void reset_parameters();
 
   Conv2dOptions options;
@@ -56,6 +62,7 @@ class LOOM_API Conv1d : public Module {
   explicit Conv1d(Conv1dOptions options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes& inputs, const Shapes& outputs) const override;
   void reset_parameters();
 
   Conv1dOptions options;
@@ -81,6 +88,7 @@ class LOOM_API ConvTranspose2d : public Module {
   explicit ConvTranspose2d(ConvTranspose2dOptions options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes& inputs, const Shapes& outputs) const override;
   void reset_parameters();
 
   ConvTranspose2dOptions options;

@@ -11,6 +11,7 @@ class LOOM_API Dropout : public Module {
   explicit Dropout(double p = 0.5);
   Tensor forward(const Tensor& x) override { return functional::dropout(x, p, is_training()); }
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
   double p;
 };
 
@@ -19,6 +20,7 @@ class LOOM_API Dropout2d : public Module {
   explicit Dropout2d(double p = 0.5);
   Tensor forward(const Tensor& x) override { return functional::dropout2d(x, p, is_training()); }
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
   double p;
 };
 

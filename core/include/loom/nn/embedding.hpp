@@ -19,6 +19,8 @@ class LOOM_API Embedding : public Module {
       : Embedding(EmbeddingOptions{num_embeddings, embedding_dim, -1}) {}
   Tensor forward(const Tensor& indices) override;
   std::string extra_repr() const override;
+  // A lookup: no multiply-adds.
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
   EmbeddingOptions options;
   Tensor weight;
 };

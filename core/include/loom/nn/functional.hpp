@@ -5,6 +5,8 @@
 #include "loom/nn/functional/linear.hpp"
 #include "loom/nn/functional/loss.hpp"
 #include "loom/nn/functional/normalization.hpp"
+#include "loom/nn/functional/pooling.hpp"
+#include "loom/nn/functional/upsample.hpp"
 
 namespace loom {
 namespace F = nn::functional;

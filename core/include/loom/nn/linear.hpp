@@ -19,6 +19,9 @@ class LOOM_API Linear : public Module {
       : Linear(LinearOptions{in_features, out_features, bias}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  // output elements · in_features multiply-adds; every feature reaches every output: the
+  // receptive field becomes the whole input.
+  std::optional<LayerStats> stats(const Shapes& inputs, const Shapes& outputs) const override;
   void reset_parameters();
 
   LinearOptions options;
@@ -30,6 +33,7 @@ class LOOM_API Identity : public Module {
  public:
   Identity() : Module("Identity") {}
   Tensor forward(const Tensor& x) override { return x; }
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
 };
 
 // Flattens dims start_dim..end_dim (default: all but the batch dim).
@@ -39,6 +43,7 @@ class LOOM_API Flatten : public Module {
       : Module("Flatten"), start_dim(start_dim), end_dim(end_dim) {}
   Tensor forward(const Tensor& x) override { return x.flatten(start_dim, end_dim); }
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
   std::int64_t start_dim, end_dim;
 };
 

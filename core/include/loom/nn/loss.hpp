@@ -33,6 +33,8 @@ class LOOM_API Loss : public Module {
     return Module::operator()(TensorList{prediction, target})[0];
   }
   std::string extra_repr() const override;
+  // Losses count no multiply-adds (loom/nn/layer_stats.hpp).
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
 
   Reduction reduction;
 };

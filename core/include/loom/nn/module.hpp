@@ -1,13 +1,16 @@
 #pragma once
 // nn::Module: the base of every layer, loss and model.
 //
+//   #include "loom/nn.hpp"
+//
 //   struct Net : loom::nn::Module {
 //     std::shared_ptr<loom::nn::Linear> fc1, fc2;
 //     Net() : Module("Net") {
 //       fc1 = register_module("fc1", std::make_shared<loom::nn::Linear>(784, 256));
 //       fc2 = register_module("fc2", std::make_shared<loom::nn::Linear>(256, 10));
 //     }
-//     loom::Tensor forward(const loom::Tensor& x) override { return fc2->forward(loom::relu(fc1->forward(x))); }
+//     // Children through operator(), not forward(), so that their hooks (and summary()) see them.
+//     loom::Tensor forward(const loom::Tensor& x) override { return (*fc2)(loom::F::relu((*fc1)(x))); }
 //   };
 //
 // Parameters, buffers and children have dotted names ("fc1.weight"); parameters() lists a
@@ -16,12 +19,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "loom/autograd.hpp"
 #include "loom/export.hpp"
+#include "loom/nn/layer_stats.hpp"
 #include "loom/tensor.hpp"
 
 namespace loom::nn {
@@ -110,6 +115,13 @@ class LOOM_API Module : public std::enable_shared_from_this<Module> {
   // The options in a PyTorch-like repr: "in_features=784, out_features=256, bias=true".
   virtual std::string extra_repr() const { return {}; }
   std::string str() const;  // the module tree, like print(model) in PyTorch
+  // What one forward call costs and how it moves the receptive field, from the call's shapes
+  // (conventions in loom/nn/layer_stats.hpp); summary() asks every module. The default says
+  // nothing: summary() shows "?" for a module without children, and the rows of its children for
+  // one with children (a container or a model; a "?" row follows when it holds parameters of its
+  // own, whose use summary() cannot know). A module with children that answers is one row: its
+  // answer covers its children.
+  virtual std::optional<LayerStats> stats(const Shapes& inputs, const Shapes& outputs) const;
 
  protected:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
@@ -132,41 +144,5 @@ class LOOM_API Module : public std::enable_shared_from_this<Module> {
 };
 
 LOOM_API std::ostream& operator<<(std::ostream& os, const Module& m);
-
-// summary(): one row per layer (a module without children) in forward order, with the output
-// shape for a batch of one, the parameter counts, the receptive field and the multiply-adds
-// (COURSE.md example 9); totals at the end.
-//
-// Receptive field: the side, in input pixels, of the input window one output position sees,
-// followed along the spatial dims of a chain of conv/pool layers as the course computes it:
-// starting from r = 1, j = 1 (the jump, in input pixels, between adjacent positions), a layer with
-// kernel k, dilation d and stride s gives r_out = r_in + (k − 1)·d·j_in and j_out = j_in·s
-// (Conv1d, Conv2d, MaxPool2d, AvgPool2d; the height is followed, so non-square kernels report
-// their height; ConvTranspose2d is counted like a stride-1 convolution, an upper bound). A layer
-// without a kernel (activations, normalisation, dropout, Flatten, ...) keeps r and j. Linear
-// mixes every input feature: from the first Linear on, every row reports 0, meaning "the whole
-// input".
-//
-// Multiply-adds: Conv2d/Conv1d: output elements · (C_in/groups) · kH · kW; ConvTranspose2d: input
-// elements · (C_out/groups) · kH · kW; Linear: output elements · in_features (so leading dims
-// count); every other layer 0.
-struct SummaryRow {
-  std::string name;  // dotted
-  std::string type;
-  Shape output_shape;
-  std::int64_t parameters = 0;
-  std::int64_t trainable = 0;
-  std::int64_t receptive_field = 1;  // side in input pixels; 0: the whole input
-  std::int64_t multiply_adds = 0;
-};
-struct LOOM_API ModelSummary {
-  std::vector<SummaryRow> rows;
-  std::int64_t total_parameters = 0;
-  std::int64_t trainable_parameters = 0;
-  std::int64_t total_multiply_adds = 0;  // the rows' sum
-  std::string str() const;  // the table
-};
-// Runs one forward pass on zeros of shape (1, input_shape...) in eval mode, without recording.
-LOOM_API ModelSummary summary(Module& model, const Shape& input_shape);
 
 }  // namespace loom::nn

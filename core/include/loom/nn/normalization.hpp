@@ -5,6 +5,10 @@
 //
 //   auto bn = std::make_shared<loom::nn::BatchNorm2d>(64);   // weight 1, bias 0, running 0 / 1
 //   y = (*bn)(x);   // train(): batch statistics, running stats updated; eval(): running stats
+//
+// For summary() they count no multiply-adds and keep each position's receptive field
+// (loom/nn/layer_stats.hpp: batch norm folds into the layer before it at inference; the course
+// follows windows, not per-sample statistics).
 #include <cstdint>
 #include <optional>
 
@@ -29,6 +33,7 @@ class LOOM_API BatchNorm : public Module {
   BatchNorm(std::string type_name, BatchNormOptions options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
   void reset_running_stats();
   void reset_parameters();  // also resets the running stats
 
@@ -72,6 +77,7 @@ class LOOM_API LayerNorm : public Module {
   explicit LayerNorm(LayerNormOptions options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
 
   LayerNormOptions options;
   Tensor weight, bias;
@@ -91,6 +97,7 @@ class LOOM_API GroupNorm : public Module {
       : GroupNorm(GroupNormOptions{.num_groups = num_groups, .num_channels = num_channels}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
 
   GroupNormOptions options;
   Tensor weight, bias;
@@ -114,6 +121,7 @@ class LOOM_API InstanceNorm2d : public Module {
       : InstanceNorm2d(InstanceNormOptions{.num_features = num_features}) {}
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  std::optional<LayerStats> stats(const Shapes&, const Shapes&) const override { return LayerStats{}; }
 
   InstanceNormOptions options;
   Tensor weight, bias;

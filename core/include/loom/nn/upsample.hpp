@@ -1,11 +1,7 @@
 #pragma once
-// Resampling layers of (N, C, H, W) activations to another spatial size: Upsample (nearest,
-// bilinear) and AdaptiveAvgPool2d (average over PyTorch's adaptive bins). The functions are in
-// loom/nn/functional/normalization.hpp (interpolate, adaptive_avg_pool2d).
-#include <cstdint>
-#include <vector>
-
-#include "loom/nn/functional/normalization.hpp"
+// Upsample: resamples (N, C, H, W) activations to another spatial size, nearest or bilinear
+// (the function is F::interpolate, loom/nn/functional/upsample.hpp).
+#include "loom/nn/functional/upsample.hpp"
 #include "loom/nn/module.hpp"
 
 namespace loom::nn {
@@ -18,18 +14,11 @@ class LOOM_API Upsample : public Module {
   explicit Upsample(UpsampleOptions options);
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  // No multiply-adds (fixed weights). Receptive field: bilinear reads a 2-pixel window, nearest
+  // one pixel; the jump is kept, not divided by the scale (an upper bound, as ConvTranspose2d).
+  std::optional<LayerStats> stats(const Shapes& inputs, const Shapes& outputs) const override;
 
   UpsampleOptions options;
-};
-
-class LOOM_API AdaptiveAvgPool2d : public Module {
- public:
-  // {oh, ow}; one value means a square output.
-  explicit AdaptiveAvgPool2d(std::vector<std::int64_t> output_size);
-  Tensor forward(const Tensor& x) override;
-  std::string extra_repr() const override;
-
-  std::vector<std::int64_t> output_size;
 };
 
 }  // namespace loom::nn

@@ -1,18 +1,19 @@
 #pragma once
-// Convolutions and pooling (COURSE.md conventions): x is (N, C, H, W) (or unbatched (C, H, W));
-// Conv2d's weight is (out, in/groups, kH, kW); the output size per spatial dim is
+// Convolutions (COURSE.md conventions): x is (N, C, H, W) (or unbatched (C, H, W)); Conv2d's
+// weight is (out, in/groups, kH, kW); the output size per spatial dim is
 // ⌊(N + 2P − D·(F − 1) − 1)/S⌋ + 1, i.e. ⌊(N + 2P − F)/S⌋ + 1 without dilation. Stride 0, a
 // kernel larger than the padded input, or channels that do not match the weight are errors naming
 // the op and the sizes. On the CPU the results are channels-last in memory (logically NCHW).
-#include <array>
+// Pooling, with the same size rule, is in pooling.hpp; this header brings it along so that code
+// which reached F::max_pool2d through it (the pooling functions' definitions too) still compiles.
 #include <cstdint>
 
 #include "loom/export.hpp"
+#include "loom/nn/functional/pooling.hpp"
+#include "loom/nn/functional/size2.hpp"
 #include "loom/tensor.hpp"
 
 namespace loom::nn::functional {
-
-using Size2 = std::array<std::int64_t, 2>;  // (H, W)
 
 struct Conv2dFuncOptions {
   Size2 stride{1, 1};
@@ -34,24 +35,6 @@ struct ConvTranspose2dFuncOptions {
   Size2 dilation{1, 1};
   std::int64_t groups = 1;
 };
-// ceil_mode (pooling): the output size rounds up, ⌈(N + 2P − D·(F − 1) − 1)/S⌉ + 1, less one
-// when that last window would start in the right padding (PyTorch's rule: every window starts
-// inside the input or the left padding). The extra window is clipped to the input; avg pooling
-// with count_include_pad divides it by its part inside the padded input, as PyTorch.
-struct MaxPool2dFuncOptions {
-  Size2 kernel_size{2, 2};
-  Size2 stride{0, 0};  // 0: the kernel size (PyTorch's default)
-  Size2 padding{0, 0};  // −∞ padding, at most kernel/2
-  Size2 dilation{1, 1};
-  bool ceil_mode = false;
-};
-struct AvgPool2dFuncOptions {
-  Size2 kernel_size{2, 2};
-  Size2 stride{0, 0};  // 0: the kernel size
-  Size2 padding{0, 0};  // zero padding, at most kernel/2
-  bool count_include_pad = true;
-  bool ceil_mode = false;
-};
 
 // y = x ⋆ weight + bias; weight (out, in/groups, kH, kW), bias (out) or undefined.
 LOOM_API Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
@@ -63,17 +46,9 @@ LOOM_API Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias
 // as PyTorch; H_out = (H − 1)·S − 2P + D·(kH − 1) + output_padding + 1.
 LOOM_API Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
                                  const ConvTranspose2dFuncOptions& options = {});
-// Max pooling; ties go to the first maximum in row-major window order, and so does the gradient.
-LOOM_API Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& options = {});
-// Also the argmax of each window as int64 positions h·W + w within its (n, c) plane.
-LOOM_API ValuesIndices max_pool2d_with_indices(const Tensor& x, const MaxPool2dFuncOptions& options = {});
-LOOM_API Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& options = {});
-
-// Gradients as differentiable ops (torch.nn.grad.conv2d_weight and avg_pool2d's backward): used
-// by the rules above and exposed for gradient penalties and tests.
+// The weight gradient as a differentiable op (torch.nn.grad.conv2d_weight): used by conv2d's rule
+// and exposed for gradient penalties and tests.
 LOOM_API Tensor conv2d_weight_grad(const Tensor& grad_output, const Tensor& x, const Shape& weight_sizes,
                                    const Conv2dFuncOptions& options = {});
-LOOM_API Tensor avg_pool2d_backward(const Tensor& grad_output, const Shape& input_sizes,
-                                    const AvgPool2dFuncOptions& options = {});
 
 }  // namespace loom::nn::functional

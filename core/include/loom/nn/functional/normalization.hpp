@@ -1,17 +1,15 @@
 #pragma once
-// Normalisation and resampling as compositions of differentiable core ops: gradients, and
-// gradients of gradients (create_graph), come from the core's rules. Batch norm in training
-// mode is one primitive (oneDNN's on the CPU) with its own rule, to any order as well. Semantics follow PyTorch
+// Normalisation as compositions of differentiable core ops: gradients, and gradients of
+// gradients (create_graph), come from the core's rules. Batch norm in training mode is one
+// primitive (oneDNN's on the CPU) with its own rule, to any order as well. Semantics follow PyTorch
 // 1.13; conventions (COURSE.md): batch norm normalises with the biased batch variance, keeps
 // the unbiased one in running_var, and updates running = (1 − momentum)·running + momentum·batch.
 //
 //   loom::Tensor y = loom::F::batch_norm(x, running_mean, running_var, gamma, beta, /*training=*/true);
-//   loom::Tensor z = loom::F::interpolate(x, {.size = {64, 64}, .mode = loom::F::InterpolateMode::Bilinear});
 //
 // Weights and biases are optional (an undefined Tensor means "none"); errors name the function,
 // what it expected and what it found.
 #include <cstdint>
-#include <vector>
 
 #include "loom/export.hpp"
 #include "loom/tensor.hpp"
@@ -43,25 +41,5 @@ LOOM_API Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tenso
 LOOM_API Tensor instance_norm(const Tensor& x, const Tensor& running_mean = {}, const Tensor& running_var = {},
                               const Tensor& weight = {}, const Tensor& bias = {}, bool use_input_stats = true,
                               double momentum = 0.1, double eps = 1e-5);
-
-// ---- resampling of (N, C, H, W) -----------------------------------------------------------------------
-enum class InterpolateMode : unsigned char { Nearest, Bilinear };
-
-// Give size (one value for both dims, or {H, W}) or scale_factor (one or two values), not both.
-// With a scale factor the output size is floor(input · scale) and, as PyTorch, the source
-// coordinates use 1/scale (not input/output). Nearest is PyTorch's legacy "nearest":
-// src = min(floor(dst · scale), in − 1). Bilinear: align_corners maps the corner pixels' centres
-// onto each other, src = dst·(in − 1)/(out − 1); otherwise src = max((dst + 0.5)·scale − 0.5, 0).
-struct InterpolateOptions {
-  std::vector<std::int64_t> size{};
-  std::vector<double> scale_factor{};
-  InterpolateMode mode = InterpolateMode::Nearest;
-  bool align_corners = false;  // bilinear only
-};
-LOOM_API Tensor interpolate(const Tensor& x, const InterpolateOptions& options);
-
-// x: (N, C, H, W) or (C, H, W); output_size {oh, ow}. Output bin i averages input rows
-// [floor(i·H/oh), ceil((i + 1)·H/oh)), and the same for columns: bins may overlap and differ in size.
-LOOM_API Tensor adaptive_avg_pool2d(const Tensor& x, const std::vector<std::int64_t>& output_size);
 
 }  // namespace loom::nn::functional
