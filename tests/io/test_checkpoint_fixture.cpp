@@ -1,6 +1,7 @@
-// The committed format-2 checkpoint (fixtures/checkpoint_v2.h5) still loads: the values are those
-// of the run it was saved from (fixture_v2.hpp, rebuilt here from its seed), and it resumes that
-// run into fresh objects.
+// The committed format-2 checkpoint (fixtures/checkpoint_v2.h5) still loads, as the named sets
+// "model", "optimizer", "scheduler" and rng "cpu" with its "next_batch" as the data position: the
+// values are those of the run it was saved from (fixture_v2.hpp, rebuilt here from its seed), and
+// it resumes that run into fresh objects.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -34,38 +35,47 @@ TEST_CASE("the format-2 fixture loads with the values of the run it was saved fr
   const io::Checkpoint c = io::load_checkpoint(kFixture);
 
   CHECK(c.format_version == 2);
-  CHECK(c.architecture == "linear");
   CHECK(c.config == loom_io_test::fixture_spec().dump());
+  CHECK(c.position.epoch == loom_io_test::kFixtureEpoch);
+  CHECK(c.position.batch == 1);  // the metric next_batch
   CHECK(c.epoch == loom_io_test::kFixtureEpoch);
   CHECK(c.metrics == loom_io_test::fixture_metrics());
-  CHECK(c.rng.seed == rng.seed);
-  CHECK(c.rng.offset == rng.offset);
+  REQUIRE(c.rng.size() == 1);
+  CHECK(c.rng.at("cpu").seed == rng.seed);
+  CHECK(c.rng.at("cpu").offset == rng.offset);
+  REQUIRE(c.modules.size() == 1);
+  const io::ModuleRecord& saved_model = c.modules.at("model");
+  CHECK(saved_model.architecture == "linear");
+  CHECK(saved_model.config == "{}");
   const loom::nn::StateDict model = run.model->state_dict();
-  REQUIRE(c.model.size() == model.size());
+  REQUIRE(saved_model.state.size() == model.size());
   for (const auto& [name, t] : model) {
     INFO(name);
-    REQUIRE(c.model.count(name) == 1);
-    check_close(c.model.at(name), t);
+    REQUIRE(saved_model.state.count(name) == 1);
+    check_close(saved_model.state.at(name), t);
   }
-  CHECK(c.optimizer_type == "SGD");
-  REQUIRE(c.optimizer.has_value());
+  REQUIRE(c.optimizers.size() == 1);
+  const io::OptimizerRecord& saved_sgd = c.optimizers.at("optimizer");
+  CHECK(saved_sgd.type == "SGD");
   const loom::optim::OptimizerState sgd = run.sgd->state_dict();
-  CHECK(c.optimizer->named_scalars() == sgd.named_scalars());
-  const auto tensors = c.optimizer->named_tensors();
+  CHECK(saved_sgd.state.named_scalars() == sgd.named_scalars());
+  const auto tensors = saved_sgd.state.named_tensors();
   REQUIRE(tensors.size() == 2);  // the momentum buffers of weight and bias
   for (const auto& [name, t] : sgd.named_tensors()) {
     INFO(name);
     REQUIRE(tensors.count(name) == 1);
     check_close(tensors.at(name), t);
   }
-  REQUIRE(c.scheduler.has_value());
-  CHECK(c.scheduler->type == "StepLR");
-  CHECK(c.scheduler->scalars == run.schedule->state_dict().scalars);
+  REQUIRE(c.schedulers.size() == 1);
+  CHECK(c.schedulers.at("scheduler").type == "StepLR");
+  CHECK(c.schedulers.at("scheduler").scalars == run.schedule->state_dict().scalars);
 
-  // It resumes the run into fresh objects.
+  // It resumes the run into fresh objects, by the names of the named sets.
   loom::manual_seed(1);
   FixtureRun resumed = loom_io_test::fresh_fixture_run();
-  io::restore_checkpoint(kFixture, *resumed.model, resumed.sgd.get(), resumed.schedule.get());
+  io::restore_checkpoint(kFixture, {.modules = {{"model", resumed.model.get()}},
+                                    .optimizers = {{"optimizer", resumed.sgd.get()}},
+                                    .schedulers = {{"scheduler", resumed.schedule.get()}}});
   for (const auto& [name, t] : model) {
     INFO(name);
     check_close(resumed.model->state_dict().at(name), t);
