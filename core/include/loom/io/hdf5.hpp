@@ -15,6 +15,10 @@
 // Every failure is a loom::IOError naming the file, the object path and what was expected vs
 // found ("data.h5: /train/labels: expected int64, found float32"); HDF5's own error printing
 // is off. HDF5 is not thread-safe in this build: every call takes one process-wide lock.
+// New files use HDF5's 1.8 format, whose object headers carry checksums, and groups keep all
+// their attributes in their header: a damaged group, dataset header or attribute is an IOError
+// naming it ("cannot open: the object is damaged"), as is a dataset written with a checksum
+// (DatasetOptions::checksum) whose data changed. HDF5 ≥ 1.8 and every h5py read these files.
 #include <cstdint>
 #include <optional>
 #include <string>
