@@ -3,7 +3,8 @@
 // of named modules, optimizers and schedulers, the random state of every device, the data position.
 //
 //   io::TrainingState state{.modules = {{"generator", g.get()}, {"discriminator", d.get()}},
-//                           .optimizers = {{"g_optimizer", &g_adam}, {"d_optimizer", &d_adam}}};
+//                           .optimizers = {{"g_optimizer", &g_adam}, {"d_optimizer", &d_adam}},
+//                           .schedulers = {{"g_scheduler", &g_step_lr}}};
 //   io::save_checkpoint("run/last.h5", io::capture_checkpoint(state, {.epoch = 3, .batch = 120}));
 //   ...
 //   io::Checkpoint ckpt = io::restore_checkpoint("run/last.h5", state);  // continue at ckpt.position
@@ -27,7 +28,9 @@
 // Every non-empty tensor dataset is chunked with HDF5's Fletcher-32 checksum on each chunk, which
 // HDF5 verifies on every read: a flipped bit in a tensor is an IOError naming the file and the
 // dataset, never a silent resume. The numbers in attributes (optimizer and scheduler scalars,
-// generator states, metrics) are covered by the checksums of HDF5's object headers (loom/io/hdf5.hpp).
+// generator states, metrics) are covered by the checksums of HDF5's object headers (loom/io/hdf5.hpp);
+// the strings (config, architecture, type names) live in HDF5's global heap, which has none: a
+// damaged type name is caught by apply_checkpoint's type check, a damaged config is not.
 //
 // Writing is atomic: the file is written as "<path>.tmp-<pid>", closed, fsynced, renamed over
 // <path>, and the directory fsynced, so a crash leaves either the old file or the new one.
@@ -107,10 +110,12 @@ LOOM_API Checkpoint load_checkpoint(const std::string& path);
 LOOM_API Checkpoint capture_checkpoint(const TrainingState& state, DataPosition position = {},
                                        const std::string& config = "{}");
 // Strict: every module, optimizer and scheduler of `state` must be in the checkpoint under its
-// name, of the same type (optimizers: with as many parameters; modules: with the same keys and
-// shapes), else a ValueError or ShapeError naming it, raised before anything changes. Then each
-// is restored, and the generator of every device in the checkpoint. Entries of the checkpoint
-// that `state` does not name are left alone (a sampler may restore the generator only).
+// name and fit it (modules: the same keys and shapes; optimizers: the same type, parameter counts
+// and state shapes; schedulers: the same type), else a ValueError or ShapeError naming it, and
+// nothing changes (names, types and module shapes are checked first; when an optimizer or
+// scheduler refuses its state, those loaded before it get theirs back). Then the generator of
+// every device in the checkpoint is restored. Entries of the checkpoint that `state` does not
+// name are left alone (a sampler may restore the generator only).
 LOOM_API void apply_checkpoint(const Checkpoint& checkpoint, const TrainingState& state);
 // load_checkpoint + apply_checkpoint (errors prefixed with the path); returns what was loaded.
 LOOM_API Checkpoint restore_checkpoint(const std::string& path, const TrainingState& state);
