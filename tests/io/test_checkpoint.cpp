@@ -1,4 +1,5 @@
-// Checkpoints: a round trip of a trained model, optimizer, scheduler (StepLR, ReduceLROnPlateau)
+// Checkpoints of one model through the one-model functions (the names "model", "optimizer",
+// "scheduler"): a round trip of a trained model, optimizer, scheduler (StepLR, ReduceLROnPlateau)
 // and RNG; strict model checks; scheduler types; format versions; and a crash in the middle of a
 // write.
 #include <doctest/doctest.h>
@@ -71,19 +72,22 @@ TEST_CASE("a checkpoint round-trips parameters, buffers, optimizer, scheduler, R
 
   const io::Checkpoint loaded = io::load_checkpoint(path);
   CHECK(loaded.format_version == io::kCheckpointFormatVersion);
-  CHECK(loaded.architecture == "mlp");
+  REQUIRE(loaded.modules.size() == 1);
+  CHECK(loaded.modules.at("model").architecture == "mlp");
   CHECK(loaded.config == config);
+  CHECK(loaded.position.epoch == 2);
+  CHECK(loaded.position.batch == 0);
   CHECK(loaded.epoch == 2);
   CHECK(loaded.metrics == std::map<std::string, double>{{"accuracy", 0.5}, {"loss", 0.25}});
-  CHECK(loaded.rng.seed == rng.seed);
-  CHECK(loaded.rng.offset == rng.offset);
-  CHECK(loaded.optimizer_type == "SGD");
-  check_same_state_dict(loaded.model, run.model->state_dict());
-  REQUIRE(loaded.optimizer.has_value());
-  check_same_optimizer_state(*loaded.optimizer, run.sgd.state_dict());
-  REQUIRE(loaded.scheduler.has_value());
-  CHECK(loaded.scheduler->type == "StepLR");
-  CHECK(loaded.scheduler->scalars == run.schedule.state_dict().scalars);
+  CHECK(loaded.rng.at("cpu").seed == rng.seed);
+  CHECK(loaded.rng.at("cpu").offset == rng.offset);
+  check_same_state_dict(loaded.modules.at("model").state, run.model->state_dict());
+  REQUIRE(loaded.optimizers.size() == 1);
+  CHECK(loaded.optimizers.at("optimizer").type == "SGD");
+  check_same_optimizer_state(loaded.optimizers.at("optimizer").state, run.sgd.state_dict());
+  REQUIRE(loaded.schedulers.size() == 1);
+  CHECK(loaded.schedulers.at("scheduler").type == "StepLR");
+  CHECK(loaded.schedulers.at("scheduler").scalars == run.schedule.state_dict().scalars);
 
   // Into fresh objects, with another initialisation and the generator elsewhere.
   loom::manual_seed(99);
@@ -92,7 +96,7 @@ TEST_CASE("a checkpoint round-trips parameters, buffers, optimizer, scheduler, R
   optim::StepLR schedule(sgd, loom_io_test::step_lr_options());
   CHECK_FALSE(bit_identical(model->state_dict().at("0.weight"), run.model->state_dict().at("0.weight")));
   const io::Checkpoint restored = io::restore_checkpoint(path, *model, &sgd, &schedule);
-  CHECK(restored.epoch == 2);
+  CHECK(restored.position.epoch == 2);
   check_same_state_dict(model->state_dict(), run.model->state_dict());
   check_same_optimizer_state(sgd.state_dict(), run.sgd.state_dict());
   CHECK(schedule.state_dict().scalars == run.schedule.state_dict().scalars);
@@ -104,15 +108,20 @@ TEST_CASE("a checkpoint round-trips parameters, buffers, optimizer, scheduler, R
   // The layout is the documented one (what h5py users see).
   const io::H5File f(path);
   CHECK(f.read_int_attribute("/meta", "format_version") == io::kCheckpointFormatVersion);
-  CHECK(f.datasets("/model") == std::vector<std::string>{"0.bias", "0.weight", "3.bias", "3.weight",
-                                                         "batches_seen", "running_loss"});
-  CHECK(f.read_tensor("/model/batches_seen", loom::DType::Int64, 0).item<std::int64_t>() == 8);
-  CHECK(f.read_string_attribute("/optimizer", "type") == "SGD");
-  CHECK(f.read_double_attribute("/optimizer", "param_groups.0.momentum") == 0.9);
-  CHECK(f.is_dataset("/optimizer/state.0.momentum_buffer"));
-  CHECK(f.read_string_attribute("/scheduler", "type") == "StepLR");
-  CHECK(f.read_double_attribute("/scheduler", "last_epoch") == 2);
-  CHECK(f.read_uint_attribute("/rng", "offset") == rng.offset);
+  CHECK(f.datasets("/modules/model") == std::vector<std::string>{"0.bias", "0.weight", "3.bias", "3.weight",
+                                                                 "batches_seen", "running_loss"});
+  CHECK(f.read_string_attribute("/modules/model", "architecture") == "mlp");
+  CHECK(f.read_string_attribute("/meta", "config") == config);
+  CHECK(f.read_int_attribute("/meta", "epoch") == 2);
+  // A 0-d buffer: shape (1,) on disk (HDF5 checksums chunked datasets only), marked scalar.
+  CHECK(f.read_tensor("/modules/model/batches_seen", loom::DType::Int64, 1).item<std::int64_t>() == 8);
+  CHECK(f.read_int_attribute("/modules/model/batches_seen", "scalar") == 1);
+  CHECK(f.read_string_attribute("/optimizers/optimizer", "type") == "SGD");
+  CHECK(f.read_double_attribute("/optimizers/optimizer", "param_groups.0.momentum") == 0.9);
+  CHECK(f.is_dataset("/optimizers/optimizer/state.0.momentum_buffer"));
+  CHECK(f.read_string_attribute("/schedulers/scheduler", "type") == "StepLR");
+  CHECK(f.read_double_attribute("/schedulers/scheduler", "last_epoch") == 2);
+  CHECK(f.read_uint_attribute("/rng/cpu", "offset") == rng.offset);
   CHECK(f.read_double_attribute("/metrics", "loss") == 0.25);
 }
 
@@ -128,7 +137,7 @@ TEST_CASE("a model that does not match the checkpoint is a ShapeError listing ev
     const loom::nn::StateDict before = narrow->state_dict();
     std::map<std::string, std::vector<unsigned char>> before_bytes;
     for (const auto& [name, t] : before) before_bytes[name] = loom_io_test::bytes_of(t);
-    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains(path + ": apply_checkpoint: the model"), loom::ShapeError);
+    CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains(path + ": apply_checkpoint: module 'model' (Sequential) does not match the checkpoint's (mlp)"), loom::ShapeError);
     CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains("0.weight: model (12, 8) vs checkpoint (16, 8)"), loom::ShapeError);
     CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains("0.bias: model (12,) vs checkpoint (16,)"), loom::ShapeError);
     CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *narrow), contains("3.weight: model (4, 12) vs checkpoint (4, 16)"), loom::ShapeError);
@@ -158,10 +167,12 @@ TEST_CASE("the optimizer and scheduler given must be in the checkpoint and of it
   Trained run;
   io::save_checkpoint(path, *run.model, nullptr, nullptr, 2);
   const io::Checkpoint loaded = io::load_checkpoint(path);
-  CHECK_FALSE(loaded.optimizer.has_value());
-  CHECK_FALSE(loaded.scheduler.has_value());
-  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, &run.sgd), contains("has no optimizer state"), loom::ValueError);
-  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, nullptr, &run.schedule), contains("has no scheduler state"),
+  CHECK(loaded.optimizers.empty());
+  CHECK(loaded.schedulers.empty());
+  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, &run.sgd),
+                       contains("optimizer 'optimizer' (SGD) is not in the checkpoint (its optimizers: none)"), loom::ValueError);
+  CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *run.model, nullptr, &run.schedule),
+                       contains("scheduler 'scheduler' (StepLR) is not in the checkpoint (its schedulers: none)"),
                        loom::ValueError);
 
   io::save_checkpoint(path, *run.model, &run.sgd, &run.schedule, 2);
@@ -176,7 +187,7 @@ TEST_CASE("the optimizer and scheduler given must be in the checkpoint and of it
   optim::ReduceLROnPlateau plateau(other_sgd);
   const auto before = loom_io_test::bytes_of(other->state_dict().at("0.weight"));
   CHECK_THROWS_WITH_AS(io::restore_checkpoint(path, *other, &other_sgd, &plateau),
-                       contains(path + ": apply_checkpoint: expected the state of a ReduceLROnPlateau scheduler, "
+                       contains(path + ": apply_checkpoint: scheduler 'scheduler': expected the state of a ReduceLROnPlateau scheduler, "
                                        "found the state of StepLR"),
                        loom::ValueError);
   CHECK(loom_io_test::bytes_of(other->state_dict().at("0.weight")) == before);
@@ -197,13 +208,13 @@ TEST_CASE("a ReduceLROnPlateau state round-trips through a checkpoint file and r
   io::save_checkpoint(path, *model, &sgd, &plateau, 3, "mlp");
 
   const io::Checkpoint loaded = io::load_checkpoint(path);
-  REQUIRE(loaded.scheduler.has_value());
-  CHECK(loaded.scheduler->type == "ReduceLROnPlateau");
-  CHECK(loaded.scheduler->scalars == state.scalars);  // bit-exact doubles, "best" included
+  REQUIRE(loaded.schedulers.count("scheduler") == 1);
+  CHECK(loaded.schedulers.at("scheduler").type == "ReduceLROnPlateau");
+  CHECK(loaded.schedulers.at("scheduler").scalars == state.scalars);  // bit-exact doubles, "best" included
   {
     const io::H5File f(path);
-    CHECK(f.read_string_attribute("/scheduler", "type") == "ReduceLROnPlateau");
-    CHECK(f.read_double_attribute("/scheduler", "best") == state.scalars.at("best"));
+    CHECK(f.read_string_attribute("/schedulers/scheduler", "type") == "ReduceLROnPlateau");
+    CHECK(f.read_double_attribute("/schedulers/scheduler", "best") == state.scalars.at("best"));
   }
 
   loom::manual_seed(99);
@@ -244,9 +255,12 @@ TEST_CASE("a version-1 checkpoint (no scheduler type) still loads, without the t
   }
   const io::Checkpoint loaded = io::load_checkpoint(path);
   CHECK(loaded.format_version == 1);
-  REQUIRE(loaded.scheduler.has_value());
-  CHECK(loaded.scheduler->type.empty());
-  CHECK(loaded.scheduler->scalars == state.scalars);
+  REQUIRE(loaded.schedulers.count("scheduler") == 1);
+  CHECK(loaded.schedulers.at("scheduler").type.empty());
+  CHECK(loaded.schedulers.at("scheduler").scalars == state.scalars);
+  CHECK(loaded.rng.at("cpu").seed == 1);
+  CHECK(loaded.position.epoch == 2);
+  CHECK(loaded.position.batch == 0);  // no next_batch metric
   auto model = loom_io_test::make_mlp();
   optim::SGD sgd(model->parameters(), loom_io_test::sgd_options());
   optim::StepLR schedule(sgd, loom_io_test::step_lr_options());
@@ -285,14 +299,14 @@ TEST_CASE("a crash in the middle of writing leaves the previous checkpoint intac
   const std::string path = dir.file("latest.h5");
   loom::manual_seed(21);
   io::Checkpoint old;
-  old.epoch = 1;
-  old.model["w"] = loom::randn({64});
+  old.position.epoch = 1;
+  old.modules["model"].state["w"] = loom::randn({64});
   io::save_checkpoint(path, old);
   const std::vector<char> old_bytes = loom_io_test::file_bytes(path);
 
   io::Checkpoint big;  // 40 tensors of 256 KiB
-  big.epoch = 2;
-  for (int i = 0; i < 40; ++i) big.model["layer" + std::to_string(i) + ".weight"] = loom::randn({256, 256});
+  big.position.epoch = 2;
+  for (int i = 0; i < 40; ++i) big.modules["model"].state["layer" + std::to_string(i) + ".weight"] = loom::randn({256, 256});
 
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
@@ -319,34 +333,40 @@ TEST_CASE("a crash in the middle of writing leaves the previous checkpoint intac
   if (std::filesystem::exists(partial)) CHECK(std::filesystem::file_size(partial) > 20u * 256 * 256 * 4);
   CHECK(loom_io_test::file_bytes(path) == old_bytes);
   const io::Checkpoint loaded = io::load_checkpoint(path);
-  CHECK(loaded.epoch == 1);
-  REQUIRE(loaded.model.size() == 1);
-  CHECK(bit_identical(loaded.model.at("w"), old.model.at("w")));
+  CHECK(loaded.position.epoch == 1);
+  REQUIRE(loaded.modules.at("model").state.size() == 1);
+  CHECK(bit_identical(loaded.modules.at("model").state.at("w"), old.modules.at("model").state.at("w")));
 
   // A write that completes replaces it.
   io::save_checkpoint(path, big);
   const io::Checkpoint replaced = io::load_checkpoint(path);
-  CHECK(replaced.epoch == 2);
-  CHECK(replaced.model.size() == 40);
-  CHECK(bit_identical(replaced.model.at("layer39.weight"), big.model.at("layer39.weight")));
+  CHECK(replaced.position.epoch == 2);
+  CHECK(replaced.modules.at("model").state.size() == 40);
+  CHECK(bit_identical(replaced.modules.at("model").state.at("layer39.weight"),
+                      big.modules.at("model").state.at("layer39.weight")));
 }
 
 TEST_CASE("a save that fails leaves the previous checkpoint and no temporary file") {
   TempDir dir;
   const std::string path = dir.file("keep.h5");
   io::Checkpoint good;
-  good.epoch = 5;
-  good.model["w"] = loom::ones({3});
+  good.position.epoch = 5;
+  good.modules["model"].state["w"] = loom::ones({3});
   io::save_checkpoint(path, good);
 
   io::Checkpoint bad = good;
-  bad.epoch = 6;
-  bad.model["x"] = Tensor();  // undefined: fails after the file was started
-  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, bad), contains("model tensor 'x' is undefined"), loom::ValueError);
+  bad.position.epoch = 6;
+  bad.modules["model"].state["x"] = Tensor();  // undefined: fails after the file was started
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, bad), contains("module 'model': tensor 'x' is undefined"), loom::ValueError);
   io::Checkpoint slash = good;
-  slash.model["a/b"] = loom::ones({1});
-  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, slash), contains("'a/b' cannot be an HDF5 dataset name"), loom::ValueError);
-  CHECK(io::load_checkpoint(path).epoch == 5);
+  slash.modules["model"].state["a/b"] = loom::ones({1});
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, slash), contains("module 'model': tensor name 'a/b' cannot be an HDF5 name"),
+                       loom::ValueError);
+  io::Checkpoint bad_name = good;
+  bad_name.optimizers["g/optimizer"] = {};
+  CHECK_THROWS_WITH_AS(io::save_checkpoint(path, bad_name), contains("optimizer name 'g/optimizer' cannot be an HDF5 name"),
+                       loom::ValueError);
+  CHECK(io::load_checkpoint(path).position.epoch == 5);
   int entries = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     INFO(entry.path().string());

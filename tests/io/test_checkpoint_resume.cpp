@@ -57,8 +57,8 @@ TEST_CASE("resuming from a checkpoint at an epoch boundary is bit-identical to a
   Run resumed = fresh_run(12345);
   (void)loom::randn({100});
   const io::Checkpoint checkpoint = io::restore_checkpoint(path, *resumed.model, resumed.sgd.get(), resumed.schedule.get());
-  REQUIRE(checkpoint.epoch == 2);
-  loom_io_test::train(*resumed.model, *resumed.sgd, *resumed.schedule, data, 4 - static_cast<int>(checkpoint.epoch));
+  REQUIRE(checkpoint.position.epoch == 2);
+  loom_io_test::train(*resumed.model, *resumed.sgd, *resumed.schedule, data, 4 - static_cast<int>(checkpoint.position.epoch));
 
   const auto expected = straight.model->state_dict();
   const auto found = resumed.model->state_dict();

@@ -239,11 +239,11 @@ TEST_CASE("string-list attributes round-trip and read h5py's fixed-length arrays
   CHECK_THROWS_WITH_AS(f.read_string_attribute("/", "class_names"),
                        loom_io_test::contains("attribute 'class_names': expected one value, found 5"), loom::IOError);
   // h5py writes numpy bytes arrays as fixed-length strings (tests/data/fixtures/README.md).
-  const auto fixture = std::filesystem::path(LOOM_DATA_FIXTURES_DIR) / "h5py_float32_contiguous.h5";
+  const auto fixture = std::filesystem::path(LOOM_DATA_FIXTURES) / "h5py_float32_contiguous.h5";
   const std::vector<std::string> fashion = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
   CHECK(H5File(fixture.string()).read_string_list_attribute("/train", "class_names") == fashion);
-  const auto variable = std::filesystem::path(LOOM_DATA_FIXTURES_DIR) / "h5py_uint8_gzip_odd_chunks.h5";
+  const auto variable = std::filesystem::path(LOOM_DATA_FIXTURES) / "h5py_uint8_gzip_odd_chunks.h5";
   CHECK(H5File(variable.string()).read_string_list_attribute("/", "class_names") == fashion);
 }
 

@@ -1,7 +1,8 @@
 // HDF5 errors: each an IOError (or IndexError/ValueError for a caller's mistake) whose message
-// names the file, the object path, and what was expected vs found.
+// names the file, the object path, and what was expected vs found; checksums catch corrupt data.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -129,4 +130,45 @@ TEST_CASE("writing is refused where it cannot work, with the file and path in th
   CHECK_FALSE(f.is_open());
   CHECK_THROWS_WITH_AS(f.read_tensor("/x"), contains(path + ": /x: the file is closed"), IOError);
   CHECK_THROWS_WITH_AS(H5File(dir.file("no_such_dir/new.h5"), FileMode::Truncate), contains("cannot create the file"), IOError);
+}
+
+TEST_CASE("a checksummed dataset with a flipped byte is an IOError naming it; without the checksum it reads wrong") {
+  TempDir dir;
+  const std::string path = dir.file("checksummed.h5");
+  loom::manual_seed(4);
+  const loom::Tensor w = loom::randn({32, 8});
+  {
+    H5File f(path, FileMode::Truncate);
+    f.write_tensor("/checked/w", w, {.checksum = true});
+    f.write_tensor("/plain/w", w * 2);
+    f.write_tensor("/checked/empty", loom::zeros({0, 3}), {.checksum = true});  // nothing to checksum
+    CHECK_THROWS_WITH_AS(f.write_tensor("/checked/scalar", loom::full({}, 1.0), {.checksum = true}),
+                         contains(path + ": /checked/scalar: write_tensor: a checksum needs chunked storage"), IOError);
+  }
+  {
+    const H5File f(path);
+    CHECK(f.dataset_info("/checked/w").checksum);
+    CHECK(f.dataset_info("/checked/w").chunks == loom::Shape{32, 8});
+    CHECK(f.dataset_info("/checked/w").other_filters.empty());
+    CHECK_FALSE(f.dataset_info("/plain/w").checksum);
+    CHECK(loom_io_test::bit_identical(f.read_tensor("/checked/w"), w));
+    CHECK(f.read_tensor("/checked/empty").sizes() == loom::Shape{0, 3});
+  }
+  // Flip one bit in the middle of each copy of the data (found by its bytes).
+  std::vector<char> bytes = loom_io_test::file_bytes(path);
+  for (const loom::Tensor& t : {w, w * 2}) {
+    const std::vector<unsigned char> pattern = loom_io_test::bytes_of(t);
+    const auto at = std::search(bytes.begin(), bytes.end(), pattern.begin(), pattern.end(),
+                                [](char a, unsigned char b) { return static_cast<unsigned char>(a) == b; });
+    REQUIRE(at != bytes.end());
+    at[100] ^= 0x01;
+  }
+  loom_io_test::write_bytes(path, bytes);
+  const H5File f(path);
+  CHECK_THROWS_WITH_AS(f.read_tensor("/checked/w"), contains(path + ": /checked/w: "), IOError);
+  CHECK_THROWS_WITH_AS(f.read_tensor("/checked/w"), contains("checksum"), IOError);
+  CHECK_THROWS_WITH_AS(f.read_rows("/checked/w", 0, 4), contains("checksum"), IOError);
+  // The control: the same flip in a dataset without a checksum goes unnoticed.
+  const loom::Tensor plain = f.read_tensor("/plain/w");
+  CHECK_FALSE(loom_io_test::bit_identical(plain, w * 2));
 }

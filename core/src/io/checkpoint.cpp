@@ -1,17 +1,17 @@
-// Checkpoints in HDF5 (layout in loom/io/checkpoint.hpp), written atomically.
+// Checkpoints: atomic saves, loads, and capturing or restoring the named sets of a training run
+// (layout in loom/io/checkpoint.hpp; the file format in checkpoint_format.hpp).
 #include "loom/io/checkpoint.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 
+#include "checkpoint_format.hpp"
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
-#include "loom/io/hdf5.hpp"
 
 namespace loom::io {
 
@@ -35,162 +35,170 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? "." : parent;
 }
 
-// ---- writing ----------------------------------------------------------------------------------
+// ---- capturing --------------------------------------------------------------------------------
 
-void check_key(const std::string& path, const char* what, const std::string& key) {
-  LOOM_CHECK(!key.empty() && key.find('/') == std::string::npos && key != "." && key != "..", ValueError,
-             "save_checkpoint({}): {} name '{}' cannot be an HDF5 dataset name (empty, '.', '..' or containing '/')",
-             path, what, key);
-}
-
-void write_contents(H5File& f, const Checkpoint& c, const SaveOptions& options) {
-  DatasetOptions layout;
-  layout.compression = options.compression;
-  auto write = [&](const std::string& dataset, const Tensor& t) {
-    f.write_tensor(dataset, t, layout);
-    if (options.on_tensor_written) options.on_tensor_written(dataset);
-  };
-  f.write_int_attribute("/meta", "format_version", kCheckpointFormatVersion);
-  f.write_string_attribute("/meta", "architecture", c.architecture);
-  f.write_string_attribute("/meta", "config", c.config);
-  f.write_int_attribute("/meta", "epoch", c.epoch);
-
-  f.create_group("/model");
-  for (const auto& [name, t] : c.model) {
-    LOOM_CHECK(t.defined(), ValueError, "save_checkpoint({}): model tensor '{}' is undefined", f.path(), name);
-    write("/model/" + name, t);
+// `snapshot`: copies of the tensors (a later step changes the module's own in place).
+ModuleRecord module_record(const nn::Module& module, bool snapshot) {
+  ModuleRecord record;
+  record.architecture = module.type_name();
+  record.state = module.state_dict();
+  if (snapshot) {
+    NoGradGuard no_grad;
+    for (auto& [name, t] : record.state) t = t.clone();
   }
-
-  if (c.optimizer) {
-    f.write_string_attribute("/optimizer", "type", c.optimizer_type);
-    f.write_int_attribute("/optimizer", "num_params", static_cast<std::int64_t>(c.optimizer->per_param.size()));
-    for (const auto& [name, value] : c.optimizer->named_scalars()) f.write_double_attribute("/optimizer", name, value);
-    for (const auto& [name, t] : c.optimizer->named_tensors()) {
-      check_key(f.path(), "optimizer state", name);
-      if (t.defined()) write("/optimizer/" + name, t);
-    }
-  }
-  if (c.scheduler) {
-    f.create_group("/scheduler");
-    f.write_string_attribute("/scheduler", "type", c.scheduler->type);
-    for (const auto& [name, value] : c.scheduler->scalars) {
-      LOOM_CHECK(name != "type", ValueError, "save_checkpoint({}): scheduler state entry 'type' would hide the "
-                 "scheduler's type attribute", f.path());
-      f.write_double_attribute("/scheduler", name, value);
-    }
-  }
-  f.write_uint_attribute("/rng", "seed", c.rng.seed);
-  f.write_uint_attribute("/rng", "offset", c.rng.offset);
-  f.create_group("/metrics");
-  for (const auto& [name, value] : c.metrics) f.write_double_attribute("/metrics", name, value);
+  return record;
 }
 
-// ---- reading ----------------------------------------------------------------------------------
+// The generator of every device the runtime has.
+std::map<std::string, GeneratorState> device_generators() { return {{kCPU.str(), generator_state(kCPU)}}; }
 
-// "state.<i>.<key>" → (i, key); nullopt for other names.
-std::optional<std::pair<std::size_t, std::string>> parse_state_name(const std::string& name) {
-  constexpr std::string_view prefix = "state.";
-  if (name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
-  const char* begin = name.data() + prefix.size();
-  const char* end = name.data() + name.size();
-  std::size_t index = 0;
-  const auto [ptr, ec] = std::from_chars(begin, end, index);
-  if (ec != std::errc() || ptr == begin || ptr == end || *ptr != '.' || ptr + 1 == end) return std::nullopt;
-  return std::make_pair(index, std::string(ptr + 1, end));
+Checkpoint capture_one_model(const nn::Module& model, const optim::Optimizer* optimizer,
+                             const optim::LRScheduler* scheduler, std::int64_t epoch, const std::string& architecture,
+                             const std::string& config, bool snapshot) {
+  Checkpoint c;
+  c.config = config;
+  c.position.epoch = epoch;
+  c.modules["model"] = module_record(model, snapshot);
+  c.modules["model"].architecture = architecture;
+  if (optimizer) c.optimizers["optimizer"] = {optimizer->name(), optimizer->state_dict()};
+  if (scheduler) c.schedulers["scheduler"] = scheduler->state_dict();
+  c.rng = device_generators();
+  return c;
 }
 
-optim::OptimizerState read_optimizer(const H5File& f) {
-  optim::OptimizerState state;
-  const std::int64_t num_params = f.read_int_attribute("/optimizer", "num_params");
-  if (num_params < 0) LOOM_THROW(IOError, "{}: /optimizer: attribute 'num_params': expected ≥ 0, found {}", f.path(), num_params);
-  state.per_param.resize(static_cast<std::size_t>(num_params));
-  auto slot = [&](const std::string& name, std::size_t index) -> optim::ParamState& {
-    if (index >= state.per_param.size())
-      LOOM_THROW(IOError, "{}: /optimizer: '{}' names parameter {}, but the checkpoint has {} parameter(s)", f.path(),
-                 name, index, state.per_param.size());
-    return state.per_param[index];
-  };
-  for (const std::string& name : f.attributes("/optimizer")) {
-    if (name == "type" || name == "num_params") continue;
-    const double value = f.read_double_attribute("/optimizer", name);
-    if (auto parsed = parse_state_name(name)) slot(name, parsed->first).scalars[parsed->second] = value;
-    else state.scalars[name] = value;
-  }
-  for (const std::string& name : f.datasets("/optimizer")) {
-    const auto parsed = parse_state_name(name);
-    if (!parsed) LOOM_THROW(IOError, "{}: /optimizer/{}: expected a dataset named state.<index>.<name>", f.path(), name);
-    slot(name, parsed->first).tensors[parsed->second] = f.read_tensor("/optimizer/" + name);
-  }
-  return state;
-}
-
-std::map<std::string, double> read_double_attributes(const H5File& f, const std::string& group) {
-  std::map<std::string, double> out;
-  for (const std::string& name : f.attributes(group)) out[name] = f.read_double_attribute(group, name);
-  return out;
-}
-
-// Version 1 files have no type attribute: the state loads without the type check.
-optim::SchedulerState read_scheduler(const H5File& f, std::int64_t format_version) {
-  optim::SchedulerState state;
-  if (format_version >= 2) state.type = f.read_string_attribute("/scheduler", "type");
-  for (const std::string& name : f.attributes("/scheduler"))
-    if (name != "type") state.scalars[name] = f.read_double_attribute("/scheduler", name);
-  return state;
-}
+// ---- checking before applying -----------------------------------------------------------------
 
 // "[a; b]" or "none" (items hold shapes, which have commas).
 std::string listing(const std::vector<std::string>& items) {
   return items.empty() ? std::string("none") : fmt::format("[{}]", fmt::join(items, "; "));
 }
 
-// Every difference between the model and the checkpoint, or an empty string.
-std::string model_mismatch(const nn::StateDict& model, const nn::StateDict& saved) {
+template <class Map>
+std::string names_of(const Map& map) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : map) names.push_back(name);
+  return names.empty() ? std::string("none") : fmt::format("[{}]", fmt::join(names, ", "));
+}
+
+// Every difference between a module and its record, or an empty string.
+std::string module_mismatch(const nn::StateDict& module, const nn::StateDict& saved) {
   std::vector<std::string> missing, unexpected, shapes;
-  for (const auto& [name, t] : model) {
+  for (const auto& [name, t] : module) {
     const auto it = saved.find(name);
     if (it == saved.end()) missing.push_back(fmt::format("{} {}", name, t.sizes().str()));
     else if (it->second.sizes() != t.sizes())
       shapes.push_back(fmt::format("{}: model {} vs checkpoint {}", name, t.sizes().str(), it->second.sizes().str()));
   }
   for (const auto& [name, t] : saved)
-    if (!model.count(name)) unexpected.push_back(fmt::format("{} {}", name, t.sizes().str()));
+    if (!module.count(name)) unexpected.push_back(fmt::format("{} {}", name, t.sizes().str()));
   if (missing.empty() && unexpected.empty() && shapes.empty()) return {};
   return fmt::format("Missing keys (in the model, not in the checkpoint): {}. Unexpected keys (in the checkpoint, "
                      "not in the model): {}. Shape mismatches: {}.", listing(missing), listing(unexpected), listing(shapes));
 }
 
-Checkpoint capture(const nn::Module& model, const optim::Optimizer* optimizer, const optim::LRScheduler* scheduler,
-                   std::int64_t epoch, const std::string& architecture, const std::string& config, bool snapshot) {
-  Checkpoint c;
-  c.architecture = architecture;
-  c.config = config;
-  c.epoch = epoch;
-  c.model = model.state_dict();
-  if (snapshot) {
-    NoGradGuard no_grad;
-    for (auto& [name, t] : c.model) t = t.clone();
+template <class Map>
+const typename Map::mapped_type& find_named(const Map& saved, const char* kind, const std::string& name,
+                                            const std::string& type) {
+  const auto it = saved.find(name);
+  LOOM_CHECK(it != saved.end(), ValueError, "apply_checkpoint: {} '{}' ({}) is not in the checkpoint (its {}s: {})",
+             kind, name, type, kind, names_of(saved));
+  return it->second;
+}
+
+void check_applicable(const Checkpoint& c, const TrainingState& state) {
+  for (const auto& [name, module] : state.modules) {
+    LOOM_CHECK(module != nullptr, ValueError, "apply_checkpoint: module '{}' is a null pointer", name);
+    const ModuleRecord& saved = find_named(c.modules, "module", name, module->type_name());
+    const std::string mismatch = module_mismatch(module->state_dict(), saved.state);
+    LOOM_CHECK(mismatch.empty(), ShapeError, "apply_checkpoint: module '{}' ({}) does not match the checkpoint's{}. {}",
+               name, module->type_name(), saved.architecture.empty() ? "" : " (" + saved.architecture + ")", mismatch);
   }
-  if (optimizer) {
-    c.optimizer_type = optimizer->name();
-    c.optimizer = optimizer->state_dict();
+  for (const auto& [name, optimizer] : state.optimizers) {
+    LOOM_CHECK(optimizer != nullptr, ValueError, "apply_checkpoint: optimizer '{}' is a null pointer", name);
+    const OptimizerRecord& saved = find_named(c.optimizers, "optimizer", name, optimizer->name());
+    LOOM_CHECK(saved.type == optimizer->name(), ValueError,
+               "apply_checkpoint: optimizer '{}': expected the state of a {} optimizer, found the state of {}", name,
+               optimizer->name(), saved.type.empty() ? std::string("an unnamed one") : saved.type);
   }
-  if (scheduler) c.scheduler = scheduler->state_dict();
-  c.rng = generator_state(kCPU);
-  return c;
+  for (const auto& [name, scheduler] : state.schedulers) {
+    LOOM_CHECK(scheduler != nullptr, ValueError, "apply_checkpoint: scheduler '{}' is a null pointer", name);
+    const optim::SchedulerState& saved = find_named(c.schedulers, "scheduler", name, scheduler->name());
+    LOOM_CHECK(saved.type.empty() || saved.type == scheduler->name(), ValueError,
+               "apply_checkpoint: scheduler '{}': expected the state of a {} scheduler, found the state of {}", name,
+               scheduler->name(), saved.type);
+  }
+  for (const auto& [device, saved] : c.rng) {
+    try {
+      (void)Device(device);
+    } catch (const DeviceError& e) {
+      throw ValueError(fmt::format("apply_checkpoint: rng '{}': {}", device, e.what()));
+    }
+  }
+}
+
+// Runs f; its ShapeError or ValueError comes out with `prefix` before the message.
+template <class F>
+void prefixing_errors(const std::string& prefix, F&& f) {
+  try {
+    f();
+  } catch (const ShapeError& e) {
+    throw ShapeError(fmt::format("{}{}", prefix, e.what()));
+  } catch (const ValueError& e) {
+    throw ValueError(fmt::format("{}{}", prefix, e.what()));
+  }
+}
+
+// The state was read to the CPU: each tensor goes back to its parameter's device. An optimizer
+// checks the counts and shapes itself, and changes nothing when they do not fit.
+void load_optimizer(optim::Optimizer& optimizer, optim::OptimizerState state) {
+  std::size_t index = 0;
+  for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g) {
+    for (const Tensor& p : optimizer.group_params(g)) {
+      if (index < state.per_param.size())
+        for (auto& [key, t] : state.per_param[index].tensors)
+          if (t.defined() && t.device() != p.device()) t = t.to(p.device());
+      ++index;
+    }
+  }
+  optimizer.load_state_dict(state);
+}
+
+// Optimizers and schedulers check their states as they load them: when one refuses, those
+// loaded before it go back to the states they had, so a failed apply changes nothing.
+void load_optimizers_and_schedulers(const Checkpoint& c, const TrainingState& state) {
+  std::vector<std::pair<optim::Optimizer*, optim::OptimizerState>> optimizers_before;
+  std::vector<std::pair<optim::LRScheduler*, optim::SchedulerState>> schedulers_before;
+  try {
+    for (const auto& [name, optimizer] : state.optimizers) {
+      optim::OptimizerState before = optimizer->state_dict();
+      prefixing_errors(fmt::format("apply_checkpoint: optimizer '{}': ", name),
+                       [&] { load_optimizer(*optimizer, c.optimizers.at(name).state); });
+      optimizers_before.emplace_back(optimizer, std::move(before));
+    }
+    for (const auto& [name, scheduler] : state.schedulers) {
+      optim::SchedulerState before = scheduler->state_dict();
+      prefixing_errors(fmt::format("apply_checkpoint: scheduler '{}': ", name),
+                       [&] { scheduler->load_state_dict(c.schedulers.at(name)); });
+      schedulers_before.emplace_back(scheduler, std::move(before));
+    }
+  } catch (...) {
+    for (auto& [scheduler, before] : schedulers_before) scheduler->load_state_dict(before);
+    for (auto& [optimizer, before] : optimizers_before) optimizer->load_state_dict(before);
+    throw;
+  }
 }
 
 }  // namespace
 
-// ---- public -----------------------------------------------------------------------------------
+// ---- files ------------------------------------------------------------------------------------
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, const SaveOptions& options) {
-  for (const auto& [name, t] : checkpoint.model) check_key(path, "model tensor", name);
+  detail::check_checkpoint_names(path, checkpoint);
   const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   try {
     {
       H5File f(tmp, FileMode::Truncate);
-      write_contents(f, checkpoint, options);
+      detail::write_checkpoint(f, checkpoint, options);
       f.close();
     }
     fsync_path(tmp, false);
@@ -204,83 +212,66 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, cons
   }
 }
 
-Checkpoint load_checkpoint(const std::string& path) {
-  const H5File f(path, FileMode::ReadOnly);
+Checkpoint load_checkpoint(const std::string& path) { return detail::read_checkpoint(H5File(path, FileMode::ReadOnly)); }
+
+// ---- named sets -------------------------------------------------------------------------------
+
+Checkpoint capture_checkpoint(const TrainingState& state, DataPosition position, const std::string& config) {
   Checkpoint c;
-  if (!f.has_attribute("/meta", "format_version"))
-    LOOM_THROW(IOError, "{}: /meta: not a Loom checkpoint (expected attribute 'format_version', found none)", path);
-  c.format_version = f.read_int_attribute("/meta", "format_version");
-  LOOM_CHECK(c.format_version <= kCheckpointFormatVersion, IOError,
-             "{}: /meta: format_version is {}, but this build of Loom reads checkpoints up to version {}; "
-             "the file was written by a newer Loom", path, c.format_version, kCheckpointFormatVersion);
-  LOOM_CHECK(c.format_version >= 1, IOError, "{}: /meta: format_version: expected ≥ 1, found {}", path, c.format_version);
-  c.architecture = f.read_string_attribute("/meta", "architecture");
-  c.config = f.read_string_attribute("/meta", "config");
-  c.epoch = f.read_int_attribute("/meta", "epoch");
-  for (const std::string& name : f.datasets("/model")) c.model[name] = f.read_tensor("/model/" + name);
-  if (f.is_group("/optimizer")) {
-    c.optimizer_type = f.read_string_attribute("/optimizer", "type");
-    c.optimizer = read_optimizer(f);
+  c.config = config;
+  c.position = position;
+  for (const auto& [name, module] : state.modules) {
+    LOOM_CHECK(module != nullptr, ValueError, "capture_checkpoint: module '{}' is a null pointer", name);
+    c.modules[name] = module_record(*module, true);
   }
-  if (f.is_group("/scheduler")) c.scheduler = read_scheduler(f, c.format_version);
-  c.rng.seed = f.read_uint_attribute("/rng", "seed");
-  c.rng.offset = f.read_uint_attribute("/rng", "offset");
-  if (f.is_group("/metrics")) c.metrics = read_double_attributes(f, "/metrics");
+  for (const auto& [name, optimizer] : state.optimizers) {
+    LOOM_CHECK(optimizer != nullptr, ValueError, "capture_checkpoint: optimizer '{}' is a null pointer", name);
+    c.optimizers[name] = {optimizer->name(), optimizer->state_dict()};
+  }
+  for (const auto& [name, scheduler] : state.schedulers) {
+    LOOM_CHECK(scheduler != nullptr, ValueError, "capture_checkpoint: scheduler '{}' is a null pointer", name);
+    c.schedulers[name] = scheduler->state_dict();
+  }
+  c.rng = device_generators();
   return c;
 }
+
+void apply_checkpoint(const Checkpoint& checkpoint, const TrainingState& state) {
+  check_applicable(checkpoint, state);
+  load_optimizers_and_schedulers(checkpoint, state);
+  // Last: the modules were checked key by key and shape by shape, so nothing refuses after them.
+  for (const auto& [name, module] : state.modules) module->load_state_dict(checkpoint.modules.at(name).state, true);
+  for (const auto& [device, saved] : checkpoint.rng) set_generator_state(saved, Device(device));
+}
+
+Checkpoint restore_checkpoint(const std::string& path, const TrainingState& state) {
+  Checkpoint c = load_checkpoint(path);
+  prefixing_errors(path + ": ", [&] { apply_checkpoint(c, state); });
+  return c;
+}
+
+// ---- one model --------------------------------------------------------------------------------
 
 Checkpoint capture_checkpoint(const nn::Module& model, const optim::Optimizer* optimizer,
                               const optim::LRScheduler* scheduler, std::int64_t epoch, const std::string& architecture,
                               const std::string& config) {
-  return capture(model, optimizer, scheduler, epoch, architecture, config, true);
+  return capture_one_model(model, optimizer, scheduler, epoch, architecture, config, true);
 }
 
 void apply_checkpoint(const Checkpoint& checkpoint, nn::Module& model, optim::Optimizer* optimizer,
                       optim::LRScheduler* scheduler) {
-  // Everything is checked before anything changes.
-  const std::string mismatch = model_mismatch(model.state_dict(), checkpoint.model);
-  LOOM_CHECK(mismatch.empty(), ShapeError, "apply_checkpoint: the model ({}) does not match the checkpoint{}. {}",
-             model.type_name(), checkpoint.architecture.empty() ? "" : " of " + checkpoint.architecture, mismatch);
-  if (optimizer) {
-    LOOM_CHECK(checkpoint.optimizer.has_value(), ValueError,
-               "apply_checkpoint: an optimizer ({}) was given, but the checkpoint has no optimizer state", optimizer->name());
-    LOOM_CHECK(checkpoint.optimizer_type == optimizer->name(), ValueError,
-               "apply_checkpoint: expected the state of a {} optimizer, found the state of {}", optimizer->name(),
-               checkpoint.optimizer_type.empty() ? std::string("an unnamed one") : checkpoint.optimizer_type);
-  }
-  if (scheduler) {
-    LOOM_CHECK(checkpoint.scheduler.has_value(), ValueError,
-               "apply_checkpoint: a scheduler ({}) was given, but the checkpoint has no scheduler state",
-               scheduler->name());
-    const std::string& saved = checkpoint.scheduler->type;
-    LOOM_CHECK(saved.empty() || saved == scheduler->name(), ValueError,
-               "apply_checkpoint: expected the state of a {} scheduler, found the state of {}", scheduler->name(), saved);
-  }
-
-  model.load_state_dict(checkpoint.model, true);
-  if (optimizer) {
-    // The state was read to the CPU: each tensor goes back to its parameter's device.
-    optim::OptimizerState state = *checkpoint.optimizer;
-    std::size_t index = 0;
-    for (std::size_t g = 0; g < optimizer->num_param_groups(); ++g) {
-      for (const Tensor& p : optimizer->group_params(g)) {
-        if (index < state.per_param.size())
-          for (auto& [key, t] : state.per_param[index].tensors)
-            if (t.defined() && t.device() != p.device()) t = t.to(p.device());
-        ++index;
-      }
-    }
-    optimizer->load_state_dict(state);
-  }
-  if (scheduler) scheduler->load_state_dict(*checkpoint.scheduler);
-  set_generator_state(checkpoint.rng, kCPU);
+  TrainingState state;
+  state.modules["model"] = &model;
+  if (optimizer) state.optimizers["optimizer"] = optimizer;
+  if (scheduler) state.schedulers["scheduler"] = scheduler;
+  apply_checkpoint(checkpoint, state);
 }
 
 void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer* optimizer,
                      const optim::LRScheduler* scheduler, std::int64_t epoch, const std::string& architecture,
                      const std::string& config, const std::map<std::string, double>& metrics) {
   // No snapshot copy: the tensors are written before anything can change them.
-  Checkpoint c = capture(model, optimizer, scheduler, epoch, architecture, config, false);
+  Checkpoint c = capture_one_model(model, optimizer, scheduler, epoch, architecture, config, false);
   c.metrics = metrics;
   save_checkpoint(path, c);
 }
@@ -288,13 +279,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model, const opt
 Checkpoint restore_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* optimizer,
                               optim::LRScheduler* scheduler) {
   Checkpoint c = load_checkpoint(path);
-  try {
-    apply_checkpoint(c, model, optimizer, scheduler);
-  } catch (const ShapeError& e) {
-    throw ShapeError(fmt::format("{}: {}", path, e.what()));
-  } catch (const ValueError& e) {
-    throw ValueError(fmt::format("{}: {}", path, e.what()));
-  }
+  prefixing_errors(path + ": ", [&] { apply_checkpoint(c, model, optimizer, scheduler); });
   return c;
 }
 

@@ -12,9 +12,11 @@ std::recursive_mutex& hdf5_mutex() {
   return mutex;
 }
 
+// The innermost error that describes itself (some, as a failed metadata checksum's, come below
+// one that does not).
 herr_t keep_innermost(unsigned n, const H5E_error2_t* error, void* data) {
   auto* out = static_cast<std::string*>(data);
-  if (n == 0 && error->desc && *error->desc) *out = error->desc;
+  if (out->empty() && error->desc && *error->desc) *out = error->desc;
   return 0;
 }
 

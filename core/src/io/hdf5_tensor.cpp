@@ -35,7 +35,7 @@ std::vector<hsize_t> to_hsize(const Shape& s) { return {s.begin(), s.end()}; }
 // Chunk sizes for write_tensor, or an empty vector for contiguous storage.
 std::vector<hsize_t> choose_chunks(const std::string& file, const std::string& path, const Tensor& t,
                                    const DatasetOptions& options) {
-  if (options.chunks.empty() && options.compression == 0) return {};
+  if (options.chunks.empty() && options.compression == 0 && !options.checksum) return {};
   // HDF5 cannot chunk a scalar or a dataset with a zero-sized dim; nothing to compress either.
   if (t.dim() == 0 || t.numel() == 0) return {};
   std::vector<hsize_t> chunks = to_hsize(t.sizes());
@@ -116,14 +116,32 @@ DType natural_dtype(const std::string& file, const std::string& path, hid_t type
                                "integer or float), found {}", detail::describe_type(type)));
 }
 
+bool has_checksum(hid_t dataset) {
+  Handle dcpl = detail::plist_handle(H5Dget_create_plist(dataset));
+  if (!dcpl.valid()) return false;
+  unsigned flags = 0;
+  std::size_t n_values = 0;
+  const bool found = H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_FLETCHER32, &flags, &n_values, nullptr, 0, nullptr,
+                                          nullptr) >= 0;
+  H5Eclear2(H5E_DEFAULT);
+  return found;
+}
+
 // Reads the selection `file_space` (H5S_ALL: everything) into a new tensor of `sizes`.
 Tensor read_selection(const std::string& file, const std::string& path, const OpenedDataset& d, DType dtype,
                       const Shape& sizes, hid_t mem_space, hid_t file_space) {
   Tensor out = empty(sizes, dtype);
   if (out.numel() == 0) return out;
   Handle mem_type = detail::memory_type(dtype);
-  if (H5Dread(d.dataset.get(), mem_type.get(), mem_space, file_space, H5P_DEFAULT, out.raw_data()) < 0)
-    fail_hdf5(file, path, fmt::format("cannot read {} as {}", detail::describe_type(d.type.get()), dtype_name(dtype)));
+  if (H5Dread(d.dataset.get(), mem_type.get(), mem_space, file_space, H5P_DEFAULT, out.raw_data()) < 0) {
+    const std::string reason = detail::last_hdf5_error();
+    std::string what = fmt::format("cannot read {} as {}", detail::describe_type(d.type.get()), dtype_name(dtype));
+    // HDF5 names no reason for a failed checksum: a checksummed dataset that does not read has
+    // bytes on disk other than those written.
+    if (has_checksum(d.dataset.get()))
+      what += ": its Fletcher-32 checksum (or another filter) failed: the file was damaged or changed after it was written";
+    fail(file, path, reason.empty() ? what : fmt::format("{} (HDF5: {})", what, reason));
+  }
   return out;
 }
 
@@ -147,6 +165,9 @@ void H5File::write_tensor(const std::string& path_in, const Tensor& t, const Dat
   const std::vector<hsize_t> dims = to_hsize(host.sizes());
   Handle space = detail::dataspace_handle(dims.empty() ? H5Screate(H5S_SCALAR)
                                                        : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+  if (options.checksum && host.dim() == 0)
+    fail(path_, path, "write_tensor: a checksum needs chunked storage, which HDF5 has not for a 0-d dataset "
+                      "(write it with shape (1,))");
   Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
   const std::vector<hsize_t> chunks = choose_chunks(path_, path, host, options);
   if (!chunks.empty()) {
@@ -155,6 +176,11 @@ void H5File::write_tensor(const std::string& path_in, const Tensor& t, const Dat
     if (options.compression > 0) {
       if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0) fail(path_, path, "write_tensor: this HDF5 library has no gzip filter");
       H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.compression));
+    }
+    // Last, so the checksum covers the bytes on disk.
+    if (options.checksum) {
+      if (H5Zfilter_avail(H5Z_FILTER_FLETCHER32) <= 0) fail(path_, path, "write_tensor: this HDF5 library has no Fletcher-32 filter");
+      H5Pset_fletcher32(dcpl.get());
     }
   }
   if (H5Lexists(id_, path.c_str(), H5P_DEFAULT) > 0) {
@@ -237,6 +263,7 @@ DatasetInfo H5File::dataset_info(const std::string& path_in) const {
                                                  sizeof name, name, nullptr);
       if (filter == H5Z_FILTER_DEFLATE) info.compression = n_values > 0 ? static_cast<int>(values[0]) : 1;
       else if (filter == H5Z_FILTER_SHUFFLE) info.shuffle = true;
+      else if (filter == H5Z_FILTER_FLETCHER32) info.checksum = true;
       else info.other_filters.emplace_back(name[0] ? name : fmt::format("filter {}", filter));
     }
   }

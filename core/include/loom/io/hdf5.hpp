@@ -3,6 +3,7 @@
 //
 //   loom::io::H5File f("data.h5", loom::io::FileMode::Truncate);
 //   f.write_tensor("/train/images", images, {.compression = 4});   // chunked + gzip
+//   f.write_tensor("/model/fc.weight", w, {.checksum = true});     // chunked + Fletcher-32
 //   f.write_string_list_attribute("/train", "class_names", {"T-shirt/top", "Trouser"});
 //   loom::io::H5File g("data.h5");                                   // read-only
 //   loom::Tensor labels = g.read_tensor("/train/labels", loom::DType::Int64, 1);
@@ -14,6 +15,10 @@
 // Every failure is a loom::IOError naming the file, the object path and what was expected vs
 // found ("data.h5: /train/labels: expected int64, found float32"); HDF5's own error printing
 // is off. HDF5 is not thread-safe in this build: every call takes one process-wide lock.
+// New files use HDF5's 1.8 format, whose object headers carry checksums, and groups keep all
+// their attributes in their header: a damaged group, dataset header or attribute is an IOError
+// naming it ("cannot open: the object is damaged"), as is a dataset written with a checksum
+// (DatasetOptions::checksum) whose data changed. HDF5 ≥ 1.8 and every h5py read these files.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,8 +40,12 @@ enum class FileMode : unsigned char {
 struct DatasetOptions {
   int compression = 0;   // gzip level 1..9; 0 = none
   bool shuffle = false;  // byte shuffle before gzip (helps floats compress)
+  // A Fletcher-32 checksum of each chunk (after compression), which HDF5 verifies on every read:
+  // a mismatch is an IOError naming the dataset. It needs chunks; HDF5 cannot chunk a 0-d
+  // dataset (an IOError: write it with shape (1,)), and an empty one has no data to protect.
+  bool checksum = false;
   // Chunk sizes, one per dim (clipped to the dataset's sizes). Empty: contiguous storage,
-  // unless compression asks for chunks; then whole rows of about 1 MiB per chunk.
+  // unless compression or a checksum asks for chunks; then whole rows of about 1 MiB per chunk.
   Shape chunks{};
 };
 
@@ -48,7 +57,8 @@ struct DatasetInfo {
   Shape chunks;                // empty when not chunked
   int compression = 0;         // gzip level; 0 when not gzip-compressed
   bool shuffle = false;        // byte shuffle before compression
-  // Filters other than gzip and shuffle (szip, lzf, ...), by HDF5's name; reading them may fail.
+  bool checksum = false;       // Fletcher-32 on each chunk
+  // Filters other than gzip, shuffle and Fletcher-32 (szip, lzf, ...), by HDF5's name; reading them may fail.
   std::vector<std::string> other_filters;
 };
 
