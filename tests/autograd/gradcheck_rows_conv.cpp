@@ -3,6 +3,7 @@
 // pooling's argmax does not move under the finite-difference step).
 #include "gradcheck_rows_internal.hpp"
 #include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/functional/normalization.hpp"
 #include "loom/random.hpp"
 

@@ -4,6 +4,7 @@
 
 #include "gradcheck_rows.hpp"
 #include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/pooling.hpp"
 #include "loom/random.hpp"
 
 namespace loom_autograd_test {

@@ -4,6 +4,7 @@
 #include "conformance.hpp"
 #include "loom/autograd.hpp"
 #include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/functional/normalization.hpp"
 
 namespace conformance {

@@ -12,6 +12,7 @@
 #include "loom/error.hpp"
 #include "loom/nn/conv.hpp"
 #include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/pooling.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/random.hpp"

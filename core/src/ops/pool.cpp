@@ -3,7 +3,7 @@
 // the public ops with their gradient rules. Max pooling's gradient scatters into the argmax positions
 // (fused primitive without create_graph, scatter_add with it); average pooling and its backward are
 // adjoint.
-#include "loom/nn/functional/conv.hpp"
+#include "loom/nn/functional/pooling.hpp"
 
 #include "autograd/rules.hpp"
 #include "ops/spatial.hpp"

@@ -4,12 +4,10 @@
 // ⌊(N + 2P − D·(F − 1) − 1)/S⌋ + 1, i.e. ⌊(N + 2P − F)/S⌋ + 1 without dilation. Stride 0, a
 // kernel larger than the padded input, or channels that do not match the weight are errors naming
 // the op and the sizes. On the CPU the results are channels-last in memory (logically NCHW).
-// Pooling, with the same size rule, is in pooling.hpp; this header brings it along so that code
-// which reached F::max_pool2d through it (the pooling functions' definitions too) still compiles.
+// Pooling, with the same size rule, is in pooling.hpp.
 #include <cstdint>
 
 #include "loom/export.hpp"
-#include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/functional/size2.hpp"
 #include "loom/tensor.hpp"
 
