@@ -1,15 +1,18 @@
 #pragma once
 // Eager dynamic autograd, recorded on the Tensor itself (no separate Variable type).
 //
-//   loom::Tensor w = loom::randn({3, 3}).requires_grad_();
-//   loom::Tensor loss = (x.matmul(w)).tanh().sum();
-//   loss.backward();                       // w.grad() now holds dloss/dw
+// ```cpp
+// loom::Tensor x = loom::randn({4, 3});
+// loom::Tensor w = loom::randn({3, 3}).requires_grad_();
+// loom::Tensor loss = (x.matmul(w)).tanh().sum();
+// loss.backward();                       // w.grad() now holds dloss/dw
+// ```
 //
 // Each differentiable op records a Node that keeps only what its backward needs. backward()
 // walks the graph in an iterative topological order (deep graphs cannot overflow the stack)
 // and accumulates into leaves' .grad(). With create_graph the backward itself is recorded, so
 // gradients can be differentiated again (Hessian-vector products, gradient penalties, Newton).
-// Gradient rules live in core/src/autograd/, written with the same public ops.
+// Gradient rules live beside their ops in core/src/ops/, written with the same public ops.
 #include <cstdint>
 #include <functional>
 #include <memory>

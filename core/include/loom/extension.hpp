@@ -4,17 +4,23 @@
 // 1. autograd::Function — a differentiable op with a user forward and backward, like
 //    torch.autograd.Function:
 //
-//      struct Square : loom::autograd::Function<Square> {
-//        static constexpr std::string_view name = "Square";
-//        static loom::TensorList forward(loom::autograd::FunctionContext& ctx, const loom::TensorList& in) {
-//          ctx.save_for_backward({in[0]});
-//          return {in[0] * in[0]};
-//        }
-//        static loom::TensorList backward(loom::autograd::FunctionContext& ctx, const loom::TensorList& grad) {
-//          return {grad[0] * 2 * ctx.saved()[0]};
-//        }
-//      };
-//      loom::Tensor y = Square::apply({x})[0];
+// ```cpp
+// #include "loom/extension.hpp"
+// #include "loom/tensor_ops.hpp"
+//
+// struct Square : loom::autograd::Function<Square> {
+//   static constexpr std::string_view name = "Square";
+//   static loom::TensorList forward(loom::autograd::FunctionContext& ctx, const loom::TensorList& in) {
+//     ctx.save_for_backward({in[0]});
+//     return {in[0] * in[0]};
+//   }
+//   static loom::TensorList backward(loom::autograd::FunctionContext& ctx, const loom::TensorList& grad) {
+//     return {grad[0] * 2 * ctx.saved()[0]};
+//   }
+// };
+// loom::Tensor x = loom::ones({3}).requires_grad_();
+// loom::Tensor y = Square::apply({x})[0];
+// ```
 //
 //    forward runs without recording; backward is written with Loom ops, so it is itself
 //    differentiable under create_graph.

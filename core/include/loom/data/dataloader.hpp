@@ -1,9 +1,12 @@
 #pragma once
 // DataLoader: batches of a Dataset, in the order of a Sampler, built by worker threads.
 //
-//   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .num_workers = 2, .seed = 1});
-//   for (int epoch = 0; epoch < epochs; ++epoch)
-//     for (const data::Batch& batch : loader.epoch(epoch)) { ... batch.input, batch.target ... }
+// ```cpp
+// auto train = std::make_shared<loom::data::HDF5Dataset>("datasets/fashion-mnist.h5", "train");
+// loom::data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .num_workers = 2, .seed = 1});
+// for (int epoch = 0; epoch < 10; ++epoch)
+//   for (const loom::data::Batch& batch : loader.epoch(epoch)) { /* batch.input, batch.target */ }
+// ```
 //
 // A batch is a function of (seed, epoch, batch index): its examples come from the sampler's
 // order for (seed, epoch) and each example's augmentation from SampleRandom(seed, epoch,

@@ -1,8 +1,10 @@
 #pragma once
 // Datasets: numbered examples, each an (input, target) pair of CPU tensors.
 //
-//   auto train = std::make_shared<data::HDF5Dataset>("datasets/fashion-mnist.h5", "train");
-//   data::Example e = train->get(0);   // e.input: (1, 28, 28) float32, e.target: () int64
+// ```cpp
+// auto train = std::make_shared<loom::data::HDF5Dataset>("datasets/fashion-mnist.h5", "train");
+// loom::data::Example e = train->get(0);   // e.input: (1, 28, 28) float32, e.target: () int64
+// ```
 //
 // get() is called from the DataLoader's worker threads at the same time: implementations are
 // thread-safe for concurrent calls and return tensors nobody else holds (a transform may write

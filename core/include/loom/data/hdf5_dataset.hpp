@@ -7,8 +7,10 @@
 //   attributes: class_names (string array, on the split or the root), mean and std (on
 //   /<split>/images, per channel or one value) for normalisation
 //
-//   data::HDF5Dataset train("datasets/fashion-mnist.h5", "train");           // in memory
-//   data::HDF5Dataset big("big.h5", "train", {.storage = data::Storage::Stream});
+// ```cpp
+// loom::data::HDF5Dataset train("datasets/fashion-mnist.h5", "train");           // in memory
+// loom::data::HDF5Dataset big("big.h5", "train", {.storage = loom::data::Storage::Stream});
+// ```
 //
 // uint8 images become float32 in [0, 1] as they are read, then (x - mean) / std when
 // `normalize` is on and the file has the statistics. In memory, the file is read once, at

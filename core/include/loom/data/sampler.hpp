@@ -3,9 +3,12 @@
 // function of (seed, epoch) only (Philox, loom/philox.hpp), so any worker count, any machine
 // and a resumed run see the same batches.
 //
-//   auto split = data::stratified_split(train->labels(), 0.1, /*seed=*/1);
-//   data::DataLoader fit(train, {.batch_size = 128, .seed = 1},
-//                        std::make_shared<data::SubsetSampler>(split.train));
+// ```cpp
+// auto train = std::make_shared<loom::data::HDF5Dataset>("datasets/fashion-mnist.h5", "train");
+// auto split = loom::data::stratified_split(train->labels(), 0.1, /*seed=*/1);
+// loom::data::DataLoader fit(train, {.batch_size = 128, .seed = 1},
+//                            std::make_shared<loom::data::SubsetSampler>(split.train));
+// ```
 #include <cstdint>
 #include <memory>
 #include <string>

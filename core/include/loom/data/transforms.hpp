@@ -1,9 +1,12 @@
 #pragma once
 // Per-example transforms (augmentation, normalisation), run by the DataLoader's workers.
 //
-//   auto augment = data::compose({data::random_crop(28, 4), data::horizontal_flip(),
-//                                 data::normalize({0.2860}, {0.3530})});
-//   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 1}, nullptr, augment);
+// ```cpp
+// auto train = std::make_shared<loom::data::HDF5Dataset>("datasets/fashion-mnist.h5", "train");
+// auto augment = loom::data::compose({loom::data::random_crop(28, 4), loom::data::horizontal_flip(),
+//                                     loom::data::normalize({0.2860}, {0.3530})});
+// loom::data::DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 1}, nullptr, augment);
+// ```
 //
 // Inputs are float32 images (C, H, W) on the CPU. Geometric transforms (crop, flip) move a
 // target that is a mask of the same (H, W) with the image, so segmentation data stays aligned.

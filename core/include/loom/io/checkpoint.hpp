@@ -2,12 +2,17 @@
 // Checkpoints: everything needed to resume training bit-identically, in one HDF5 file: any number
 // of named modules, optimizers and schedulers, the random state of every device, the data position.
 //
-//   io::TrainingState state{.modules = {{"generator", g.get()}, {"discriminator", d.get()}},
-//                           .optimizers = {{"g_optimizer", &g_adam}, {"d_optimizer", &d_adam}},
-//                           .schedulers = {{"g_scheduler", &g_step_lr}}};
-//   io::save_checkpoint("run/last.h5", io::capture_checkpoint(state, {.epoch = 3, .batch = 120}));
-//   ...
-//   io::Checkpoint ckpt = io::restore_checkpoint("run/last.h5", state);  // continue at ckpt.position
+// ```cpp
+// auto g = loom::nn::build(R"({"type": "linear", "in_features": 4, "out_features": 4})"_json);
+// auto d = loom::nn::build(R"({"type": "linear", "in_features": 4, "out_features": 1})"_json);
+// loom::optim::Adam g_adam(g->parameters()), d_adam(d->parameters());
+// loom::optim::StepLR g_step_lr(g_adam, {.step_size = 10});
+// loom::io::TrainingState state{.modules = {{"generator", g.get()}, {"discriminator", d.get()}},
+//                               .optimizers = {{"g_optimizer", &g_adam}, {"d_optimizer", &d_adam}},
+//                               .schedulers = {{"g_scheduler", &g_step_lr}}};
+// loom::io::save_checkpoint("last.h5", loom::io::capture_checkpoint(state, {.epoch = 3, .batch = 120}));
+// loom::io::Checkpoint ckpt = loom::io::restore_checkpoint("last.h5", state);  // continue at ckpt.position
+// ```
 //
 // One model: save_checkpoint(path, *model, &sgd, &step_lr, epoch, ...) and restore_checkpoint(path,
 // *model, &sgd, &step_lr) use the names "model", "optimizer" and "scheduler".

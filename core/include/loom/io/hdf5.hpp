@@ -1,12 +1,18 @@
 #pragma once
 // HDF5 files through the C API, without its headers: tensors, strings and attributes by path.
 //
-//   loom::io::H5File f("data.h5", loom::io::FileMode::Truncate);
-//   f.write_tensor("/train/images", images, {.compression = 4});   // chunked + gzip
-//   f.write_tensor("/model/fc.weight", w, {.checksum = true});     // chunked + Fletcher-32
-//   f.write_string_list_attribute("/train", "class_names", {"T-shirt/top", "Trouser"});
-//   loom::io::H5File g("data.h5");                                   // read-only
-//   loom::Tensor labels = g.read_tensor("/train/labels", loom::DType::Int64, 1);
+// ```cpp
+// #include "loom/io/hdf5.hpp"
+// #include "loom/tensor_ops.hpp"
+//
+// loom::Tensor images = loom::zeros({100, 1, 28, 28}, loom::DType::UInt8), w = loom::randn({10, 784});
+// loom::io::H5File f("data.h5", loom::io::FileMode::Truncate);
+// f.write_tensor("/train/images", images, {.compression = 4});   // chunked + gzip
+// f.write_tensor("/model/fc.weight", w, {.checksum = true});     // chunked + Fletcher-32
+// f.write_string_list_attribute("/train", "class_names", {"T-shirt/top", "Trouser"});
+// loom::io::H5File g("data.h5");                                   // read-only
+// loom::Tensor labels = g.read_tensor("/train/labels", loom::DType::Int64, 1);
+// ```
 //
 // Paths are absolute ("/train/labels"; a relative path is taken from the root) and writing
 // creates the groups on the way. Tensors of every Loom dtype, any shape (0-d and empty too),

@@ -1,7 +1,10 @@
 #pragma once
 // Initialisers by name, from JSON configs (DESIGN.md §2), applied in place:
 //
-//   loom::nn::init::apply(R"({"type": "kaiming_normal", "mode": "fan_out", "nonlinearity": "relu"})"_json, w);
+// ```cpp
+// loom::Tensor w = loom::empty({64, 3, 3, 3});
+// loom::nn::init::apply(R"({"type": "kaiming_normal", "mode": "fan_out", "nonlinearity": "relu"})"_json, w);
+// ```
 //
 // Types and options (named as the parameters in loom/nn/init.hpp, with the same defaults):
 //   xavier_uniform, xavier_normal, orthogonal: gain

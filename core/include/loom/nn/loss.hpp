@@ -1,10 +1,13 @@
 #pragma once
 // Loss modules: (prediction, target) -> Tensor, reduced by mean unless told otherwise.
 //
-//   loom::nn::CrossEntropyLoss loss({.weight = w, .label_smoothing = 0.1});
-//   loom::Tensor l = loss(logits, labels);             // or loss.forward(logits, labels)
-//   auto mse = loom::nn::build(R"({"type": "mse", "reduction": "sum"})"_json);
-//   mse->forward({prediction, target});                // through the Module interface
+// ```cpp
+// loom::Tensor logits = loom::randn({8, 3}), labels = loom::randint(0, 3, {8});
+// loom::nn::CrossEntropyLoss loss({.weight = loom::ones({3}), .label_smoothing = 0.1});
+// loom::Tensor l = loss(logits, labels);             // or loss.forward(logits, labels)
+// auto mse = loom::nn::build(R"({"type": "mse", "reduction": "sum"})"_json);
+// (*mse)({logits, loom::zeros({8, 3})});             // through the Module interface
+// ```
 //
 // Each wraps its function in loom/nn/functional/loss.hpp (the semantics are documented
 // there) and uses the same options struct. Class weights are buffers, so to(device) and

@@ -1,17 +1,19 @@
 #pragma once
 // nn::Module: the base of every layer, loss and model.
 //
-//   #include "loom/nn.hpp"
+// ```cpp
+// #include "loom/nn.hpp"
 //
-//   struct Net : loom::nn::Module {
-//     std::shared_ptr<loom::nn::Linear> fc1, fc2;
-//     Net() : Module("Net") {
-//       fc1 = register_module("fc1", std::make_shared<loom::nn::Linear>(784, 256));
-//       fc2 = register_module("fc2", std::make_shared<loom::nn::Linear>(256, 10));
-//     }
-//     // Children through operator(), not forward(), so that their hooks (and summary()) see them.
-//     loom::Tensor forward(const loom::Tensor& x) override { return (*fc2)(loom::F::relu((*fc1)(x))); }
-//   };
+// struct Net : loom::nn::Module {
+//   std::shared_ptr<loom::nn::Linear> fc1, fc2;
+//   Net() : Module("Net") {
+//     fc1 = register_module("fc1", std::make_shared<loom::nn::Linear>(784, 256));
+//     fc2 = register_module("fc2", std::make_shared<loom::nn::Linear>(256, 10));
+//   }
+//   // Children through operator(), not forward(), so that their hooks (and summary()) see them.
+//   loom::Tensor forward(const loom::Tensor& x) override { return (*fc2)(loom::F::relu((*fc1)(x))); }
+// };
+// ```
 //
 // Parameters, buffers and children have dotted names ("fc1.weight"); parameters() lists a
 // tensor shared by two layers (tied weights) once. A module is used by one thread at a time.

@@ -3,8 +3,11 @@
 // are in loom/nn/functional/normalization.hpp). Defaults as PyTorch; COURSE.md: momentum 0.1
 // (running = 0.9·running + 0.1·batch), eps 1e-5, the unbiased batch variance in running_var.
 //
-//   auto bn = std::make_shared<loom::nn::BatchNorm2d>(64);   // weight 1, bias 0, running 0 / 1
-//   y = (*bn)(x);   // train(): batch statistics, running stats updated; eval(): running stats
+// ```cpp
+// auto bn = std::make_shared<loom::nn::BatchNorm2d>(64);   // weight 1, bias 0, running 0 / 1
+// loom::Tensor y = (*bn)(loom::randn({8, 64, 4, 4}));    // train(): batch statistics, running stats
+//                                                         // updated; eval(): the running stats
+// ```
 //
 // For summary() they count no multiply-adds and keep each position's receptive field
 // (loom/nn/layer_stats.hpp: batch norm folds into the layer before it at inference; the course

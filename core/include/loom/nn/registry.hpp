@@ -1,9 +1,11 @@
 #pragma once
 // Layers, losses and architectures by name, built from JSON configs:
 //
-//   auto model = loom::nn::build(R"({"type": "sequential", "layers": [
-//       {"type": "linear", "in_features": 784, "out_features": 256}, {"type": "relu"},
-//       {"type": "linear", "in_features": 256, "out_features": 10}]})"_json);
+// ```cpp
+// auto model = loom::nn::build(R"({"type": "sequential", "layers": [
+//     {"type": "linear", "in_features": 784, "out_features": 256}, {"type": "relu"},
+//     {"type": "linear", "in_features": 256, "out_features": 10}]})"_json);
+// ```
 //
 // A type that is not registered makes the registry load the plugins on the search path and
 // look again; then it is a ValueError naming the type and the registered ones.

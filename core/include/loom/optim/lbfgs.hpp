@@ -4,8 +4,12 @@
 // recursion over the last history_size curvature pairs, and either a fixed step of lr or a
 // strong-Wolfe line search (cubic interpolation, bracketing then zoom).
 //
-//   optim::LBFGS lbfgs({x}, {.lr = 1, .line_search = optim::LineSearch::StrongWolfe});
-//   lbfgs.step([&] { lbfgs.zero_grad(); auto loss = f(x); loss.backward(); return loss; });
+// ```cpp
+// loom::Tensor x = loom::tensor({1.5, -0.5}).requires_grad_();
+// auto f = [](const loom::Tensor& v) { return (v * v).sum(); };
+// loom::optim::LBFGS lbfgs({x}, {.lr = 1, .line_search = loom::optim::LineSearch::StrongWolfe});
+// lbfgs.step([&] { lbfgs.zero_grad(); auto loss = f(x); loss.backward(); return loss; });
+// ```
 //
 // One parameter group only; all parameters share a dtype and a device. State (on parameter
 // 0): tensors "d", "prev_flat_grad", "old_dirs.<k>", "old_stps.<k>"; scalars "t", "H_diag",

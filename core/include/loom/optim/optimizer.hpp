@@ -1,9 +1,13 @@
 #pragma once
 // loom::optim::Optimizer: parameter groups, step(), step(closure), zero_grad(), state_dict().
 //
-//   optim::SGD sgd(model.parameters(), {.lr = 0.1, .momentum = 0.9});
-//   optim::Adam adam({{encoder.parameters(), {.lr = 1e-4}}, {head.parameters(), {.lr = 1e-3}}});
-//   loss.backward(); sgd.step(); sgd.zero_grad();
+// ```cpp
+// loom::nn::Linear model(4, 2), encoder(4, 8), head(8, 2);
+// loom::optim::SGD sgd(model.parameters(), {.lr = 0.1, .momentum = 0.9});
+// loom::optim::Adam adam({{encoder.parameters(), {.lr = 1e-4}}, {head.parameters(), {.lr = 1e-3}}});
+// loom::Tensor loss = model(loom::randn({16, 4})).pow(2).mean();
+// loss.backward(); sgd.step(); sgd.zero_grad();
+// ```
 //
 // Each group carries its own copy of the optimizer's Options (lr and every hyper-parameter).
 // Updates run under NoGradGuard and write the parameters in place; parameters whose grad is

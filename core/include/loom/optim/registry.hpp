@@ -1,9 +1,12 @@
 #pragma once
 // Optimizers and learning-rate schedulers by name, built from JSON configs (DESIGN.md §2):
 //
-//   auto opt = loom::optim::build_optimizer(R"({"type": "adam", "lr": 1e-3, "betas": [0.9, 0.98]})"_json,
-//                                           model->parameters());
-//   auto sched = loom::optim::build_scheduler(R"({"type": "step_lr", "step_size": 10})"_json, *opt);
+// ```cpp
+// auto model = loom::nn::build(R"({"type": "linear", "in_features": 4, "out_features": 2})"_json);
+// auto opt = loom::optim::build_optimizer(R"({"type": "adam", "lr": 1e-3, "betas": [0.9, 0.98]})"_json,
+//                                         model->parameters());
+// auto sched = loom::optim::build_scheduler(R"({"type": "step_lr", "step_size": 10})"_json, *opt);
+// ```
 //
 // Options are named as the fields of the Options structs (SGDOptions, AdamOptions, ...,
 // StepLROptions, ...); Adam's and AdamW's betas are a 2-element list "betas"; LBFGS's

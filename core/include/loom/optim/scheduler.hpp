@@ -7,9 +7,12 @@
 // CosineAnnealingLR, LinearLR: "chainable" forms), so does Loom, so schedulers compose and
 // manual changes of lr persist as PyTorch's do.
 //
-//   optim::SGD sgd(params, {.lr = 0.1});
-//   optim::LambdaLR decay(sgd, [](int epoch) { return 1.0 / (1 + epoch); });  // 0.1, 0.05, ...
-//   for (...) { train_one_epoch(); decay.step(); }
+// ```cpp
+// loom::nn::Linear model(4, 2);
+// loom::optim::SGD sgd(model.parameters(), {.lr = 0.1});
+// loom::optim::LambdaLR decay(sgd, [](int epoch) { return 1.0 / (1 + epoch); });  // 0.1, 0.05, ...
+// for (int epoch = 0; epoch < 10; ++epoch) { /* train one epoch */ decay.step(); }
+// ```
 //
 // Unlike PyTorch, which records a group's first lr as "initial_lr" and lets a second scheduler
 // on the same optimizer start from it, each Loom scheduler's base_lrs are the rates when it

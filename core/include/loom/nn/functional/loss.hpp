@@ -3,9 +3,12 @@
 // come from the core's rules). Semantics follow PyTorch 1.13 exactly; conventions (COURSE.md):
 // losses reduce by mean by default, and the 1/N lives here, never in a layer's backward.
 //
-//   loom::Tensor loss = loom::F::cross_entropy(logits, labels);                 // mean
-//   loom::F::cross_entropy(logits, labels, {.weight = w, .label_smoothing = 0.1});
-//   loom::F::mse_loss(y, t, loom::nn::Reduction::Sum);
+// ```cpp
+// loom::Tensor logits = loom::randn({8, 3}), labels = loom::randint(0, 3, {8}), w = loom::ones({3});
+// loom::Tensor loss = loom::F::cross_entropy(logits, labels);                 // mean
+// loom::F::cross_entropy(logits, labels, {.weight = w, .label_smoothing = 0.1});
+// loom::F::mse_loss(logits, loom::zeros({8, 3}), loom::nn::Reduction::Sum);
+// ```
 //
 // Every loss validates before computing: shapes (naming both), dtypes (int64 class indices,
 // floating predictions), class indices in range (IndexError naming the loss and the value).

@@ -5,7 +5,11 @@
 // 1.13; conventions (COURSE.md): batch norm normalises with the biased batch variance, keeps
 // the unbiased one in running_var, and updates running = (1 − momentum)·running + momentum·batch.
 //
-//   loom::Tensor y = loom::F::batch_norm(x, running_mean, running_var, gamma, beta, /*training=*/true);
+// ```cpp
+// loom::Tensor x = loom::randn({8, 4, 5, 5}), running_mean = loom::zeros({4}), running_var = loom::ones({4});
+// loom::Tensor gamma = loom::ones({4}), beta = loom::zeros({4});
+// loom::Tensor y = loom::F::batch_norm(x, running_mean, running_var, gamma, beta, /*training=*/true);
+// ```
 //
 // Weights and biases are optional (an undefined Tensor means "none"); errors name the function,
 // what it expected and what it found.

@@ -2,7 +2,10 @@
 // Resampling of (N, C, H, W) to another spatial size, as a composition of differentiable core ops
 // (index_select, expand, weighted sums): gradients of any order come from the core's rules.
 //
-//   loom::Tensor z = loom::F::interpolate(x, {.size = {64, 64}, .mode = loom::F::InterpolateMode::Bilinear});
+// ```cpp
+// loom::Tensor x = loom::randn({2, 3, 32, 32});
+// loom::Tensor z = loom::F::interpolate(x, {.size = {64, 64}, .mode = loom::F::InterpolateMode::Bilinear});
+// ```
 #include <cstdint>
 #include <vector>
 
