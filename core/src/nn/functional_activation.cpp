@@ -16,10 +16,12 @@ void check_floating(std::string_view op, const Tensor& x) {
 }
 }  // namespace
 
-// `where` routes the gradient by the condition, so x > 0 gives ReLU'(0) = 0.
+// `where` routes the gradient by the condition, so x <= 0 gives ReLU'(0) = 0. The condition is
+// "x <= 0", not "x > 0": NaN compares false, so a NaN stays NaN (and its gradient passes), as in
+// PyTorch, instead of becoming a 0 that hides it from the loss.
 Tensor relu(const Tensor& x) {
   check_floating("relu", x);
-  return where(x > 0, x, 0.0);
+  return where(x <= 0, 0.0, x);
 }
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
