@@ -16,7 +16,7 @@ if "$program" train "$out/run" 2 9 > "$out/stdout.log" 2> "$out/stderr.log"; the
 fi
 cat "$out/stderr.log"
 grep -q "the loss is nan at epoch 2 step 9 of 12" "$out/stderr.log" || fail "stderr does not name epoch 2, step 9"
-grep -q "last good checkpoint is .*last.h5 (epoch 1 done, next batch 5)" "$out/stderr.log" ||
+grep -q "last good checkpoint is .*last.h5 (epoch 2 after step 5)" "$out/stderr.log" ||
   fail "stderr does not name the last good checkpoint"
 grep -q "^epoch  1/3" "$out/stdout.log" || fail "the first epoch did not finish: $(cat "$out/stdout.log")"
 grep -q "^epoch  2/3" "$out/stdout.log" && fail "epoch 2 finished despite the NaN"

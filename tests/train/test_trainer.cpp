@@ -146,7 +146,7 @@ TEST_CASE("the guard stops at a NaN loss, names the epoch and step, and keeps th
   }
   INFO(message);
   CHECK(message.find("the loss is nan at epoch 2 step 7 of 12") != std::string::npos);
-  CHECK(message.find("last.h5 (epoch 1 done, next batch 5)") != std::string::npos);
+  CHECK(message.find("last.h5 (epoch 2 after step 5)") != std::string::npos);
   const loom::io::Checkpoint last = loom::io::load_checkpoint((dir.path / "last.h5").string());
   CHECK(last.epoch == 1);
   CHECK(last.metrics.at("next_batch") == 5);

@@ -246,10 +246,13 @@ void Trainer::Impl::accumulate(const StepResult& result) {
 void Trainer::Impl::guard(const StepResult& result, const data::Batch& batch, std::int64_t steps) const {
   const bool bad_loss = !std::isfinite(result.loss);
   if (!bad_loss && std::isfinite(result.grad_norm)) return;
-  const std::string checkpoint =
-      last_good ? fmt::format("the last good checkpoint is {} (epoch {} done, next batch {})", file("last.h5").string(),
-                              last_good->epoch, last_good->batch)
-                : std::string("no checkpoint was written yet");
+  std::string checkpoint = "no checkpoint was written yet";
+  if (last_good && last_good->batch == 0)
+    checkpoint = fmt::format("the last good checkpoint is {} (the end of epoch {})", file("last.h5").string(),
+                             last_good->epoch);
+  else if (last_good)
+    checkpoint = fmt::format("the last good checkpoint is {} (epoch {} after step {})", file("last.h5").string(),
+                             last_good->epoch + 1, last_good->batch);
   throw NonFiniteError(fmt::format(
       "{}the {} is {} at epoch {} step {} of {} (global step {}): training stopped before that step updated the "
       "parameters; {}", options.log_prefix, bad_loss ? "loss" : "gradient norm",
