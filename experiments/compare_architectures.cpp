@@ -44,6 +44,7 @@
 
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/registry.hpp"
@@ -59,20 +60,12 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 // ---- config ------------------------------------------------------------------------------------
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data = experiments::default_fashion_mnist_path();
   std::string models = LOOM_SPECS_DIR "/compare_demo.json";
   std::vector<std::string> only;  // train these models of the plan only
   int epochs = 0;                 // > 0: overrides every model's epochs
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;
-  std::string run;
-  std::string out = "results";
-  bool resume = false;
-  std::int64_t limit_train = 0;  // first N examples of the training split; 0: all
-  std::int64_t limit_test = 0;   // first N test examples; 0: all
-  bool quiet = false;
+  std::int64_t limit_test = 0;    // first N test examples; 0: all
 };
 
 // One model of the plan.
@@ -237,18 +230,10 @@ int run(int argc, char** argv) {
   app.add_option("--models", config.models, "plan file: the models and their budgets (JSON)")->capture_default_str()->check(CLI::ExistingFile);
   app.add_option("--only", config.only, "train only these models of the plan (names)")->delimiter(',');
   app.add_option("--epochs", config.epochs, "epochs for every model (default: the plan's)")->check(CLI::Range(1, 100000));
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split, the batch order and the augmentation")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_flag("--resume", config.resume, "continue the run named by --run: skip finished models, resume the interrupted one");
-  app.add_option("--limit-train", config.limit_train, "train on the first N examples of the training split only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  experiments::add_run_flags(app, config, {.resume = true});  // --resume: finished models are skipped
   app.add_option("--limit-test", config.limit_test, "evaluate on the first N test examples only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
   CLI11_PARSE(app, argc, argv);
-  if (config.resume && config.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
-  if (config.threads > 0) set_num_threads(config.threads);
+  experiments::apply_run_flags(config);
   const auto started = Clock::now();
 
   // ---- the plan: every model is built once first, so a bad spec fails before any training ------
@@ -318,11 +303,4 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "compare_architectures: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("compare_architectures", run, argc, argv); }

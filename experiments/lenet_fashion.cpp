@@ -35,6 +35,7 @@
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
 #include "common/png.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/scheduler.hpp"
@@ -47,7 +48,7 @@
 using namespace loom;
 
 // ---- config ------------------------------------------------------------------------------------
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data = experiments::default_fashion_mnist_path();
   std::string spec = LOOM_SPECS_DIR "/lenet5.json";
   int epochs = 15;
@@ -55,15 +56,6 @@ struct Config {
   double lr = 0.05;
   double momentum = 0.9;
   double weight_decay = 5e-4;
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;  // 0: LOOM_NUM_THREADS, else OpenMP's default
-  std::string run;  // "" → a timestamp
-  std::string out = "results";
-  bool resume = false;
-  std::int64_t checkpoint_every = 0;  // steps between mid-epoch checkpoints; 0: epoch ends only
-  std::int64_t limit_train = 0;       // use the first N examples of the training split; 0: all
-  bool quiet = false;
 };
 
 nlohmann::json to_json(const Config& c) {
@@ -116,19 +108,10 @@ int run(int argc, char** argv) {
   app.add_option("--lr", config.lr, "initial learning rate (cosine decay to 0)")->capture_default_str()->check(CLI::Range(1e-9, 100.0));
   app.add_option("--momentum", config.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--weight-decay", config.weight_decay, "L2 weight decay")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split and the batch order")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads (0: load on the training thread)")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_flag("--resume", config.resume, "continue the run named by --run from its last.h5");
-  app.add_option("--checkpoint-every", config.checkpoint_every, "also write last.h5 every N steps inside an epoch (0: epoch ends only)")->capture_default_str()->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_option("--limit-train", config.limit_train, "train on the first N examples of the training split only (quick tests)")->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
+  experiments::add_run_flags(app, config, {.resume = true, .checkpoint_every = true});
   CLI11_PARSE(app, argc, argv);
-  if (config.resume && config.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
+  experiments::apply_run_flags(config);
   if (config.resume) take_unset_flags_from_run(config, app);
-  if (config.threads > 0) set_num_threads(config.threads);
   manual_seed(config.seed);
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once ----------
@@ -188,11 +171,4 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "lenet_fashion: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("lenet_fashion", run, argc, argv); }

@@ -36,6 +36,7 @@
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
 #include "common/png.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/adam.hpp"
@@ -64,7 +65,7 @@ struct Hyper {
   }
 };
 
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data = experiments::default_fashion_mnist_path();
   Hyper hyper;
   double momentum = 0.9;  // SGD only
@@ -72,12 +73,6 @@ struct Config {
   double dropout = 0;     // after each hidden activation; 0: none
   int epochs = 30;        // at most, per trial
   int patience = 5;       // epochs without a better validation accuracy before stopping
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;
-  std::string run, out = "results";
-  std::int64_t limit_train = 0;
-  bool quiet = false;
   std::string search = "none";  // none, grid, random
   std::string search_hidden, search_lr, search_batch_size, search_activation, search_optimizer;
   int trials = 10;  // random search
@@ -253,13 +248,7 @@ int run(int argc, char** argv) {
   app.add_option("--dropout", config.dropout, "dropout probability after each hidden activation")->capture_default_str()->check(CLI::Range(0.0, 0.99));
   app.add_option("--epochs", config.epochs, "epochs per trial, at most")->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--patience", config.patience, "stop a trial after this many epochs without a better validation accuracy")->capture_default_str()->check(CLI::Range(1, 100000));
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split, the batch order and the random search")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_option("--limit-train", config.limit_train, "train on the first N examples of the training split only")->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
+  experiments::add_run_flags(app, config);
   app.add_option("--search", config.search, "none, grid (every combination) or random (--trials draws)")->capture_default_str()->check(CLI::IsMember({"none", "grid", "random"}));
   app.add_option("--search-hidden", config.search_hidden, "layer lists separated by ';', e.g. \"128;256,128;512,256\"");
   app.add_option("--search-lr", config.search_lr, "learning rates (grid), or the range of a log-uniform draw (random)");
@@ -270,7 +259,7 @@ int run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   h.hidden = parse_list<std::int64_t>("--hidden", hidden);
   const std::vector<Hyper> trials = config.search == "none" ? std::vector{h} : search_space(config);
-  if (config.threads > 0) set_num_threads(config.threads);
+  experiments::apply_run_flags(config);
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once ----------
   Data d{experiments::open_fashion_mnist(config.data), {}};
@@ -345,11 +334,4 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "mlp_fashion: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("mlp_fashion", run, argc, argv); }

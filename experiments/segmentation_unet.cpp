@@ -49,6 +49,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/png.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
 #include "loom/metrics.hpp"
 #include "loom/nn.hpp"
@@ -62,7 +63,7 @@
 using namespace loom;
 
 // ---- config ------------------------------------------------------------------------------------
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data;
   int epochs = 16;
   std::int64_t batch_size = 32;
@@ -74,15 +75,6 @@ struct Config {
   std::string norm = "batch";
   double dropout = 0;
   bool augment = true;  // random crop (4 pixels of background padding) and horizontal flip, masks alike
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;  // 0: LOOM_NUM_THREADS, else OpenMP's default
-  std::string run;  // "" → a timestamp
-  std::string out = "results";
-  bool resume = false;
-  std::int64_t checkpoint_every = 0;  // steps between mid-epoch checkpoints; 0: epoch ends only
-  std::int64_t limit_train = 0;  // use the first N training canvases of the split only; 0: all
-  bool quiet = false;
 };
 
 // The default for --data: $LOOM_FASHION_SEGMENTATION when set, else datasets/fashion-segmentation.h5.
@@ -190,18 +182,9 @@ int run(int argc, char** argv) {
   app.add_option("--norm", config.norm, "normalisation after each convolution")->capture_default_str()->check(CLI::IsMember({"batch", "none"}));
   app.add_option("--dropout", config.dropout, "channel dropout after the bottleneck")->capture_default_str()->check(CLI::Range(0.0, 0.99));
   app.add_option("--augment", config.augment, "random crop (pad 4) + horizontal flip of canvases and masks (true/false)")->capture_default_str();
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split and the batch order")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads (0: load on the training thread)")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_flag("--resume", config.resume, "continue the run named by --run from its last.h5 (give the run's flags again)");
-  app.add_option("--checkpoint-every", config.checkpoint_every, "also write last.h5 every N steps inside an epoch (0: epoch ends only)")->capture_default_str()->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_option("--limit-train", config.limit_train, "train on the first N canvases of the training split only (quick tests)")->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
+  experiments::add_run_flags(app, config, {.resume = true, .checkpoint_every = true});
   CLI11_PARSE(app, argc, argv);
-  if (config.resume && config.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
-  if (config.threads > 0) set_num_threads(config.threads);
+  experiments::apply_run_flags(config);
   manual_seed(config.seed);
 
   // ---- data: 90 % of the training canvases to train on, 10 % to select the epoch; test once -------
@@ -290,11 +273,4 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "segmentation_unet: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("segmentation_unet", run, argc, argv); }

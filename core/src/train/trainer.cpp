@@ -54,12 +54,15 @@ struct RunProgress {
   }
 };
 
-// "loss 0.3127 accuracy 89.20%": accuracies as percentages.
+// "0.3127", or "89.20%" for an accuracy.
+std::string format_value(const std::string& name, double value) {
+  return name.find("accuracy") != std::string::npos ? fmt::format("{:.2f}%", 100 * value) : fmt::format("{:.4f}", value);
+}
+
+// " loss 0.3127 accuracy 89.20%"
 std::string describe(const Metrics& metrics) {
   std::string text;
-  for (const auto& [name, value] : metrics)
-    text += name.find("accuracy") != std::string::npos ? fmt::format(" {} {:.2f}%", name, 100 * value)
-                                                       : fmt::format(" {} {:.4f}", name, value);
+  for (const auto& [name, value] : metrics) text += fmt::format(" {} {}", name, format_value(name, value));
   return text;
 }
 
@@ -168,8 +171,8 @@ FitResult Trainer::fit(data::DataLoader& train_loader) {
               .train_seconds = t.at.train_seconds, .images = t.at.images, .stopped_early = epoch < o.epochs,
               .fingerprint = state_fingerprint(t.state)};
   if (t.result.stopped_early)
-    fmt::print("{}early stop: no better validation {} for {} epochs (best {:.4g} at epoch {})\n", o.log_prefix,
-               o.monitor, o.patience, t.at.best, t.at.best_epoch);
+    fmt::print("{}early stop: no better validation {} for {} epochs (best {} at epoch {})\n", o.log_prefix, o.monitor,
+               o.patience, format_value(o.monitor, t.at.best), t.at.best_epoch);
   fmt::print("{}final parameters (epoch {}): fingerprint {}\n", o.log_prefix, t.result.epochs, t.result.fingerprint);
   std::fflush(stdout);
   return t.result;
