@@ -14,9 +14,9 @@
 //                                       .schedulers = {{"scheduler", &cosine}}},
 //                          {.epochs = 15, .checkpoint_every = 100, .config = config.dump()});
 //   trainer.set_step(train::supervised_step(*model, sgd));  // or a custom step: a GAN's two players
-//   trainer.set_validation([&] { return classifier_metrics(*model, val_loader); });
+//   trainer.set_validation([&] { return evaluate(*model, val_loader); });  // a train::Metrics
 //   train::FitResult fit = trainer.fit(train_loader);
-//   train::Metrics test = trainer.test([&] { return classifier_metrics(*model, test_loader); });  // once
+//   train::Metrics test = trainer.test([&] { return evaluate(*model, test_loader); });  // once
 //   trainer.write_summary({{"experiment", "lenet_fashion"}, {"seed", 1}});
 //
 // Hooks for what the plain supervised step does not cover: set_step() takes any function of a
