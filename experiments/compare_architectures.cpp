@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <set>
 
@@ -43,36 +44,28 @@
 
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
-#include "common/plots.hpp"
-#include "common/progress.hpp"
-#include "common/run_directory.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
-#include "loom/io/checkpoint.hpp"
-#include "loom/metrics.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/registry.hpp"
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
+#include "loom/train/plots.hpp"
+#include "loom/train/progress.hpp"
+#include "loom/train/run_directory.hpp"
+#include "loom/train/trainer.hpp"
 
 using namespace loom;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 // ---- config ------------------------------------------------------------------------------------
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data = experiments::default_fashion_mnist_path();
   std::string models = LOOM_SPECS_DIR "/compare_demo.json";
   std::vector<std::string> only;  // train these models of the plan only
   int epochs = 0;                 // > 0: overrides every model's epochs
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;
-  std::string run;
-  std::string out = "results";
-  bool resume = false;
-  std::int64_t limit_train = 0;  // first N examples of the training split; 0: all
-  std::int64_t limit_test = 0;   // first N test examples; 0: all
-  bool quiet = false;
+  std::int64_t limit_test = 0;    // first N test examples; 0: all
 };
 
 // One model of the plan.
@@ -179,10 +172,9 @@ struct Data {
   data::TransformPtr augment;
 };
 
-// Trains one model (or continues it from its last.h5), evaluates the test set once on its best
-// checkpoint, and writes <run>/<name>/{metrics,summary}.csv and result.json.
+// Trains one model (or continues it from its last.h5: the plan must be the same), evaluates the
+// test set once on its best checkpoint, and writes <run>/<name>/{metrics,summary}.csv and result.json.
 Result train_model(const ModelPlan& plan, const Data& d, const Config& config, const fs::path& dir) {
-  fs::create_directories(dir);
   const nlohmann::json plan_json = plan.to_json();
   manual_seed(config.seed);  // each model starts from the same seed, whatever ran before it
   std::shared_ptr<nn::Module> model = nn::build(plan.model);
@@ -198,93 +190,36 @@ Result train_model(const ModelPlan& plan, const Data& d, const Config& config, c
                               std::make_shared<data::SubsetSampler>(d.split.validation, /*shuffle=*/false));
   data::DataLoader test_loader(d.fashion.test, {.batch_size = 500, .num_workers = config.workers},
                                std::make_shared<data::SubsetSampler>(d.test_indices, /*shuffle=*/false));
-  const std::int64_t steps = train_loader.num_batches();
 
-  std::int64_t first_epoch = 0;
-  double train_seconds = 0, best_val = -1, images = 0;
-  std::int64_t best_epoch = 0;
-  const fs::path last = dir / "last.h5", best = dir / "best.h5";
-  if (config.resume && fs::exists(last)) {
-    const io::Checkpoint saved = io::load_checkpoint(last.string());
-    if (nlohmann::json::parse(saved.config) != plan_json)
-      throw std::runtime_error(fmt::format("--resume: {} was written for another plan of model '{}':\n  checkpoint: {}\n  "
-                                           "plan now:   {}\n(restore the plan, or start a new --run)", last.string(),
-                                           plan.name, saved.config, plan_json.dump()));
-    io::apply_checkpoint(saved, *model, optimizer.get(), schedule.get());
-    first_epoch = saved.epoch;
-    train_seconds = saved.metrics.at("train_seconds");
-    images = saved.metrics.at("images");
-    best_val = saved.metrics.at("best_val_accuracy");
-    best_epoch = static_cast<std::int64_t>(saved.metrics.at("best_epoch"));
-    fmt::print("{}: resuming after epoch {}/{} from {}\n", plan.name, first_epoch, plan.epochs, last.string());
-  }
+  train::TrainingState state{.modules = {{"model", model.get()}}, .optimizers = {{"optimizer", optimizer.get()}}};
+  if (schedule) state.schedulers["scheduler"] = schedule.get();
+  train::Trainer trainer(dir, state,
+                         {.epochs = plan.epochs, .resume = config.resume, .config = plan_json.dump(),
+                          .resume_may_change = {}, .architectures = {{"model", plan.name}}, .progress = !config.quiet,
+                          .log_prefix = plan.name + " ", .plot_title = plan.name + " on Fashion-MNIST"});
+  trainer.set_step(train::supervised_step(*model, *optimizer));
+  trainer.set_validation([&] { return experiments::evaluate(*model, val_loader, d.fashion.class_names).metrics(); });
   fmt::print("\n== {} — {} parameters, {:.2f} MFLOPs per image, {} epochs × {} steps of {}{}\n", plan.name,
-             shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds), plan.epochs, steps,
-             plan.batch_size, plan.augment ? ", augmented" : "");
-
-  auto metrics_csv = experiments::CsvTable::resume(
-      dir / "metrics.csv", {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "images_per_s"},
-      static_cast<double>(first_epoch) + 1);
-  experiments::ProgressLine progress(!config.quiet);
-  for (std::int64_t epoch = first_epoch; epoch < plan.epochs; ++epoch) {
-    const double lr = optimizer->lr(0);
-    double loss_sum = 0, correct = 0, examples = 0;
-    const auto start = Clock::now();
-    model->train();
-    progress.start_epoch(epoch + 1, plan.epochs, steps);
-    for (const data::Batch& batch : train_loader.epoch(epoch)) {
-      const Tensor logits = model->forward(batch.input);  // (B, 10)
-      const Tensor loss = F::cross_entropy(logits, batch.target);
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      const double batch_loss = loss.item<double>();
-      loss_sum += batch_loss * static_cast<double>(batch.size());
-      correct += std::round(metrics::accuracy(logits.detach(), batch.target) * static_cast<double>(batch.size()));
-      examples += static_cast<double>(batch.size());
-      progress.update(batch.index + 1, batch_loss, batch.size());
-    }
-    progress.finish_epoch();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    train_seconds += seconds;
-    images += examples;
-    if (schedule) schedule->step();
-
-    const experiments::Evaluation val = experiments::evaluate(*model, val_loader, d.fashion.class_names);
-    metrics_csv.append({epoch + 1, loss_sum / examples, correct / examples, val.loss, val.accuracy, lr, seconds, examples / seconds});
-    const bool improved = val.accuracy > best_val;
-    if (improved) {
-      best_val = val.accuracy;
-      best_epoch = epoch + 1;
-      io::save_checkpoint(best.string(), *model, nullptr, nullptr, epoch + 1, plan.name, plan_json.dump(),
-                          {{"val_accuracy", val.accuracy}, {"val_loss", val.loss}});
-    }
-    io::save_checkpoint(last.string(), *model, optimizer.get(), schedule.get(), epoch + 1, plan.name, plan_json.dump(),
-                        {{"train_seconds", train_seconds}, {"images", images}, {"best_val_accuracy", best_val},
-                         {"best_epoch", static_cast<double>(best_epoch)}});
-    fmt::print("{} epoch {:2}/{}  train loss {:.4f} acc {:.2f}%  val loss {:.4f} acc {:.2f}%{}  lr {:.4g}  {:.1f} s "
-               "({:.0f} img/s)\n", plan.name, epoch + 1, plan.epochs, loss_sum / examples, 100 * correct / examples,
-               val.loss, 100 * val.accuracy, improved ? " *" : "  ", lr, seconds, examples / seconds);
-    std::fflush(stdout);
-  }
-  experiments::plot_learning_curves(metrics_csv.path(), dir / "learning_curves.png", plan.name + " on Fashion-MNIST");
-  fmt::print("{} final parameters (epoch {}): fingerprint {}\n", plan.name, plan.epochs, experiments::state_fingerprint(*model));
+             shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds), plan.epochs,
+             train_loader.num_batches(), plan.batch_size, plan.augment ? ", augmented" : "");
+  const train::FitResult fit = trainer.fit(train_loader);
 
   // The test set, once, on the checkpoint with the best validation accuracy.
-  io::restore_checkpoint(best.string(), *model);
-  const experiments::Evaluation test = experiments::evaluate(*model, test_loader, d.fashion.class_names);
-  fmt::print("{} test (best epoch {}, validation {:.2f}%): accuracy {:.2f}%\n", plan.name, best_epoch, 100 * best_val,
-             100 * test.accuracy);
+  std::optional<experiments::Evaluation> test;
+  trainer.test([&] {
+    test = experiments::evaluate(*model, test_loader, d.fashion.class_names);
+    return test->metrics();
+  });
+  fmt::print("{} test (best epoch {}, validation {:.2f}%): accuracy {:.2f}%\n", plan.name, fit.best_epoch, 100 * fit.best,
+             100 * test->accuracy);
   const Result result{plan.name, shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds),
-                      plan.epochs, train_seconds, images / train_seconds, best_val, test.accuracy, best_epoch};
-  experiments::CsvTable summary(dir / "summary.csv", {"experiment", "model", "seed", "threads", "epochs", "batch_size",
-                                                      "best_epoch", "best_val_accuracy", "test_loss", "test_accuracy",
-                                                      "train_seconds", "parameters", "mflops_per_image"});
-  summary.append({std::string("compare_architectures"), plan.name, static_cast<long long>(config.seed),
-                  static_cast<long long>(num_threads()), static_cast<long long>(plan.epochs),
-                  static_cast<long long>(plan.batch_size), static_cast<long long>(best_epoch), best_val, test.loss,
-                  test.accuracy, train_seconds, static_cast<long long>(result.parameters), result.mflops});
-  experiments::write_file_atomically(dir / "result.json", result.to_json().dump(2) + "\n");
+                      plan.epochs, fit.train_seconds, fit.images / fit.train_seconds, fit.best, test->accuracy,
+                      fit.best_epoch};
+  trainer.write_summary({{"experiment", std::string("compare_architectures")}, {"model", plan.name},
+                         {"seed", static_cast<long long>(config.seed)}, {"threads", static_cast<long long>(num_threads())},
+                         {"epochs", static_cast<long long>(plan.epochs)}, {"batch_size", static_cast<long long>(plan.batch_size)},
+                         {"mflops_per_image", result.mflops}});
+  train::write_file_atomically(dir / "result.json", result.to_json().dump(2) + "\n");
   return result;
 }
 
@@ -295,18 +230,10 @@ int run(int argc, char** argv) {
   app.add_option("--models", config.models, "plan file: the models and their budgets (JSON)")->capture_default_str()->check(CLI::ExistingFile);
   app.add_option("--only", config.only, "train only these models of the plan (names)")->delimiter(',');
   app.add_option("--epochs", config.epochs, "epochs for every model (default: the plan's)")->check(CLI::Range(1, 100000));
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split, the batch order and the augmentation")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_flag("--resume", config.resume, "continue the run named by --run: skip finished models, resume the interrupted one");
-  app.add_option("--limit-train", config.limit_train, "train on the first N examples of the training split only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  experiments::add_run_flags(app, config, {.resume = true});  // --resume: finished models are skipped
   app.add_option("--limit-test", config.limit_test, "evaluate on the first N test examples only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
   CLI11_PARSE(app, argc, argv);
-  if (config.resume && config.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
-  if (config.threads > 0) set_num_threads(config.threads);
+  experiments::apply_run_flags(config);
   const auto started = Clock::now();
 
   // ---- the plan: every model is built once first, so a bad spec fails before any training ------
@@ -337,14 +264,14 @@ int run(int argc, char** argv) {
                                 {"limit_train", config.limit_train}, {"limit_test", config.limit_test},
                                 {"validation_fraction", 0.1}, {"models", nlohmann::json::array()}};
   for (const ModelPlan& plan : plans) config_json["models"].push_back(plan.to_json());
-  experiments::RunDirectory run(config.out, "compare_architectures", config.run, config.resume);
+  train::RunDirectory run(config.out, "compare_architectures", config.run, config.resume);
   if (!config.resume) run.write_config(config_json);
   fmt::print("compare_architectures: run {} — {} models, {} training / {} validation / {} test images, {} threads\n",
              run.path().string(), plans.size(), d.split.train.size(), d.split.validation.size(), test_size, num_threads());
 
   // ---- train each model in turn (finished ones are read back when resuming) ---------------------
   std::vector<Result> results;
-  std::vector<experiments::NamedCurve> curves;
+  std::vector<train::NamedCurve> curves;
   for (const ModelPlan& plan : plans) {
     const fs::path dir = run.path() / plan.name, done = dir / "result.json";
     if (config.resume && fs::exists(done)) {
@@ -355,11 +282,11 @@ int run(int argc, char** argv) {
       results.push_back(train_model(plan, d, config, dir));
     }
     curves.push_back({plan.name, dir / "metrics.csv"});
-    experiments::plot_comparison(curves, run.file("learning_curves.png"), "Architectures on Fashion-MNIST");
+    train::plot_comparison(curves, run.file("learning_curves.png"), "Architectures on Fashion-MNIST");
   }
 
   // ---- report --------------------------------------------------------------------------------------
-  experiments::CsvTable table(run.file("comparison.csv"), {"model", "parameters", "mflops_per_image", "epochs", "train_seconds",
+  train::CsvTable table(run.file("comparison.csv"), {"model", "parameters", "mflops_per_image", "epochs", "train_seconds",
                                                            "images_per_s", "best_val_accuracy", "test_accuracy"});
   fmt::print("\n{:<16} {:>11} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9}\n", "model", "parameters", "MFLOPs", "epochs",
              "train s", "images/s", "best val", "test");
@@ -372,15 +299,8 @@ int run(int argc, char** argv) {
   const double wall = std::chrono::duration<double>(Clock::now() - started).count();
   fmt::print("\n{} models in {} (this sitting; training and evaluation). Results in {}: comparison.csv, "
              "learning_curves.png, and per model metrics.csv, best.h5\n", results.size(),
-             experiments::format_duration(wall), run.path().string());
+             train::format_duration(wall), run.path().string());
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "compare_architectures: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("compare_architectures", run, argc, argv); }

@@ -15,8 +15,9 @@
 // results/reference/mlp_fashion/): 88.92 % test accuracy on the best epoch (8, 89.98 % validation
 // accuracy); early stopping ended the run after epoch 13; 1.9 s per epoch, 25 s in all, on 2 cores.
 // Outputs in results/mlp_fashion/<run>/: config.json, metrics.csv, summary.csv,
-// learning_curves.png, confusion_test.png, best.h5; with --search also search.csv and one
-// trial_<k>/ directory per trial (its metrics.csv, learning curves and best.h5).
+// learning_curves.png, confusion_test.png, best.h5, last.h5; with --search also search.csv and
+// one trial_<k>/ directory per trial (its metrics.csv, learning curves, best.h5 and last.h5; the
+// chosen trial's files are copied to the top). Each trial trains through train::Trainer.
 //
 //   LOOM_NUM_THREADS=2 build/bin/mlp_fashion --run reference --hidden 256,128
 //   build/bin/mlp_fashion --search grid --search-hidden "128;256,128;512,256" --search-lr 0.001,0.0003
@@ -25,6 +26,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <memory>
 
 #include <fmt/format.h>
@@ -33,18 +35,16 @@
 
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
-#include "common/plots.hpp"
 #include "common/png.hpp"
-#include "common/progress.hpp"
-#include "common/run_directory.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
-#include "loom/io/checkpoint.hpp"
-#include "loom/metrics.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/adam.hpp"
 #include "loom/optim/sgd.hpp"
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
+#include "loom/train/run_directory.hpp"
+#include "loom/train/trainer.hpp"
 
 using namespace loom;
 namespace fs = std::filesystem;
@@ -65,7 +65,7 @@ struct Hyper {
   }
 };
 
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data = experiments::default_fashion_mnist_path();
   Hyper hyper;
   double momentum = 0.9;  // SGD only
@@ -73,12 +73,6 @@ struct Config {
   double dropout = 0;     // after each hidden activation; 0: none
   int epochs = 30;        // at most, per trial
   int patience = 5;       // epochs without a better validation accuracy before stopping
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;
-  std::string run, out = "results";
-  std::int64_t limit_train = 0;
-  bool quiet = false;
   std::string search = "none";  // none, grid, random
   std::string search_hidden, search_lr, search_batch_size, search_activation, search_optimizer;
   int trials = 10;  // random search
@@ -201,70 +195,41 @@ struct Data {
   data::Split split;
 };
 
-struct TrialResult {
+// A trial and what it trained; the chosen one is tested through its Trainer at the end.
+struct Trial {
   Hyper hyper;
-  double best_val_accuracy = -1, best_val_loss = 0;
-  int best_epoch = 0, epochs = 0;
-  double seconds = 0;
-  fs::path dir;
+  std::shared_ptr<nn::Module> model;
+  std::unique_ptr<optim::Optimizer> optimizer{};
+  std::unique_ptr<train::Trainer> trainer{};
+  train::FitResult fit{};
+  double best_val_loss = 0;
 };
 
-TrialResult train_trial(const std::string& name, const Hyper& h, const Config& config, const Data& d,
-                        data::DataLoader& val_loader, const fs::path& dir) {
+// On the heap: the Trainer's hooks keep pointing at it.
+std::unique_ptr<Trial> train_trial(const std::string& name, const Hyper& h, const Config& config, const Data& d,
+                                   data::DataLoader& val_loader, const fs::path& dir) {
   manual_seed(config.seed);  // every trial starts from the same generator state
-  std::shared_ptr<nn::Module> model = nn::build(mlp_spec(h, config.dropout));
-  std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(h, config, *model);
+  auto trial = std::make_unique<Trial>(Trial{.hyper = h, .model = nn::build(mlp_spec(h, config.dropout))});
+  trial->optimizer = make_optimizer(h, config, *trial->model);
   data::DataLoader train_loader(d.fashion.train, {.batch_size = h.batch_size, .num_workers = config.workers, .seed = config.seed},
                                 std::make_shared<data::SubsetSampler>(d.split.train));
-  experiments::CsvTable metrics_csv(dir / "metrics.csv", {"epoch", "train_loss", "train_accuracy", "val_loss",
-                                                          "val_accuracy", "lr", "seconds", "images_per_s"});
-  experiments::ProgressLine progress(!config.quiet);
-  TrialResult result{.hyper = h, .dir = dir};
-  const std::int64_t steps = train_loader.num_batches();
-  for (int epoch = 0; epoch < config.epochs && epoch - result.best_epoch < config.patience; ++epoch) {
-    const auto start = Clock::now();
-    double loss_sum = 0, correct = 0, examples = 0;
-    model->train();
-    progress.start_epoch(epoch + 1, config.epochs, steps);
-    for (const data::Batch& batch : train_loader.epoch(epoch)) {
-      const Tensor logits = model->forward(batch.input);  // (B, 10)
-      const Tensor loss = F::cross_entropy(logits, batch.target);
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-
-      const double n = static_cast<double>(batch.size());
-      loss_sum += loss.item<double>() * n;
-      correct += std::round(metrics::accuracy(logits.detach(), batch.target) * n);
-      examples += n;
-      progress.update(batch.index + 1, loss.item<double>(), batch.size());
-    }
-    progress.finish_epoch();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    result.seconds += seconds;
-    result.epochs = epoch + 1;
-
-    const experiments::Evaluation val = experiments::evaluate(*model, val_loader, d.fashion.class_names);
-    metrics_csv.append({epoch + 1, loss_sum / examples, correct / examples, val.loss, val.accuracy, h.lr, seconds,
-                        examples / seconds});
-    const bool best = val.accuracy > result.best_val_accuracy;
-    if (best) {
-      result.best_val_accuracy = val.accuracy;
-      result.best_val_loss = val.loss;
-      result.best_epoch = epoch + 1;
-      io::save_checkpoint((dir / "best.h5").string(), *model, nullptr, nullptr, epoch + 1, "mlp",
-                          mlp_spec(h, config.dropout).dump(), {{"val_accuracy", val.accuracy}});
-    }
-    fmt::print("{}epoch {:2}/{}  train loss {:.4f} acc {:.2f}%  val loss {:.4f} acc {:.2f}%{}  {:.1f} s ({:.0f} img/s)\n",
-               name, epoch + 1, config.epochs, loss_sum / examples, 100 * correct / examples, val.loss,
-               100 * val.accuracy, best ? " *" : "", seconds, examples / seconds);
-    std::fflush(stdout);
-  }
-  if (result.epochs < config.epochs)
-    fmt::print("{}early stop: no better validation accuracy for {} epochs (best {:.2f}% at epoch {})\n", name,
-               config.patience, 100 * result.best_val_accuracy, result.best_epoch);
-  experiments::plot_learning_curves(dir / "metrics.csv", dir / "learning_curves.png", "MLP " + h.str());
-  return result;
+  trial->trainer = std::make_unique<train::Trainer>(
+      dir, train::TrainingState{.modules = {{"model", trial->model.get()}}, .optimizers = {{"optimizer", trial->optimizer.get()}}},
+      train::TrainerOptions{.epochs = config.epochs, .patience = config.patience,
+                            .config = nlohmann::json{{"model", mlp_spec(h, config.dropout)}, {"optimizer", h.optimizer},
+                                                     {"lr", h.lr}, {"batch_size", h.batch_size}}.dump(),
+                            .architectures = {{"model", "mlp"}}, .progress = !config.quiet, .log_prefix = name,
+                            .plot_title = "MLP " + h.str()});
+  Trial* t = trial.get();
+  t->trainer->set_step(train::supervised_step(*t->model, *t->optimizer));
+  t->trainer->set_validation([t, &val_loader, &d] {
+    return experiments::evaluate(*t->model, val_loader, d.fashion.class_names).metrics();
+  });
+  t->trainer->on_epoch_end([t](const train::EpochRecord& epoch) {
+    if (epoch.best) t->best_val_loss = train::metric(epoch.validation, "loss");
+  });
+  t->fit = t->trainer->fit(train_loader);
+  return trial;
 }
 
 int run(int argc, char** argv) {
@@ -283,13 +248,7 @@ int run(int argc, char** argv) {
   app.add_option("--dropout", config.dropout, "dropout probability after each hidden activation")->capture_default_str()->check(CLI::Range(0.0, 0.99));
   app.add_option("--epochs", config.epochs, "epochs per trial, at most")->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--patience", config.patience, "stop a trial after this many epochs without a better validation accuracy")->capture_default_str()->check(CLI::Range(1, 100000));
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split, the batch order and the random search")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_option("--limit-train", config.limit_train, "train on the first N examples of the training split only")->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
+  experiments::add_run_flags(app, config);
   app.add_option("--search", config.search, "none, grid (every combination) or random (--trials draws)")->capture_default_str()->check(CLI::IsMember({"none", "grid", "random"}));
   app.add_option("--search-hidden", config.search_hidden, "layer lists separated by ';', e.g. \"128;256,128;512,256\"");
   app.add_option("--search-lr", config.search_lr, "learning rates (grid), or the range of a log-uniform draw (random)");
@@ -300,7 +259,7 @@ int run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   h.hidden = parse_list<std::int64_t>("--hidden", hidden);
   const std::vector<Hyper> trials = config.search == "none" ? std::vector{h} : search_space(config);
-  if (config.threads > 0) set_num_threads(config.threads);
+  experiments::apply_run_flags(config);
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once ----------
   Data d{experiments::open_fashion_mnist(config.data), {}};
@@ -312,7 +271,7 @@ int run(int argc, char** argv) {
   data::DataLoader val_loader(d.fashion.train, {.batch_size = 1000, .num_workers = config.workers},
                               std::make_shared<data::SubsetSampler>(d.split.validation, /*shuffle=*/false));
   data::DataLoader test_loader(d.fashion.test, {.batch_size = 1000, .num_workers = config.workers});
-  experiments::RunDirectory run(config.out, "mlp_fashion", config.run);
+  train::RunDirectory run(config.out, "mlp_fashion", config.run);
   run.write_config(to_json(config));
   fmt::print("mlp_fashion: run {} — {} training / {} validation / {} test images, {} trial(s), {} threads, {} workers\n",
              run.path().string(), d.split.train.size(), d.split.validation.size(), d.fashion.test->size(),
@@ -320,69 +279,59 @@ int run(int argc, char** argv) {
 
   // ---- the trials, each with early stopping on the validation split ---------------------------------
   const auto start = Clock::now();
-  std::vector<TrialResult> results;
+  std::vector<std::unique_ptr<Trial>> results;
   for (std::size_t t = 0; t < trials.size(); ++t) {
     const bool searching = trials.size() > 1 || config.search != "none";
     const fs::path dir = searching ? run.path() / fmt::format("trial_{}", t) : run.path();
-    fs::create_directories(dir);
     const std::string name = searching ? fmt::format("trial {}/{} [{}] ", t + 1, trials.size(), trials[t].str()) : "";
     results.push_back(train_trial(name, trials[t], config, d, val_loader, dir));
   }
   const double total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  const auto best = std::max_element(results.begin(), results.end(), [](const TrialResult& a, const TrialResult& b) {
-    return a.best_val_accuracy < b.best_val_accuracy;  // ties: the earlier trial
-  });
+  const Trial* best = std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
+                        return a->fit.best < b->fit.best;  // ties: the earlier trial
+                      })->get();
 
   if (results.size() > 1 || config.search != "none") {
-    experiments::CsvTable search(run.file("search.csv"), {"trial", "hidden", "activation", "optimizer", "lr", "batch_size",
-                                                          "best_val_accuracy", "best_val_loss", "best_epoch", "epochs", "seconds"});
+    train::CsvTable search(run.file("search.csv"), {"trial", "hidden", "activation", "optimizer", "lr", "batch_size",
+                                                    "best_val_accuracy", "best_val_loss", "best_epoch", "epochs", "seconds"});
     fmt::print("\n{:>5}  {:<12} {:<10} {:<9} {:>9} {:>6}  {:>9} {:>6} {:>6} {:>8}\n", "trial", "hidden", "activation",
                "optimizer", "lr", "batch", "best val", "at", "epochs", "seconds");
     for (std::size_t t = 0; t < results.size(); ++t) {
-      const TrialResult& r = results[t];
+      const Trial& r = *results[t];
       search.append({static_cast<long long>(t), r.hyper.layers(), r.hyper.activation, r.hyper.optimizer, r.hyper.lr,
-                     static_cast<long long>(r.hyper.batch_size), r.best_val_accuracy, r.best_val_loss,
-                     static_cast<long long>(r.best_epoch), static_cast<long long>(r.epochs), r.seconds});
+                     static_cast<long long>(r.hyper.batch_size), r.fit.best, r.best_val_loss,
+                     static_cast<long long>(r.fit.best_epoch), static_cast<long long>(r.fit.epochs), r.fit.train_seconds});
       fmt::print("{:>5}  {:<12} {:<10} {:<9} {:>9.3g} {:>6}  {:>8.2f}% {:>6} {:>6} {:>8.1f}{}\n", t, r.hyper.layers(),
-                 r.hyper.activation, r.hyper.optimizer, r.hyper.lr, r.hyper.batch_size, 100 * r.best_val_accuracy,
-                 r.best_epoch, r.epochs, r.seconds, &r == &*best ? "  <- best" : "");
+                 r.hyper.activation, r.hyper.optimizer, r.hyper.lr, r.hyper.batch_size, 100 * r.fit.best,
+                 r.fit.best_epoch, r.fit.epochs, r.fit.train_seconds, &r == best ? "  <- best" : "");
     }
-    // The chosen trial's curves and checkpoint also at the top of the run, like a single run's.
-    for (const char* file : {"metrics.csv", "learning_curves.png", "best.h5"})
-      if (fs::exists(best->dir / file)) fs::copy_file(best->dir / file, run.file(file), fs::copy_options::overwrite_existing);
   }
 
   // ---- report: the chosen configuration on the test set, once ----------------------------------------
-  std::shared_ptr<nn::Module> model = nn::build(mlp_spec(best->hyper, config.dropout));
-  io::restore_checkpoint((best->dir / "best.h5").string(), *model);
-  const experiments::Evaluation test = experiments::evaluate(*model, test_loader, d.fashion.class_names);
+  std::optional<experiments::Evaluation> test;
+  best->trainer->test([&] {
+    test = experiments::evaluate(*best->model, test_loader, d.fashion.class_names);
+    return test->metrics();
+  });
   fmt::print("\ntest ({}; best epoch {} by validation accuracy {:.2f}%): loss {:.4f}, accuracy {:.2f}%\n\n{}\n",
-             best->hyper.str(), best->best_epoch, 100 * best->best_val_accuracy, test.loss, 100 * test.accuracy,
-             test.confusion.str());
-  experiments::write_png(run.file("confusion_test.png"), experiments::confusion_heatmap(test.confusion));
-
-  experiments::CsvTable summary(run.file("summary.csv"),
-                                {"experiment", "run", "seed", "threads", "workers", "trials", "hidden", "activation",
-                                 "optimizer", "lr", "batch_size", "dropout", "best_epoch", "epochs", "best_val_accuracy",
-                                 "test_loss", "test_accuracy", "train_seconds", "seconds_per_epoch", "total_seconds",
-                                 "parameters"});
-  summary.append({std::string("mlp_fashion"), run.name(), static_cast<long long>(config.seed),
-                  static_cast<long long>(num_threads()), static_cast<long long>(config.workers),
-                  static_cast<long long>(results.size()), best->hyper.layers(), best->hyper.activation,
-                  best->hyper.optimizer, best->hyper.lr, static_cast<long long>(best->hyper.batch_size), config.dropout,
-                  static_cast<long long>(best->best_epoch), static_cast<long long>(best->epochs), best->best_val_accuracy,
-                  test.loss, test.accuracy, best->seconds, best->seconds / best->epochs, total_seconds,
-                  static_cast<long long>(model->num_parameters())});
+             best->hyper.str(), best->fit.best_epoch, 100 * best->fit.best, test->loss, 100 * test->accuracy,
+             test->confusion.str());
+  const fs::path& chosen = best->trainer->directory();
+  experiments::write_png(chosen / "confusion_test.png", experiments::confusion_heatmap(test->confusion));
+  best->trainer->write_summary(
+      {{"experiment", std::string("mlp_fashion")}, {"run", run.name()}, {"seed", static_cast<long long>(config.seed)},
+       {"threads", static_cast<long long>(num_threads())}, {"workers", static_cast<long long>(config.workers)},
+       {"trials", static_cast<long long>(results.size())}, {"hidden", best->hyper.layers()},
+       {"activation", best->hyper.activation}, {"optimizer", best->hyper.optimizer}, {"lr", best->hyper.lr},
+       {"batch_size", static_cast<long long>(best->hyper.batch_size)}, {"dropout", config.dropout},
+       {"epochs", static_cast<long long>(best->fit.epochs)}, {"total_seconds", total_seconds}});
+  // The chosen trial's outputs also at the top of the run, like a single run's.
+  if (chosen != run.path())
+    for (const char* file : {"metrics.csv", "summary.csv", "learning_curves.png", "confusion_test.png", "best.h5"})
+      if (fs::exists(chosen / file)) fs::copy_file(chosen / file, run.file(file), fs::copy_options::overwrite_existing);
   fmt::print("outputs in {} (chosen trial: {} epochs, {:.1f} s per epoch; all trials {:.0f} s)\n", run.path().string(),
-             best->epochs, best->seconds / best->epochs, total_seconds);
+             best->fit.epochs, best->fit.train_seconds / static_cast<double>(best->fit.epochs), total_seconds);
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "mlp_fashion: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("mlp_fashion", run, argc, argv); }

@@ -28,42 +28,42 @@
 // 15 epochs: 0.702 (overfitting from epoch 10); 40,000 canvases with crop and flip, 10 epochs:
 // 0.742, still improving; the same over 16 epochs: 0.757.
 // Outputs in results/segmentation_unet/<run>/: config.json, metrics.csv (one row per epoch),
-// summary.csv, learning_curves.png, best.h5, segmentation_test.png (input | truth | prediction
-// of the first test canvases, one colour per class, with the legend).
+// summary.csv, learning_curves.png, best.h5, last.h5, segmentation_test.png (input | truth |
+// prediction of the first test canvases, one colour per class, with the legend).
+// Resuming: train::Trainer writes last.h5 at every epoch end and every --checkpoint-every steps;
+// --resume (with the run's flags again) continues a killed run from it.
 //
 //   build/bin/fashion_segmentation_to_h5
 //   LOOM_NUM_THREADS=2 build/bin/segmentation_unet --run reference
 //   build/bin/segmentation_unet --run quick --epochs 1 --limit-train 2000
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <numeric>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "common/plots.hpp"
 #include "common/png.hpp"
-#include "common/progress.hpp"
-#include "common/run_directory.hpp"
+#include "common/run_flags.hpp"
 #include "loom/data.hpp"
-#include "loom/io/checkpoint.hpp"
 #include "loom/metrics.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/adam.hpp"
 #include "loom/optim/scheduler.hpp"
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
+#include "loom/train/run_directory.hpp"
+#include "loom/train/trainer.hpp"
 
 using namespace loom;
-using Clock = std::chrono::steady_clock;
 
 // ---- config ------------------------------------------------------------------------------------
-struct Config {
+struct Config : experiments::RunFlags {
   std::string data;
   int epochs = 16;
   std::int64_t batch_size = 32;
@@ -75,13 +75,6 @@ struct Config {
   std::string norm = "batch";
   double dropout = 0;
   bool augment = true;  // random crop (4 pixels of background padding) and horizontal flip, masks alike
-  std::uint64_t seed = 1;
-  int workers = 1;
-  int threads = 0;  // 0: LOOM_NUM_THREADS, else OpenMP's default
-  std::string run;  // "" → a timestamp
-  std::string out = "results";
-  std::int64_t limit_train = 0;  // use the first N training canvases of the split only; 0: all
-  bool quiet = false;
 };
 
 // The default for --data: $LOOM_FASHION_SEGMENTATION when set, else datasets/fashion-segmentation.h5.
@@ -100,7 +93,8 @@ nlohmann::json to_json(const Config& c) {
   return {{"experiment", "segmentation_unet"}, {"data", c.data}, {"model", model_spec(c)}, {"epochs", c.epochs},
           {"batch_size", c.batch_size}, {"optimizer", "adam"}, {"lr", c.lr}, {"weight_decay", c.weight_decay},
           {"schedule", "cosine"}, {"validation_fraction", 0.1}, {"augment", c.augment}, {"seed", c.seed},
-          {"workers", c.workers}, {"threads", num_threads()}, {"limit_train", c.limit_train}};
+          {"workers", c.workers}, {"threads", num_threads()}, {"checkpoint_every", c.checkpoint_every},
+          {"limit_train", c.limit_train}};
 }
 
 // ---- evaluation: loss, pixel accuracy and mean IoU over a whole loader ---------------------------
@@ -109,16 +103,15 @@ struct SegmentationScores {
   double pixel_accuracy = 0;  // all 11 labels
   double mean_iou = 0;        // over the item classes 1..10
   metrics::ConfusionMatrix confusion;
-  double seconds = 0;
+
+  // What the Trainer logs and selects on (the monitor is "miou").
+  train::Metrics metrics() const { return {{"loss", loss}, {"accuracy", pixel_accuracy}, {"miou", mean_iou}}; }
 };
 
 const std::vector<std::int64_t> kItemClasses = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
+// Called through the Trainer (eval mode, no graph).
 SegmentationScores evaluate(nn::Module& model, data::DataLoader& loader, const std::vector<std::string>& class_names) {
-  const auto start = Clock::now();
-  const bool was_training = model.is_training();
-  model.eval();
-  NoGradGuard no_grad;
   SegmentationScores s{.confusion = metrics::ConfusionMatrix(static_cast<std::int64_t>(class_names.size()), class_names)};
   double loss_sum = 0;
   for (const data::Batch& batch : loader.epoch(0)) {
@@ -126,11 +119,9 @@ SegmentationScores evaluate(nn::Module& model, data::DataLoader& loader, const s
     loss_sum += F::cross_entropy(logits, batch.target, {.reduction = nn::Reduction::Sum}).item<double>();
     s.confusion.update(logits, batch.target);
   }
-  model.train(was_training);
   s.loss = loss_sum / static_cast<double>(std::max<std::int64_t>(s.confusion.total(), 1));
   s.pixel_accuracy = s.confusion.accuracy();
   s.mean_iou = s.confusion.mean_iou(kItemClasses);
-  s.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return s;
 }
 
@@ -191,15 +182,9 @@ int run(int argc, char** argv) {
   app.add_option("--norm", config.norm, "normalisation after each convolution")->capture_default_str()->check(CLI::IsMember({"batch", "none"}));
   app.add_option("--dropout", config.dropout, "channel dropout after the bottleneck")->capture_default_str()->check(CLI::Range(0.0, 0.99));
   app.add_option("--augment", config.augment, "random crop (pad 4) + horizontal flip of canvases and masks (true/false)")->capture_default_str();
-  app.add_option("--seed", config.seed, "seed of the initialisation, the split and the batch order")->capture_default_str();
-  app.add_option("--workers", config.workers, "data-loader worker threads (0: load on the training thread)")->capture_default_str()->check(CLI::Range(0, 64));
-  app.add_option("--threads", config.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
-  app.add_option("--run", config.run, "run name (default: the date and time)");
-  app.add_option("--out", config.out, "results directory")->capture_default_str();
-  app.add_option("--limit-train", config.limit_train, "train on the first N canvases of the training split only (quick tests)")->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_flag("--quiet", config.quiet, "no progress line");
+  experiments::add_run_flags(app, config, {.resume = true, .checkpoint_every = true});
   CLI11_PARSE(app, argc, argv);
-  if (config.threads > 0) set_num_threads(config.threads);
+  experiments::apply_run_flags(config);
   manual_seed(config.seed);
 
   // ---- data: 90 % of the training canvases to train on, 10 % to select the epoch; test once -------
@@ -231,81 +216,42 @@ int run(int argc, char** argv) {
   data::DataLoader val_loader(train_set, {.batch_size = 100, .num_workers = config.workers},
                               std::make_shared<data::SubsetSampler>(split.validation, /*shuffle=*/false));
   data::DataLoader test_loader(test_set, {.batch_size = 100, .num_workers = config.workers});
-  const std::int64_t steps = train_loader.num_batches();
-  experiments::RunDirectory run(config.out, "segmentation_unet", config.run);
+  train::RunDirectory run(config.out, "segmentation_unet", config.run, config.resume);
 
   // ---- model, optimizer, schedule --------------------------------------------------------------
   std::shared_ptr<nn::Module> model = nn::build(model_spec(config));
   optim::Adam adam(model->parameters(), {.lr = config.lr, .weight_decay = config.weight_decay});
   optim::CosineAnnealingLR schedule(adam, {.T_max = config.epochs});
   const nlohmann::json config_json = to_json(config);
-  run.write_config(config_json);
+  if (!config.resume) run.write_config(config_json);
   fmt::print("segmentation_unet: run {} — {} training / {} validation / {} test canvases, {} steps per epoch, "
              "{} threads, {} workers, {} parameters\n", run.path().string(), split.train.size(),
-             split.validation.size(), test_set->size(), steps, num_threads(), config.workers,
+             split.validation.size(), test_set->size(), train_loader.num_batches(), num_threads(), config.workers,
              model->num_parameters());
   std::fflush(stdout);
 
-  // ---- training loop ----------------------------------------------------------------------------
-  experiments::CsvTable metrics_csv(run.file("metrics.csv"),
-                                    {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_miou",
-                                     "lr", "seconds", "images_per_s", "data_wait_s", "val_seconds"});
-  experiments::ProgressLine progress(!config.quiet);
-  double best_val_miou = -1, train_seconds = 0;
-  std::int64_t best_epoch = 0;
-  for (std::int64_t epoch = 0; epoch < config.epochs; ++epoch) {
-    const double lr = adam.lr(0);
-    const double wait_before = train_loader.wait_seconds();
-    const auto start = Clock::now();
-    double loss_sum = 0, correct = 0, pixels = 0, images = 0;
-    model->train();
-    progress.start_epoch(epoch + 1, config.epochs, steps);
-    for (const data::Batch& batch : train_loader.epoch(epoch)) {
-      const Tensor logits = model->forward(batch.input);          // (B, 11, 64, 64)
-      const Tensor loss = F::cross_entropy(logits, batch.target);  // mean over B·64·64 pixels
-      adam.zero_grad();
-      loss.backward();
-      adam.step();
-
-      const double batch_loss = loss.item<double>();
-      const auto batch_pixels = static_cast<double>(batch.target.numel());
-      loss_sum += batch_loss * batch_pixels;
-      correct += metrics::accuracy(logits.detach(), batch.target) * batch_pixels;
-      pixels += batch_pixels;
-      images += static_cast<double>(batch.size());
-      progress.update(batch.index + 1, batch_loss, batch.size());
-    }
-    progress.finish_epoch();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    train_seconds += seconds;
-    schedule.step();
-
-    const SegmentationScores val = evaluate(*model, val_loader, class_names);
-    metrics_csv.append({epoch + 1, loss_sum / pixels, correct / pixels, val.loss, val.pixel_accuracy, val.mean_iou, lr,
-                        seconds, images / seconds, train_loader.wait_seconds() - wait_before, val.seconds});
-    const bool best = val.mean_iou > best_val_miou;
-    if (best) {
-      best_val_miou = val.mean_iou;
-      best_epoch = epoch + 1;
-      io::save_checkpoint(run.file("best.h5").string(), *model, nullptr, nullptr, epoch + 1, "unet",
-                          config_json.dump(), {{"val_miou", val.mean_iou}, {"val_accuracy", val.pixel_accuracy}});
-    }
-    fmt::print("epoch {:2}/{}  train loss {:.4f} pixel acc {:.2f}%  val loss {:.4f} pixel acc {:.2f}% mIoU {:.4f}{}  "
-               "lr {:.4g}  {:.1f} s ({:.0f} img/s)\n", epoch + 1, config.epochs, loss_sum / pixels,
-               100 * correct / pixels, val.loss, 100 * val.pixel_accuracy, val.mean_iou, best ? " *" : "  ", lr,
-               seconds, images / seconds);
-    std::fflush(stdout);
-    experiments::plot_learning_curves(metrics_csv.path(), run.file("learning_curves.png"),
-                                      "U-Net on Fashion-MNIST composites (accuracy: pixels)");
-  }
+  // ---- training: per-pixel cross-entropy; the best epoch by validation mean IoU is kept ----------
+  train::Trainer trainer(run.path(),
+                         {.modules = {{"model", model.get()}}, .optimizers = {{"optimizer", &adam}},
+                          .schedulers = {{"scheduler", &schedule}}},
+                         {.epochs = config.epochs, .checkpoint_every = config.checkpoint_every, .monitor = "miou",
+                          .resume = config.resume, .config = config_json.dump(), .architectures = {{"model", "unet"}},
+                          .progress = !config.quiet,
+                          .plot_title = "U-Net on Fashion-MNIST composites (accuracy: pixels)"});
+  trainer.set_step(train::supervised_step(*model, adam));
+  trainer.set_validation([&] { return evaluate(*model, val_loader, class_names).metrics(); });
+  const train::FitResult fit = trainer.fit(train_loader);
 
   // ---- report: the test canvases, once, on the checkpoint with the best validation mIoU --------------
-  io::restore_checkpoint(run.file("best.h5").string(), *model);
-  const SegmentationScores test = evaluate(*model, test_loader, class_names);
-  const std::vector<double> iou = test.confusion.iou();
+  std::optional<SegmentationScores> test;
+  trainer.test([&] {
+    test = evaluate(*model, test_loader, class_names);
+    return test->metrics();
+  });
+  const std::vector<double> iou = test->confusion.iou();
   fmt::print("test (best epoch {} by validation mIoU {:.4f}): loss {:.4f}, pixel accuracy {:.2f}%, mean IoU {:.4f} "
-             "over the 10 item classes\nIoU per class:\n", best_epoch, best_val_miou, test.loss,
-             100 * test.pixel_accuracy, test.mean_iou);
+             "over the 10 item classes\nIoU per class:\n", fit.best_epoch, fit.best, test->loss,
+             100 * test->pixel_accuracy, test->mean_iou);
   for (std::size_t c = 0; c < iou.size(); ++c) fmt::print("  {:2} {:<12} {:.4f}\n", c, class_names[c], iou[c]);
   {
     NoGradGuard no_grad;
@@ -318,25 +264,13 @@ int run(int argc, char** argv) {
                            segmentation_grid(inputs, first.target.slice(0, 0, shown), predictions, class_names));
   }
 
-  experiments::CsvTable summary(run.file("summary.csv"),
-                                {"experiment", "run", "seed", "threads", "workers", "epochs", "batch_size", "lr",
-                                 "best_epoch", "best_val_miou", "test_loss", "test_pixel_accuracy", "test_miou",
-                                 "train_seconds", "seconds_per_epoch", "parameters"});
-  summary.append({std::string("segmentation_unet"), run.name(), static_cast<long long>(config.seed),
-                  static_cast<long long>(num_threads()), static_cast<long long>(config.workers),
-                  static_cast<long long>(config.epochs), static_cast<long long>(config.batch_size), config.lr,
-                  static_cast<long long>(best_epoch), best_val_miou, test.loss, test.pixel_accuracy, test.mean_iou,
-                  train_seconds, train_seconds / config.epochs, static_cast<long long>(model->num_parameters())});
-  fmt::print("outputs in {} (training {:.0f} s, {:.1f} s per epoch)\n", run.path().string(), train_seconds,
-             train_seconds / config.epochs);
+  trainer.write_summary({{"experiment", std::string("segmentation_unet")}, {"run", run.name()},
+                         {"seed", static_cast<long long>(config.seed)}, {"threads", static_cast<long long>(num_threads())},
+                         {"workers", static_cast<long long>(config.workers)}, {"epochs", static_cast<long long>(config.epochs)},
+                         {"batch_size", static_cast<long long>(config.batch_size)}, {"lr", config.lr}});
+  fmt::print("outputs in {} (training {:.0f} s, {:.1f} s per epoch)\n", run.path().string(), fit.train_seconds,
+             fit.train_seconds / static_cast<double>(fit.epochs));
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "segmentation_unet: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return experiments::main_reporting_errors("segmentation_unet", run, argc, argv); }

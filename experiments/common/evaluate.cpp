@@ -29,23 +29,4 @@ Evaluation evaluate(nn::Module& model, data::DataLoader& loader, const std::vect
   return result;
 }
 
-std::string state_fingerprint(const nn::Module& model) {
-  std::uint64_t hash = 1469598103934665603ULL;
-  auto mix = [&hash](const void* data, std::size_t bytes) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < bytes; ++i) hash = (hash ^ p[i]) * 1099511628211ULL;
-  };
-  for (const auto& [name, tensor] : model.state_dict()) {
-    mix(name.data(), name.size());
-    for (std::int64_t d = 0; d < tensor.dim(); ++d) {
-      const std::int64_t size = tensor.size(d);
-      mix(&size, sizeof size);
-    }
-    // Row-major values widened to double: exact for every dtype, and independent of the layout.
-    const std::vector<double> values = tensor.to_vector<double>();
-    mix(values.data(), values.size() * sizeof(double));
-  }
-  return fmt::format("{:016x}", hash);
-}
-
 }  // namespace loom::experiments

@@ -4,6 +4,7 @@
 //
 //   experiments::Evaluation val = experiments::evaluate(*model, val_loader, class_names);
 //   fmt::print("val loss {:.4f} acc {:.2%}\n", val.loss, val.accuracy);
+//   trainer.set_validation([&] { return experiments::evaluate(*model, val_loader, class_names).metrics(); });
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "loom/data/dataloader.hpp"
 #include "loom/metrics.hpp"
 #include "loom/nn/module.hpp"
+#include "loom/train/trainer.hpp"
 
 namespace loom::experiments {
 
@@ -20,14 +22,13 @@ struct Evaluation {
   metrics::ConfusionMatrix confusion;
   std::int64_t examples = 0;
   double seconds = 0;
+
+  // What the Trainer logs and selects on: {"loss", ...}, {"accuracy", ...}.
+  train::Metrics metrics() const { return {{"loss", loss}, {"accuracy", accuracy}}; }
 };
 
 // Runs over loader.epoch(0) once (use an unshuffled loader). class_names gives the matrix's
 // number of classes and its labels.
 Evaluation evaluate(nn::Module& model, data::DataLoader& loader, const std::vector<std::string>& class_names);
-
-// A fingerprint of every parameter and buffer (FNV-1a, 64 bits, over names, shapes and bytes in
-// state_dict order): two runs print the same hex string iff their models are bit-identical.
-std::string state_fingerprint(const nn::Module& model);
 
 }  // namespace loom::experiments

@@ -1,4 +1,4 @@
-#include "progress.hpp"
+#include "loom/train/progress.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace loom::experiments {
+namespace loom::train {
 
 ProgressLine::ProgressLine(bool wanted) : enabled_(wanted && ::isatty(STDERR_FILENO) == 1) {}
 
@@ -50,4 +50,4 @@ std::string format_duration(double seconds) {
   return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-}  // namespace loom::experiments
+}  // namespace loom::train

@@ -2,9 +2,9 @@
 // Where an experiment's outputs go (DESIGN §4): results/<experiment>/<run>/ with config.json,
 // metrics.csv (one row per epoch), summary.csv, checkpoints and plots.
 //
-//   experiments::RunDirectory run("results", "lenet_fashion", flags.run);  // "" → a timestamp
+//   train::RunDirectory run("results", "lenet_fashion", flags.run);  // "" → a timestamp
 //   run.write_config(config);
-//   experiments::CsvTable metrics(run.file("metrics.csv"), {"epoch", "train_loss", ...});
+//   train::CsvTable metrics(run.file("metrics.csv"), {"epoch", "train_loss", ...});
 //   metrics.append({1, 0.53, ...});
 #include <filesystem>
 #include <string>
@@ -13,9 +13,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace loom::experiments {
+#include "loom/export.hpp"
 
-class RunDirectory {
+namespace loom::train {
+
+class LOOM_API RunDirectory {
  public:
   // Creates <results>/<experiment>/<run>/ (and the parents). An empty run name becomes the
   // local time, "2024-05-01_14-03-59". With must_exist (resuming), a missing directory is an
@@ -40,7 +42,7 @@ using CsvValue = std::variant<long long, double, std::string>;
 
 // A CSV file with a fixed header; each append() writes one row and flushes, so the file is
 // complete up to the last finished epoch if the run is killed.
-class CsvTable {
+class LOOM_API CsvTable {
  public:
   // Starts a new file with the header (an existing one is replaced).
   CsvTable(std::filesystem::path path, std::vector<std::string> header);
@@ -59,9 +61,9 @@ class CsvTable {
 };
 
 // One value as a CSV cell, quoted when it contains a comma, a quote or a newline.
-std::string csv_cell(const CsvValue& value);
+LOOM_API std::string csv_cell(const CsvValue& value);
 
 // Writes `text` to `path` atomically: a temporary file beside it, then rename.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+LOOM_API void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
-}  // namespace loom::experiments
+}  // namespace loom::train

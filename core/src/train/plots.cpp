@@ -1,4 +1,4 @@
-#include "plots.hpp"
+#include "loom/train/plots.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,11 +9,11 @@
 
 #include <fmt/format.h>
 
-#include "run_directory.hpp"
+#include "loom/train/run_directory.hpp"
 
 extern char** environ;
 
-namespace loom::experiments {
+namespace loom::train {
 namespace fs = std::filesystem;
 
 namespace {
@@ -113,4 +113,4 @@ bool plot_comparison(const std::vector<NamedCurve>& runs, const fs::path& png, c
   return run_gnuplot(gnuplot_script, png, files);
 }
 
-}  // namespace loom::experiments
+}  // namespace loom::train

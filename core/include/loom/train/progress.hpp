@@ -5,7 +5,7 @@
 // of the epoch.
 // Off when stderr is not a terminal (logs stay clean) or when the program was given --quiet.
 //
-//   experiments::ProgressLine progress(!quiet);
+//   train::ProgressLine progress(!quiet);
 //   progress.start_epoch(epoch, epochs, steps, first_step);
 //   ... progress.update(step + 1, loss, batch_size); ...
 //   progress.finish_epoch();
@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <string>
 
-namespace loom::experiments {
+#include "loom/export.hpp"
 
-class ProgressLine {
+namespace loom::train {
+
+class LOOM_API ProgressLine {
  public:
   // wanted: false for --quiet; the line is drawn only if stderr is also a terminal.
   explicit ProgressLine(bool wanted);
@@ -38,6 +40,6 @@ class ProgressLine {
 };
 
 // "1:02:03" for hours, "4:05" below an hour.
-std::string format_duration(double seconds);
+LOOM_API std::string format_duration(double seconds);
 
-}  // namespace loom::experiments
+}  // namespace loom::train

@@ -1,17 +1,18 @@
-#include "run_directory.hpp"
+#include "loom/train/run_directory.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-namespace loom::experiments {
+#include "loom/error.hpp"
+
+namespace loom::train {
 namespace fs = std::filesystem;
 
 namespace {
@@ -37,10 +38,10 @@ RunDirectory::RunDirectory(const fs::path& results, const std::string& experimen
                            bool must_exist)
     : name_(run.empty() ? timestamp() : std::move(run)) {
   if (name_.find('/') != std::string::npos || name_ == "." || name_ == "..")
-    throw std::invalid_argument(fmt::format("--run: expected a plain name, found '{}'", name_));
+    throw ValueError(fmt::format("--run: expected a plain name, found '{}'", name_));
   path_ = results / experiment / name_;
   if (must_exist && !fs::is_directory(path_))
-    throw std::runtime_error(fmt::format("--resume: expected the run directory {} to exist (from an earlier run "
+    throw IOError(fmt::format("--resume: expected the run directory {} to exist (from an earlier run "
                                          "with --run {}), found nothing", path_.string(), name_));
   fs::create_directories(path_);
 }
@@ -54,7 +55,7 @@ void write_file_atomically(const fs::path& path, const std::string& text) {
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;
-    if (!out.flush()) throw std::runtime_error("could not write " + temporary.string());
+    if (!out.flush()) throw IOError("write_file_atomically: could not write " + temporary.string());
   }
   fs::rename(temporary, path);
 }
@@ -79,7 +80,7 @@ CsvTable CsvTable::resume(fs::path path, std::vector<std::string> header, double
   std::string first, line, kept;
   std::getline(in, first);
   if (first != join(header))
-    throw std::runtime_error(fmt::format("{}: expected the header '{}', found '{}' (written by another version "
+    throw IOError(fmt::format("{}: expected the header '{}', found '{}' (written by another version "
                                          "of the program?)", path.string(), join(header), first));
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -96,13 +97,13 @@ CsvTable CsvTable::resume(fs::path path, std::vector<std::string> header, double
 
 void CsvTable::append(const std::vector<CsvValue>& row) {
   if (row.size() != header_.size())
-    throw std::logic_error(fmt::format("{}: a row of {} values for a header of {} columns", path_.string(),
-                                       row.size(), header_.size()));
+    throw ValueError(fmt::format("{}: expected a row of {} values (the header's columns), found {}", path_.string(),
+                                 header_.size(), row.size()));
   std::vector<std::string> cells;
   for (const auto& v : row) cells.push_back(csv_cell(v));
   std::ofstream out(path_, std::ios::app);
   out << join(cells) << "\n";
-  if (!out.flush()) throw std::runtime_error("could not append to " + path_.string());
+  if (!out.flush()) throw IOError("CsvTable: could not append to " + path_.string());
 }
 
-}  // namespace loom::experiments
+}  // namespace loom::train

@@ -1,0 +1,187 @@
+// train::Trainer on a small synthetic run: its files, a crash mid-epoch resumed bit-identically,
+// early stopping, the NaN/Inf guard (loss and gradient norm), the test set once, and a resume
+// with other settings refused.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "fixture.hpp"
+#include "loom/io/checkpoint.hpp"
+
+namespace fs = std::filesystem;
+namespace train = loom::train;
+using loom_train_test::Run;
+
+namespace {
+
+// A fresh directory under the system's temporary one, removed at the end.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / ("loom_train_" + name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::vector<std::string> lines(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The first `n` comma-separated cells of each line (the columns that are not timings).
+std::vector<std::string> first_columns(const fs::path& csv, int n) {
+  std::vector<std::string> out;
+  for (const std::string& line : lines(csv)) {
+    std::string kept;
+    std::istringstream cells(line);
+    std::string cell;
+    for (int i = 0; i < n && std::getline(cells, cell, ','); ++i) kept += cell + ",";
+    out.push_back(kept);
+  }
+  return out;
+}
+
+// Raises at one step (epoch and batch 0-based) before the wrapped step runs: a crash.
+struct Crash : std::runtime_error {
+  Crash() : std::runtime_error("simulated crash") {}
+};
+train::StepFunction crash_at(train::StepFunction step, std::int64_t epoch, std::int64_t batch) {
+  return [step = std::move(step), epoch, batch](const loom::data::Batch& b) {
+    if (b.epoch == epoch && b.index == batch) throw Crash();
+    return step(b);
+  };
+}
+
+}  // namespace
+
+TEST_CASE("a run writes metrics.csv (a row per epoch), best.h5, last.h5 and summary.csv") {
+  TempDir dir("files");
+  Run run(3);
+  auto trainer = run.trainer(dir.path, {.epochs = 3, .progress = false});
+  const train::FitResult fit = trainer->fit(*run.train_loader);
+  CHECK(fit.epochs == 3);
+  CHECK(fit.best_epoch >= 1);
+  CHECK(fit.images == doctest::Approx(3 * 96));
+  CHECK_FALSE(fit.stopped_early);
+  const std::vector<std::string> metrics = lines(dir.path / "metrics.csv");
+  REQUIRE(metrics.size() == 4);
+  CHECK(metrics[0] == "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,images_per_s,data_wait_s,val_seconds");
+  CHECK(metrics[1].rfind("1,", 0) == 0);
+  CHECK(fs::exists(dir.path / "best.h5"));
+  const loom::io::Checkpoint last = loom::io::load_checkpoint((dir.path / "last.h5").string());
+  CHECK(last.epoch == 3);
+  CHECK(fit.fingerprint == train::state_fingerprint(*run.model));
+
+  const train::Metrics test = trainer->test([&] { return run.validate(); });
+  CHECK(train::metric(test, "accuracy") == doctest::Approx(fit.best));  // best.h5 is back, and validation = test here
+  trainer->write_summary({{"experiment", std::string("points")}});
+  const std::vector<std::string> summary = lines(dir.path / "summary.csv");
+  REQUIRE(summary.size() == 2);
+  CHECK(summary[0] == "experiment,best_epoch,best_val_accuracy,test_loss,test_accuracy,train_seconds,"
+                      "seconds_per_epoch,parameters,final_fingerprint");
+  CHECK_THROWS_AS(trainer->test([&] { return run.validate(); }), loom::ValueError);  // the test set once
+}
+
+TEST_CASE("a run that crashed mid-epoch resumes from last.h5 bit-identically") {
+  TempDir straight_dir("straight"), crashed_dir("crashed");
+  Run straight(3);
+  const train::FitResult expected =
+      straight.trainer(straight_dir.path, {.epochs = 3, .checkpoint_every = 5, .progress = false})->fit(*straight.train_loader);
+
+  {
+    Run crashed(3);
+    auto trainer = crashed.trainer(crashed_dir.path, {.epochs = 3, .checkpoint_every = 5, .progress = false});
+    trainer->set_step(crash_at(train::supervised_step(*crashed.model, *crashed.sgd), 1, 7));  // after the batch-5 checkpoint
+    CHECK_THROWS_AS(trainer->fit(*crashed.train_loader), Crash);
+  }
+  const loom::io::Checkpoint last = loom::io::load_checkpoint((crashed_dir.path / "last.h5").string());
+  CHECK(last.epoch == 1);
+  CHECK(last.metrics.at("next_batch") == 5);
+
+  Run resumed(3);  // new objects, as a new process has: everything comes from last.h5
+  const train::FitResult found =
+      resumed.trainer(crashed_dir.path, {.epochs = 3, .checkpoint_every = 5, .resume = true, .progress = false})
+          ->fit(*resumed.train_loader);
+  CHECK(found.fingerprint == expected.fingerprint);
+  CHECK(found.best_epoch == expected.best_epoch);
+  CHECK(found.images == doctest::Approx(expected.images));
+  CHECK(first_columns(crashed_dir.path / "metrics.csv", 6) == first_columns(straight_dir.path / "metrics.csv", 6));
+}
+
+TEST_CASE("early stopping ends the run `patience` epochs after the best one") {
+  TempDir dir("early");
+  Run run(10);
+  auto trainer = run.trainer(dir.path, {.epochs = 10, .patience = 2, .progress = false});
+  trainer->set_validation([] { return train::Metrics{{"accuracy", 0.5}}; });  // never better than epoch 1
+  const train::FitResult fit = trainer->fit(*run.train_loader);
+  CHECK(fit.stopped_early);
+  CHECK(fit.best_epoch == 1);
+  CHECK(fit.epochs == 3);
+  CHECK(lines(dir.path / "metrics.csv").size() == 4);
+}
+
+TEST_CASE("the guard stops at a NaN loss, names the epoch and step, and keeps the last good checkpoint") {
+  TempDir dir("nan_loss");
+  Run run(3);
+  auto trainer = run.trainer(dir.path, {.epochs = 3, .checkpoint_every = 5, .progress = false});
+  train::StepFunction step = train::supervised_step(*run.model, *run.sgd);
+  trainer->set_step([&](const loom::data::Batch& batch) {
+    train::StepResult result = step(batch);
+    if (batch.epoch == 1 && batch.index == 6) result.loss = std::numeric_limits<double>::quiet_NaN();
+    return result;
+  });
+  std::string message;
+  try {
+    trainer->fit(*run.train_loader);
+  } catch (const train::NonFiniteError& e) {
+    message = e.what();
+  }
+  INFO(message);
+  CHECK(message.find("the loss is nan at epoch 2 step 7 of 12") != std::string::npos);
+  CHECK(message.find("last.h5 (epoch 2 after step 5)") != std::string::npos);
+  const loom::io::Checkpoint last = loom::io::load_checkpoint((dir.path / "last.h5").string());
+  CHECK(last.epoch == 1);
+  CHECK(last.metrics.at("next_batch") == 5);
+  for (const auto& [name, tensor] : last.model)
+    for (double v : tensor.to_vector<double>()) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("the guard stops at a non-finite gradient norm before the update") {
+  TempDir dir("nan_grad");
+  Run run(2);
+  const std::string before = train::state_fingerprint(*run.model);
+  auto trainer = run.trainer(dir.path, {.epochs = 2, .progress = false});
+  // sqrt(0 · output): the loss stays finite, its gradient is 0 · ∞ = NaN.
+  trainer->set_step(train::supervised_step(*run.model, *run.sgd, {.loss = [](const loom::Tensor& out, const loom::Tensor& target) {
+    return loom::F::cross_entropy(out, target) + (out * 0.0).sum().sqrt();
+  }}));
+  std::string message;
+  try {
+    trainer->fit(*run.train_loader);
+  } catch (const train::NonFiniteError& e) {
+    message = e.what();
+  }
+  INFO(message);
+  CHECK(message.find("the gradient norm is nan at epoch 1 step 1 of 12") != std::string::npos);
+  CHECK(message.find("no checkpoint was written yet") != std::string::npos);
+  CHECK(train::state_fingerprint(*run.model) == before);
+}
+
+TEST_CASE("a resume with other settings is refused, naming them") {
+  TempDir dir("settings");
+  Run run(2);
+  run.trainer(dir.path, {.epochs = 2, .config = R"({"lr": 0.1, "workers": 1})", .progress = false})->fit(*run.train_loader);
+  Run again(2);
+  auto trainer = again.trainer(dir.path, {.epochs = 2, .resume = true, .config = R"({"lr": 0.2, "workers": 4})",
+                                          .progress = false});
+  CHECK_THROWS_WITH_AS(trainer->fit(*again.train_loader), doctest::Contains("lr: the run has 0.1, this one 0.2"),
+                       loom::ValueError);
+}
