@@ -6,8 +6,8 @@
 # the comment lines between "// ```cpp" and "// ```" (the "// " of each line is dropped). Each block
 # becomes its own translation unit, compiled with -fsyntax-only: its #include lines go first (a
 # block without any gets every public umbrella header), then a block with a main() stays as it is;
-# in any other block, definitions up to the last "};" in column 0 stay at namespace scope and the
-# statements after them become the body of a function. Errors point at the documentation's own lines
+# in any other block, a leading struct/class definition (up to the last "};" in column 0) stays at
+# namespace scope and the statements after it become the body of a function. Errors point at the documentation's own lines
 # (#line), and the test fails naming each block that did not compile.
 set -u
 work=$1 cxx=$2 flags=$3
@@ -27,13 +27,19 @@ for doc in "$@"; do
       if (!has_include) {
         print "#include <iostream>\n#include <nlohmann/json.hpp>\n#include \"loom/autograd.hpp\"" > f
         print "#include \"loom/data.hpp\"\n#include \"loom/io/checkpoint.hpp\"\n#include \"loom/metrics.hpp\"" > f
-        print "#include \"loom/nn.hpp\"\n#include \"loom/optim.hpp\"\n#include \"loom/random.hpp\"\n#include \"loom/runtime.hpp\"" > f
+        print "#include \"loom/nn.hpp\"\n#include \"loom/optim.hpp\"\n#include \"loom/random.hpp\"\n#include \"loom/runtime.hpp\"\n#include \"loom/train/trainer.hpp\"" > f
         print "using namespace nlohmann::literals;" > f
       }
       # Top-level definitions (up to the last "};" in column 0, the end of a struct) stay at
       # namespace scope; the statements after them become the function body.
       last_decl = 0
-      if (!has_main) for (i = 1; i <= n; i++) if (lines[i] ~ /^};[ \t]*$/) last_decl = i
+      starts_with_definition = 0
+      for (i = 1; i <= n; i++) {
+        if (lines[i] ~ /^[ \t]*(#include.*)?$/) continue
+        starts_with_definition = lines[i] ~ /^(struct|class|template|namespace)[ <]/
+        break
+      }
+      if (!has_main && starts_with_definition) for (i = 1; i <= n; i++) if (lines[i] ~ /^};[ \t]*$/) last_decl = i
       for (i = 1; i <= n; i++)
         if (lines[i] ~ /^[ \t]*#include/) { printf "#line %d \"%s\"\n%s\n", first + i - 1, doc, lines[i] > f }
       for (i = 1; i <= n; i++) {

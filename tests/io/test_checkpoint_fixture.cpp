@@ -38,7 +38,6 @@ TEST_CASE("the format-2 fixture loads with the values of the run it was saved fr
   CHECK(c.config == loom_io_test::fixture_spec().dump());
   CHECK(c.position.epoch == loom_io_test::kFixtureEpoch);
   CHECK(c.position.batch == 1);  // the metric next_batch
-  CHECK(c.epoch == loom_io_test::kFixtureEpoch);
   CHECK(c.metrics == loom_io_test::fixture_metrics());
   REQUIRE(c.rng.size() == 1);
   CHECK(c.rng.at("cpu").seed == rng.seed);

@@ -40,8 +40,8 @@ int check(const std::string& dir) {
   for (const loom::Tensor& p : run.model->parameters())
     for (double v : p.to_vector<double>())
       if (!std::isfinite(v)) throw loom::ValueError(fmt::format("{}: expected finite parameters, found {}", path, v));
-  fmt::print("{}: epochs done {}, next batch {}, parameters finite\n", path, last.epoch,
-             static_cast<std::int64_t>(last.metrics.at("next_batch")));
+  fmt::print("{}: epochs done {}, next batch {}, parameters finite\n", path, last.position.epoch,
+             last.position.batch);
   return 0;
 }
 

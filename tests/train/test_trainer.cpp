@@ -77,7 +77,7 @@ TEST_CASE("a run writes metrics.csv (a row per epoch), best.h5, last.h5 and summ
   CHECK(metrics[1].rfind("1,", 0) == 0);
   CHECK(fs::exists(dir.path / "best.h5"));
   const loom::io::Checkpoint last = loom::io::load_checkpoint((dir.path / "last.h5").string());
-  CHECK(last.epoch == 3);
+  CHECK(last.position.epoch == 3);
   CHECK(fit.fingerprint == train::state_fingerprint(*run.model));
 
   const train::Metrics test = trainer->test([&] { return run.validate(); });
@@ -103,8 +103,8 @@ TEST_CASE("a run that crashed mid-epoch resumes from last.h5 bit-identically") {
     CHECK_THROWS_AS(trainer->fit(*crashed.train_loader), Crash);
   }
   const loom::io::Checkpoint last = loom::io::load_checkpoint((crashed_dir.path / "last.h5").string());
-  CHECK(last.epoch == 1);
-  CHECK(last.metrics.at("next_batch") == 5);
+  CHECK(last.position.epoch == 1);
+  CHECK(last.position.batch == 5);
 
   Run resumed(3);  // new objects, as a new process has: everything comes from last.h5
   const train::FitResult found =
@@ -148,9 +148,9 @@ TEST_CASE("the guard stops at a NaN loss, names the epoch and step, and keeps th
   CHECK(message.find("the loss is nan at epoch 2 step 7 of 12") != std::string::npos);
   CHECK(message.find("last.h5 (epoch 2 after step 5)") != std::string::npos);
   const loom::io::Checkpoint last = loom::io::load_checkpoint((dir.path / "last.h5").string());
-  CHECK(last.epoch == 1);
-  CHECK(last.metrics.at("next_batch") == 5);
-  for (const auto& [name, tensor] : last.model)
+  CHECK(last.position.epoch == 1);
+  CHECK(last.position.batch == 5);
+  for (const auto& [name, tensor] : last.modules.at("model").state)
     for (double v : tensor.to_vector<double>()) CHECK(std::isfinite(v));
 }
 

@@ -124,7 +124,6 @@ Checkpoint read_checkpoint(const H5File& f) {
              c.format_version);
   c.config = f.read_string_attribute("/meta", "config");
   c.position.epoch = f.read_int_attribute("/meta", "epoch");
-  c.epoch = c.position.epoch;
   // Version 1 files may lack /metrics; later ones always have it.
   if (c.format_version >= 2 || f.is_group("/metrics"))
     for (const std::string& name : f.attributes("/metrics")) c.metrics[name] = f.read_double_attribute("/metrics", name);

@@ -1,60 +1,39 @@
 #include "checkpoint_io.hpp"
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
 #include "loom/check.hpp"
 
 namespace loom::train::detail {
 namespace {
 
-// The format-2 key of the position's batch (format 3 stores the position itself).
+// The experiments before the Trainer kept the batch of a mid-epoch checkpoint in this metric;
+// format 2 files load it as position.batch, and it is not one of the run's numbers.
 constexpr const char* kNextBatch = "next_batch";
 
-template <class T>
-T* only(const std::map<std::string, T*>& named, const char* what) {
-  std::vector<std::string> names;
-  for (const auto& [name, pointer] : named) names.push_back(name);
-  LOOM_CHECK(named.size() <= 1, ValueError,
-             "train::Trainer: checkpoints hold one {} until io's named sets (format 3) land; found {} ({})", what,
-             named.size(), fmt::join(names, ", "));
-  return named.empty() ? nullptr : named.begin()->second;
+io::Checkpoint capture(const TrainingState& state, DataPosition position, const TrainerOptions& options,
+                       const std::map<std::string, double>& metrics) {
+  io::Checkpoint c = io::capture_checkpoint(state, position, options.config);
+  for (auto& [name, record] : c.modules)
+    if (auto it = options.architectures.find(name); it != options.architectures.end()) record.architecture = it->second;
+  c.metrics = metrics;
+  return c;
 }
 
-struct OneOfEach {
-  nn::Module* module;
-  optim::Optimizer* optimizer;
-  optim::LRScheduler* scheduler;
-  std::string architecture;
-};
-
-OneOfEach one_of_each(const TrainingState& state, const TrainerOptions* options = nullptr) {
-  OneOfEach one{only(state.modules, "module"), only(state.optimizers, "optimizer"),
-                only(state.schedulers, "scheduler"), ""};
-  LOOM_CHECK(one.module != nullptr, ValueError, "train::Trainer: expected a module to train, found none");
-  if (options)
-    if (auto it = options->architectures.find(state.modules.begin()->first); it != options->architectures.end())
-      one.architecture = it->second;
-  return one;
-}
+TrainingState modules_of(const TrainingState& state) { return {.modules = state.modules}; }
 
 }  // namespace
 
-void check_checkpointable(const TrainingState& state) { one_of_each(state); }
+void check_checkpointable(const TrainingState& state) {
+  LOOM_CHECK(!state.modules.empty(), ValueError, "train::Trainer: expected a module to train, found none");
+}
 
 void save_state(const std::filesystem::path& path, const TrainingState& state, DataPosition position,
                 const TrainerOptions& options, const std::map<std::string, double>& metrics) {
-  const OneOfEach one = one_of_each(state, &options);
-  std::map<std::string, double> with_batch = metrics;
-  with_batch[kNextBatch] = static_cast<double>(position.batch);
-  io::save_checkpoint(path.string(), *one.module, one.optimizer, one.scheduler, position.epoch, one.architecture,
-                      options.config, with_batch);
+  io::save_checkpoint(path.string(), capture(state, position, options, metrics));
 }
 
 void save_modules(const std::filesystem::path& path, const TrainingState& state, std::int64_t epoch,
                   const TrainerOptions& options, const std::map<std::string, double>& metrics) {
-  const OneOfEach one = one_of_each(state, &options);
-  io::save_checkpoint(path.string(), *one.module, nullptr, nullptr, epoch, one.architecture, options.config, metrics);
+  io::save_checkpoint(path.string(), capture(modules_of(state), {.epoch = epoch}, options, metrics));
 }
 
 SavedRun read_checkpoint(const std::filesystem::path& path) {
@@ -62,21 +41,15 @@ SavedRun read_checkpoint(const std::filesystem::path& path) {
   saved.checkpoint = io::load_checkpoint(path.string());
   saved.config = saved.checkpoint.config;
   saved.metrics = saved.checkpoint.metrics;
-  saved.position.epoch = saved.checkpoint.epoch;
-  if (auto it = saved.metrics.find(kNextBatch); it != saved.metrics.end()) {
-    saved.position.batch = static_cast<std::int64_t>(it->second);
-    saved.metrics.erase(it);
-  }
+  saved.metrics.erase(kNextBatch);
+  saved.position = saved.checkpoint.position;
   return saved;
 }
 
-void restore_state(const SavedRun& saved, const TrainingState& state) {
-  const OneOfEach one = one_of_each(state);
-  io::apply_checkpoint(saved.checkpoint, *one.module, one.optimizer, one.scheduler);
-}
+void restore_state(const SavedRun& saved, const TrainingState& state) { io::apply_checkpoint(saved.checkpoint, state); }
 
 void restore_modules(const std::filesystem::path& path, const TrainingState& state) {
-  io::restore_checkpoint(path.string(), *one_of_each(state).module);
+  io::restore_checkpoint(path.string(), modules_of(state));
 }
 
 }  // namespace loom::train::detail

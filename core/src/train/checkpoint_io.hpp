@@ -1,8 +1,6 @@
 #pragma once
-// The Trainer's only contact with io's checkpoints. The Trainer speaks in named modules,
-// optimizers and schedulers and a data position (the checkpoint format 3 contract); until that
-// lands in io, these functions map a TrainingState of one module, one optimizer and one
-// scheduler at most onto the one-model API, so moving to named sets changes this file alone.
+// The Trainer's only contact with io's checkpoints: its named modules, optimizers and schedulers
+// and the data position, in checkpoint format 3 (loom/io/checkpoint.hpp).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -13,10 +11,7 @@
 
 namespace loom::train::detail {
 
-struct DataPosition {
-  std::int64_t epoch = 0;  // epochs completed
-  std::int64_t batch = 0;  // next batch inside `epoch` (0: at an epoch boundary)
-};
+using io::DataPosition;
 
 // What a checkpoint holds besides the states: where the run was, its config, its numbers.
 struct SavedRun {
@@ -26,8 +21,7 @@ struct SavedRun {
   io::Checkpoint checkpoint;  // the states, applied by restore_state()
 };
 
-// An error naming what the checkpoints cannot hold yet (several modules, optimizers or
-// schedulers, until format 3), before anything trains.
+// A ValueError before anything trains when there is nothing to checkpoint (no module).
 void check_checkpointable(const TrainingState& state);
 // last.h5: every module, optimizer and scheduler of `state`, the RNG and the position.
 void save_state(const std::filesystem::path& path, const TrainingState& state, DataPosition position,

@@ -85,9 +85,6 @@ struct Checkpoint {
   std::map<std::string, GeneratorState> rng;                // by device name: "cpu"
   DataPosition position;
   std::map<std::string, double> metrics;                    // free-form numbers
-  // Deprecated: a copy of position.epoch that load_checkpoint fills for code written against the
-  // one-model format (experiments/ until they move to train::Trainer). Saving reads position only.
-  std::int64_t epoch = 0;
 };
 
 // What is captured into, or restored from, a checkpoint: non-owning pointers by name.

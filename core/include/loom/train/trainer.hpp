@@ -10,21 +10,44 @@
 // loss or gradient norm is not finite, before that step updates anything, with a
 // NonFiniteError naming the epoch and the step; last.h5 keeps the last good state.
 //
-//   train::Trainer trainer(run.path(), {.modules = {{"model", model.get()}}, .optimizers = {{"optimizer", &sgd}},
-//                                       .schedulers = {{"scheduler", &cosine}}},
-//                          {.epochs = 15, .checkpoint_every = 100, .config = config.dump()});
-//   trainer.set_step(train::supervised_step(*model, sgd));  // or a custom step: a GAN's two players
-//   trainer.set_validation([&] { return evaluate(*model, val_loader); });  // a train::Metrics
-//   train::FitResult fit = trainer.fit(train_loader);
-//   train::Metrics test = trainer.test([&] { return evaluate(*model, test_loader); });  // once
-//   trainer.write_summary({{"experiment", "lenet_fashion"}, {"seed", 1}});
+// ```cpp
+// auto data = std::make_shared<loom::data::HDF5Dataset>("datasets/fashion-mnist.h5", "train");
+// auto split = loom::data::stratified_split(data->labels(), 0.1, /*seed=*/1);
+// loom::data::DataLoader train_loader(data, {.batch_size = 64, .seed = 1},
+//                                     std::make_shared<loom::data::SubsetSampler>(split.train));
+// loom::data::DataLoader val_loader(data, {.batch_size = 1000},
+//                                   std::make_shared<loom::data::SubsetSampler>(split.validation, false));
+// loom::data::DataLoader test_loader(std::make_shared<loom::data::HDF5Dataset>("datasets/fashion-mnist.h5", "test"),
+//                                    {.batch_size = 1000});
+// auto model = loom::nn::build(R"({"type": "sequential", "layers": [{"type": "flatten"},
+//     {"type": "linear", "in_features": 784, "out_features": 10}]})"_json);
+// loom::optim::SGD sgd(model->parameters(), {.lr = 0.05, .momentum = 0.9});
+// loom::optim::CosineAnnealingLR cosine(sgd, {.T_max = 15});
+// loom::train::Trainer trainer("results/example/run",
+//                              {.modules = {{"model", model.get()}}, .optimizers = {{"optimizer", &sgd}},
+//                               .schedulers = {{"scheduler", &cosine}}},
+//                              {.epochs = 15, .checkpoint_every = 100});
+// trainer.set_step(loom::train::supervised_step(*model, sgd));  // or a custom step: a GAN's two players
+// auto accuracy_on = [&](loom::data::DataLoader& loader) {     // runs in eval mode, without a graph
+//   double correct = 0, seen = 0;
+//   for (const loom::data::Batch& b : loader.epoch(0)) {
+//     correct += loom::metrics::accuracy((*model)(b.input), b.target) * static_cast<double>(b.size());
+//     seen += static_cast<double>(b.size());
+//   }
+//   return loom::train::Metrics{{"accuracy", correct / seen}};
+// };
+// trainer.set_validation([&] { return accuracy_on(val_loader); });
+// loom::train::FitResult fit = trainer.fit(train_loader);
+// loom::train::Metrics test = trainer.test([&] { return accuracy_on(test_loader); });  // once, on best.h5
+// trainer.write_summary({{"experiment", std::string("example")}, {"seed", 1LL}});
+// ```
 //
 // Hooks for what the plain supervised step does not cover: set_step() takes any function of a
 // batch that trains and reports a StepResult (a GAN's discriminator and generator updates with
 // two optimizers, a VAE's ELBO terms as separate sums, gradient accumulation over several
 // batches); on_epoch_end() sees each epoch's row (sample images, ReduceLROnPlateau, logs).
 // Several named modules, optimizers and schedulers are checkpointed by name (io checkpoint
-// format 3; until it lands, one module, one optimizer and one scheduler at most).
+// format 3).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -37,32 +60,20 @@
 
 #include "loom/error.hpp"
 #include "loom/export.hpp"
+#include "loom/io/checkpoint.hpp"
 #include "loom/train/run_directory.hpp"
 
-namespace loom {
-class Tensor;
-namespace data {
+namespace loom::data {
 class DataLoader;
 struct Batch;
-}  // namespace data
-namespace nn {
-class Module;
-}
-namespace optim {
-class Optimizer;
-class LRScheduler;
-}  // namespace optim
-}  // namespace loom
+}  // namespace loom::data
 
 namespace loom::train {
 
 // What is trained and checkpointed, by name ("model"; "generator" and "discriminator"; ...):
-// non-owning pointers that must outlive the Trainer. The shape of io's TrainingState.
-struct TrainingState {
-  std::map<std::string, nn::Module*> modules{};
-  std::map<std::string, optim::Optimizer*> optimizers{};
-  std::map<std::string, optim::LRScheduler*> schedulers{};  // stepped once at each epoch's end
-};
+// non-owning pointers that must outlive the Trainer; the schedulers are stepped once at each
+// epoch's end. The checkpoints' own TrainingState (loom/io/checkpoint.hpp).
+using TrainingState = io::TrainingState;
 
 // Named numbers in a fixed order (the order of the CSV columns and the log line).
 using Metrics = std::vector<std::pair<std::string, double>>;
