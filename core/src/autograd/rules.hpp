@@ -103,3 +103,12 @@ struct InputGeometry {
 };
 
 }  // namespace loom::autograd
+
+// The names every gradient rule uses (core/src/ops/<family>.cpp), visible in the namespaces of
+// the public ops (loom, loom::nn::functional).
+namespace loom {
+using autograd::differentiable;
+using autograd::GradOp;
+using autograd::InputGeometry;
+using autograd::SavedTensor;
+}  // namespace loom

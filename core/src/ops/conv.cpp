@@ -124,11 +124,6 @@ ConvWeightBiasGrads conv2d_backward_weight_bias(const Tensor& dout, const Tensor
 // ==== public ops and their gradient rules =========================================================
 namespace loom::nn::functional {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
-
 using loom::detail::batched;
 
 namespace {

@@ -218,11 +218,6 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
 // ==== public ops and their gradient rules =========================================================
 namespace loom {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
-
 namespace {
 
 // A unary op whose derivative is a function of its input x and/or output y.

@@ -134,10 +134,6 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
 // ==== public ops and their gradient rules =========================================================
 namespace loom {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
 // ---- indexing ----
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return differentiable(GradOp::index_select, {x}, [&] { return raw::index_select(x, dim, index); },

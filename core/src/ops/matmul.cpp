@@ -87,11 +87,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 // ==== public ops and their gradient rules =========================================================
 namespace loom {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
-
 Tensor matmul(const Tensor& a, const Tensor& b) {
   // Without grad, skip building the rule's saved tensors and geometries.
   if (!autograd::needs_grad(a, b)) return autograd::forward_only(GradOp::matmul, [&] { return raw::matmul(a, b); });

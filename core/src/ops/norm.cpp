@@ -180,8 +180,6 @@ LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tens
 namespace loom::nn::functional::detail {
 
 using autograd::ClosureNode;
-using autograd::GradOp;
-using autograd::SavedTensor;
 
 namespace {
 

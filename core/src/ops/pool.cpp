@@ -89,11 +89,6 @@ Tensor avg_pool2d_backward(const Tensor& dout, const Shape& input_sizes, const P
 // ==== public ops and their gradient rules =========================================================
 namespace loom::nn::functional {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
-
 using loom::detail::batched;
 
 namespace {

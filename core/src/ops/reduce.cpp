@@ -128,11 +128,6 @@ ValuesIndices min(const Tensor& x, std::int64_t dim, bool keepdim) {
 // ==== public ops and their gradient rules =========================================================
 namespace loom {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
-
 namespace {
 
 // The keepdim shape of reducing x over `mask`.

@@ -220,11 +220,6 @@ Tensor as_strided(const Tensor& x, const Shape& sz, const Shape& st, std::int64_
 // ==== public ops and their gradient rules =========================================================
 namespace loom {
 
-using autograd::differentiable;
-using autograd::GradOp;
-using autograd::InputGeometry;
-using autograd::SavedTensor;
-
 namespace {
 // For every view that only rearranges sizes (view, reshape, squeeze, unsqueeze). A lambda, not
 // a std::function: that would heap-allocate its capture on every call, grad or not.

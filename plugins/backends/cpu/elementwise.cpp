@@ -117,25 +117,9 @@ void CpuBackend::arange(const Tensor& out, Scalar start, Scalar step) {
 }
 
 // ---- unary, binary, compare: every primitive of these families, generated from ops.def --------
-#define LOOM_FORWARD_unary(name) \
-  void CpuBackend::name(const Tensor& out, const Tensor& x) { fast_unary<Op::name>(out, x); }
-#define LOOM_FORWARD_binary(name) \
-  void CpuBackend::name(const Tensor& out, const Tensor& a, const Tensor& b) { fast_binary<Op::name>(out, a, b); }
-#define LOOM_FORWARD_compare(name) \
-  void CpuBackend::name(const Tensor& out, const Tensor& a, const Tensor& b) { fast_compare<Op::name>(out, a, b); }
-#define LOOM_FORWARD_NOTHING(name)
-#define LOOM_FORWARD_memory LOOM_FORWARD_NOTHING  // the other families are written out below and elsewhere
-#define LOOM_FORWARD_ternary LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_reduce LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_matmul LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_convolution LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_pooling LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_normalization LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_index LOOM_FORWARD_NOTHING
-#define LOOM_FORWARD_random LOOM_FORWARD_NOTHING
-#define LOOM_OP(family, name, params) LOOM_FORWARD_##family(name)
-#include "loom/ops.def"
-#undef LOOM_OP
+#define LOOM_FORWARD_CLASS CpuBackend
+#define LOOM_FORWARD_KERNEL(family) fast_##family
+#include "elementwise_forwarders.inc"
 
 // ---- ternary ------------------------------------------------------------------------------------
 
