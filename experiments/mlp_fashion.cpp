@@ -13,7 +13,7 @@
 // when the validation accuracy has not improved for --patience epochs; seed 1.
 // Expected: MLP 256-128 ≥ 88 % test accuracy. Measured (seed 1, 2 threads, defaults,
 // results/reference/mlp_fashion/): 88.92 % test accuracy on the best epoch (8, 89.98 % validation
-// accuracy); early stopping ended the run after epoch 13; 1.9 s per epoch, 25 s in all, on 2 cores.
+// accuracy); early stopping ended the run after epoch 13 (the README has the time it takes).
 // Outputs in results/mlp_fashion/<run>/: config.json, metrics.csv, summary.csv,
 // learning_curves.png, confusion_test.png, best.h5, last.h5; with --search also search.csv and
 // one trial_<k>/ directory per trial (its metrics.csv, learning curves, best.h5 and last.h5; the

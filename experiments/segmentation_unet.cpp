@@ -23,9 +23,8 @@
 // results/reference/segmentation_unet/): test mean IoU 0.757, pixel accuracy 96.7 % on the best
 // checkpoint (the last epoch, validation mIoU 0.767); the weakest classes are the upper-body
 // garments told apart by texture (Shirt 0.58, Coat 0.70, T-shirt 0.72), the best Trouser 0.88
-// and Bag 0.87. About 150–180 s per epoch on a quiet machine (45 minutes; that run took 60
-// because builds shared the cores). How it got there: 20,000 canvases without augmentation,
-// 15 epochs: 0.702 (overfitting from epoch 10); 40,000 canvases with crop and flip, 10 epochs:
+// and Bag 0.87 (the README has the time it takes). How it got there: 20,000 canvases without
+// augmentation, 15 epochs: 0.702 (overfitting from epoch 10); 40,000 canvases with crop and flip, 10 epochs:
 // 0.742, still improving; the same over 16 epochs: 0.757.
 // Outputs in results/segmentation_unet/<run>/: config.json, metrics.csv (one row per epoch),
 // summary.csv, learning_curves.png, best.h5, last.h5, segmentation_test.png (input | truth |
