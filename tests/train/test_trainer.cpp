@@ -1,6 +1,7 @@
-// train::Trainer on a small synthetic run: its files, a crash mid-epoch resumed bit-identically,
-// early stopping, the NaN/Inf guard (loss and gradient norm), the test set once, and a resume
-// with other settings refused.
+// train::Trainer on a small synthetic run: its files, a crash mid-epoch resumed bit-identically
+// (one model, and two players with two optimizers and two schedulers), early stopping, the
+// NaN/Inf guard (loss and gradient norm), the test set once, and a resume with other settings
+// refused.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "fixture.hpp"
 #include "loom/io/checkpoint.hpp"
+#include "loom/optim/adam.hpp"
 
 namespace fs = std::filesystem;
 namespace train = loom::train;
@@ -114,6 +116,87 @@ TEST_CASE("a run that crashed mid-epoch resumes from last.h5 bit-identically") {
   CHECK(found.best_epoch == expected.best_epoch);
   CHECK(found.images == doctest::Approx(expected.images));
   CHECK(first_columns(crashed_dir.path / "metrics.csv", 6) == first_columns(straight_dir.path / "metrics.csv", 6));
+}
+
+// Two players, as a GAN trains: a critic that classifies shaped points and a shaper that moves the
+// points to fool it, each with its own optimizer (SGD, Adam) and schedule, both updated by one
+// custom step; the critic has dropout, so the random state matters too.
+struct TwoPlayers {
+  std::shared_ptr<const loom::data::TensorDataset> points = loom_train_test::make_points(96, 11);
+  std::shared_ptr<loom::nn::Module> shaper, critic;
+  std::unique_ptr<loom::optim::SGD> shaper_sgd;
+  std::unique_ptr<loom::optim::Adam> critic_adam;
+  std::unique_ptr<loom::optim::StepLR> shaper_schedule, critic_schedule;
+  std::unique_ptr<loom::data::DataLoader> loader;
+
+  TwoPlayers() {
+    loom::manual_seed(2);
+    shaper = loom::nn::build({{"type", "linear"}, {"in_features", 4}, {"out_features", 4}});
+    critic = loom::nn::build({{"type", "sequential"},
+                              {"layers", {{{"type", "linear"}, {"in_features", 4}, {"out_features", 8}},
+                                          {{"type", "tanh"}},
+                                          {{"type", "dropout"}, {"p", 0.2}},
+                                          {{"type", "linear"}, {"in_features", 8}, {"out_features", 3}}}}});
+    namespace optim = loom::optim;
+    shaper_sgd = std::make_unique<optim::SGD>(shaper->parameters(), optim::SGDOptions{.lr = 0.05, .momentum = 0.9});
+    critic_adam = std::make_unique<optim::Adam>(critic->parameters(), optim::AdamOptions{.lr = 1e-2});
+    shaper_schedule = std::make_unique<optim::StepLR>(*shaper_sgd, optim::StepLROptions{.step_size = 1, .gamma = 0.5});
+    critic_schedule = std::make_unique<optim::StepLR>(*critic_adam, optim::StepLROptions{.step_size = 2, .gamma = 0.5});
+    loader = std::make_unique<loom::data::DataLoader>(
+        points, loom::data::DataLoaderOptions{.batch_size = 8, .shuffle = true, .seed = 3});
+  }
+  train::TrainingState state() {
+    return {.modules = {{"shaper", shaper.get()}, {"critic", critic.get()}},
+            .optimizers = {{"shaper_sgd", shaper_sgd.get()}, {"critic_adam", critic_adam.get()}},
+            .schedulers = {{"shaper_schedule", shaper_schedule.get()},
+                           {"critic_schedule", critic_schedule.get()}}};
+  }
+  train::StepFunction step() {
+    return [this](const loom::data::Batch& b) {
+      const loom::Tensor shaped = (*shaper)(b.input);
+      const loom::Tensor critic_loss = loom::F::cross_entropy((*critic)(shaped.detach()), b.target);
+      critic_adam->zero_grad();
+      critic_loss.backward();
+      critic_adam->step();
+      const loom::Tensor shaper_loss = -loom::F::cross_entropy((*critic)(shaped), b.target);
+      shaper_sgd->zero_grad();
+      shaper_loss.backward();
+      shaper_sgd->step();
+      const double loss = critic_loss.item<double>(), n = static_cast<double>(b.size());
+      return train::StepResult{.loss = loss, .examples = b.size(), .weight = n, .sums = {{"loss", loss * n}}};
+    };
+  }
+};
+
+TEST_CASE("two players with their own optimizers and schedulers resume from last.h5 bit-identically") {
+  TempDir straight_dir("two_straight"), crashed_dir("two_crashed");
+  const train::TrainerOptions options{.epochs = 3, .checkpoint_every = 5, .progress = false};
+  std::string expected;
+  {
+    TwoPlayers players;
+    train::Trainer trainer(straight_dir.path, players.state(), options);
+    trainer.set_step(players.step());
+    expected = trainer.fit(*players.loader).fingerprint;
+  }
+  {
+    TwoPlayers players;
+    train::Trainer trainer(crashed_dir.path, players.state(), options);
+    trainer.set_step(crash_at(players.step(), 1, 7));  // after the batch-5 checkpoint of epoch 2
+    CHECK_THROWS_AS(trainer.fit(*players.loader), Crash);
+  }
+  const loom::io::Checkpoint last = loom::io::load_checkpoint((crashed_dir.path / "last.h5").string());
+  CHECK(last.modules.size() == 2);
+  CHECK(last.optimizers.size() == 2);
+  CHECK(last.schedulers.size() == 2);
+  CHECK(last.position.epoch == 1);
+  CHECK(last.position.batch == 5);
+
+  TwoPlayers players;  // new objects: everything comes from last.h5
+  train::TrainerOptions resume = options;
+  resume.resume = true;
+  train::Trainer trainer(crashed_dir.path, players.state(), resume);
+  trainer.set_step(players.step());
+  CHECK(trainer.fit(*players.loader).fingerprint == expected);
 }
 
 TEST_CASE("early stopping ends the run `patience` epochs after the best one") {
