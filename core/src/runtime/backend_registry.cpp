@@ -116,8 +116,17 @@ void set_num_threads(int n) {
   LOOM_CHECK(n > 0, ValueError, "set_num_threads: expected n ≥ 1, found {}", n);
   detail::Registry& r = detail::registry();
   std::lock_guard lock(r.mutex);
-  for (auto& [name, e] : r.backends)
-    if (e.instance) e.instance->set_num_threads(n);
+  // A program usually calls this first, before any op has loaded a backend: load and start them
+  // now, so that the count reaches this thread's pool instead of being dropped (a backend applies
+  // LOOM_NUM_THREADS when it starts, and this call overrides it). A backend that cannot start is
+  // left alone here; its error comes when it is used.
+  detail::load_plugins_locked(r);
+  for (auto& [name, e] : r.backends) {
+    try {
+      detail::instantiate(r, name).set_num_threads(n);
+    } catch (const PluginError&) {
+    }
+  }
 }
 
 int num_threads() { return backend_for(DeviceType::CPU).num_threads(); }
