@@ -122,8 +122,11 @@ std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) 
     };
     ModelPlan p;
     p.name = entry["name"].get<std::string>();
-    if (p.name.empty() || p.name.find_first_of("/\\ ") != std::string::npos || !names.insert(p.name).second)
-      throw std::runtime_error(fmt::format("{}: expected a unique name without '/', '\\' or spaces (it names a folder)", where));
+    // The name becomes a folder of the run: "." and ".." would write outside it.
+    if (p.name.empty() || p.name == "." || p.name == ".." || p.name.find_first_of("/\\ ") != std::string::npos ||
+        !names.insert(p.name).second)
+      throw std::runtime_error(fmt::format("{}: expected a unique name without '/', '\\' or spaces, and not '.' or "
+                                           "'..' (it names a folder of the run), found '{}'", where, p.name));
     p.model = entry["model"];
     p.optimizer = get("optimizer", nlohmann::json{{"type", "sgd"}, {"lr", 0.05}, {"momentum", 0.9},
                                                   {"weight_decay", 5e-4}, {"nesterov", true}});
