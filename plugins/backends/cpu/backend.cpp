@@ -18,6 +18,8 @@
 namespace loom::cpu {
 namespace {
 
+constexpr long kMaxThreads = 65536;
+
 // LOOM_NUM_THREADS, when set, overrides OMP_NUM_THREADS (which libgomp read when it loaded).
 void apply_thread_environment() {
   static std::once_flag once;
@@ -27,8 +29,10 @@ void apply_thread_environment() {
     char* end = nullptr;
     errno = 0;
     const long threads = std::strtol(text, &end, 10);
-    LOOM_CHECK(errno == 0 && *end == '\0' && threads > 0 && threads <= 65536, ValueError,
+    LOOM_CHECK(errno == 0 && *end == '\0' && threads > 0, ValueError,
                "LOOM_NUM_THREADS: expected a positive integer, found '{}'", text);
+    LOOM_CHECK(threads <= kMaxThreads, ValueError, "LOOM_NUM_THREADS: expected at most {} threads, found {}",
+               kMaxThreads, threads);
     omp_set_num_threads(static_cast<int>(threads));
   });
 }
