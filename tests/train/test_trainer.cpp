@@ -199,6 +199,20 @@ TEST_CASE("two players with their own optimizers and schedulers resume from last
   CHECK(trainer.fit(*players.loader).fingerprint == expected);
 }
 
+TEST_CASE("an empty training split is an error before anything trains") {
+  TempDir dir("empty");
+  Run run(2);
+  run.train_loader = std::make_unique<loom::data::DataLoader>(loom_train_test::make_points(0, 11),
+                                                              loom::data::DataLoaderOptions{.batch_size = 8});
+  const std::string before = train::state_fingerprint(*run.model);
+  auto trainer = run.trainer(dir.path, {.epochs = 2, .progress = false});
+  CHECK_THROWS_WITH_AS(trainer->fit(*run.train_loader),
+                       doctest::Contains("expected a training loader with at least one batch, found none (0 examples"),
+                       loom::ValueError);
+  CHECK(train::state_fingerprint(*run.model) == before);
+  CHECK_FALSE(fs::exists(dir.path / "last.h5"));
+}
+
 TEST_CASE("early stopping ends the run `patience` epochs after the best one") {
   TempDir dir("early");
   Run run(10);

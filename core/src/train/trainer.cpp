@@ -157,6 +157,11 @@ FitResult Trainer::fit(data::DataLoader& train_loader) {
   LOOM_CHECK(o.patience == 0 || t.validation != nullptr, ValueError,
              "train::Trainer::fit: early stopping (patience {}) needs a validation (set_validation)", o.patience);
   const std::int64_t steps = train_loader.num_batches();
+  // An empty split would "train" and report NaN losses: an error before anything runs.
+  LOOM_CHECK(steps > 0, ValueError,
+             "train::Trainer::fit: expected a training loader with at least one batch, found none ({} examples, "
+             "batch size {}{})", train_loader.dataset().size(), train_loader.options().batch_size,
+             train_loader.options().drop_last ? ", drop_last" : "");
   if (o.resume && fs::exists(t.file("last.h5")))
     t.resume_from_last(steps);
   else if (o.resume)
