@@ -30,4 +30,8 @@ LOOM_DECLARE_ERROR(PluginError)  // a plugin that cannot be found, loaded or reg
 LOOM_DECLARE_ERROR(IOError)      // files: missing, corrupt, wrongly laid out
 #undef LOOM_DECLARE_ERROR
 
+// "ValueError", "IOError", ... for a Loom error, "Error" for another loom::Error, "error" for
+// any other exception: how programs print an error's type before its message.
+LOOM_API const char* error_type_name(const std::exception& e);
+
 }  // namespace loom

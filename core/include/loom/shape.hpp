@@ -6,12 +6,17 @@
 #include <cstring>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include "loom/export.hpp"
 
 namespace loom {
+
+// The cold path of Shape::numel: 0 when an entry is 0 (an empty tensor of huge other sizes is
+// fine), otherwise a ValueError "… has more elements than fit in 64 bits: (…)".
+LOOM_API std::int64_t numel_overflow(const std::int64_t* d, std::size_t n);
 
 class Shape {
  public:
@@ -88,10 +93,13 @@ class Shape {
   }
   std::vector<std::int64_t> vec() const { return {begin(), end()}; }
 
-  // Product of the entries (1 for rank 0).
+  // Product of the entries (1 for rank 0). Checked: a product past int64 is a ValueError naming
+  // the shape (numel_overflow), never a wrapped count. Every size computation of the core
+  // (element counts, strides, byte sizes) goes through this check or checked_size_mul.
   std::int64_t numel() const {
     std::int64_t n = 1;
-    for (auto v : *this) n *= v;
+    for (auto v : *this)
+      if (__builtin_mul_overflow(n, v, &n)) return numel_overflow(data(), size_);
     return n;
   }
   std::string str() const;  // "(2, 3, 4)"
@@ -145,5 +153,18 @@ class Shape {
 
 LOOM_API std::string shape_str(const std::int64_t* d, std::size_t n);
 inline std::string Shape::str() const { return shape_str(data(), size_); }
+
+// The ValueError of every size computation that leaves int64: names the shape and `what`.
+[[noreturn]] LOOM_API void throw_size_overflow(const std::int64_t* d, std::size_t n, std::string_view what);
+LOOM_API std::int64_t numel_overflow(const std::int64_t* d, std::size_t n);
+
+// a · b for sizes, strides and byte counts of the tensor of shape `sizes`: a ValueError naming
+// the shape and `what` when the product leaves int64.
+inline std::int64_t checked_size_mul(std::int64_t a, std::int64_t b, const Shape& sizes,
+                                     std::string_view what) {
+  std::int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) throw_size_overflow(sizes.data(), sizes.size(), what);
+  return r;
+}
 
 }  // namespace loom

@@ -1,6 +1,7 @@
 // The module-type registry and ConfigReader.
 #include "loom/nn/registry.hpp"
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -142,6 +143,16 @@ namespace {
                              const nlohmann::json& found) {
   LOOM_THROW(ValueError, "{}: option '{}' must be {}, found {}", type, key, expected, found.dump());
 }
+
+// An integer of the JSON as int64: 2.7, "3" and integers past 2^63 − 1 (which nlohmann keeps as
+// unsigned and get<int64_t> would wrap: 2^64 − 1 read as −1) are errors naming the value.
+std::int64_t int64_of(const std::string& type, const std::string& key, const char* expected,
+                      const nlohmann::json& whole, const nlohmann::json& v) {
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+    wrong_type(type, key, expected, whole);
+  return v.get<std::int64_t>();
+}
 }  // namespace
 
 std::int64_t ConfigReader::integer(const std::string& key) {
@@ -152,8 +163,7 @@ std::int64_t ConfigReader::integer(const std::string& key, std::int64_t fallback
   state_->read.insert(key);
   if (!has(key)) return fallback;
   const auto& v = state_->config[key];
-  if (!v.is_number_integer()) wrong_type(state_->type, key, "an integer", v);
-  return v.get<std::int64_t>();
+  return int64_of(state_->type, key, "an integer below 2^63", v, v);
 }
 double ConfigReader::number(const std::string& key) {
   LOOM_CHECK(has(key), ValueError, "{}: option '{}' is required", state_->type, key);
@@ -189,10 +199,7 @@ std::vector<std::int64_t> ConfigReader::integers(const std::string& key, std::ve
   const auto& v = state_->config[key];
   if (!v.is_array()) wrong_type(state_->type, key, "a list of integers", v);
   std::vector<std::int64_t> out;
-  for (const auto& e : v) {
-    if (!e.is_number_integer()) wrong_type(state_->type, key, "a list of integers", v);
-    out.push_back(e.get<std::int64_t>());
-  }
+  for (const auto& e : v) out.push_back(int64_of(state_->type, key, "a list of integers below 2^63", v, e));
   return out;
 }
 std::vector<std::int64_t> ConfigReader::integers_or_one(const std::string& key, std::size_t count) {
@@ -201,10 +208,8 @@ std::vector<std::int64_t> ConfigReader::integers_or_one(const std::string& key, 
 }
 std::vector<std::int64_t> ConfigReader::integers_or_one(const std::string& key, std::size_t count,
                                                         std::vector<std::int64_t> fallback) {
-  if (has(key) && state_->config[key].is_number_integer()) {
-    state_->read.insert(key);
-    return std::vector<std::int64_t>(count, state_->config[key].get<std::int64_t>());
-  }
+  if (has(key) && state_->config[key].is_number_integer())
+    return std::vector<std::int64_t>(count, integer(key, 0));
   std::vector<std::int64_t> v = integers(key, std::move(fallback));
   LOOM_CHECK(v.size() == count, ValueError, "{}: option '{}' needs {} values, found {}", state_->type, key, count,
              v.size());

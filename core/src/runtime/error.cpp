@@ -20,4 +20,16 @@ LOOM_DEFINE_ERROR(PluginError)
 LOOM_DEFINE_ERROR(IOError)
 #undef LOOM_DEFINE_ERROR
 
+const char* error_type_name(const std::exception& e) {
+  if (dynamic_cast<const ShapeError*>(&e)) return "ShapeError";
+  if (dynamic_cast<const DTypeError*>(&e)) return "DTypeError";
+  if (dynamic_cast<const DeviceError*>(&e)) return "DeviceError";
+  if (dynamic_cast<const IndexError*>(&e)) return "IndexError";
+  if (dynamic_cast<const ValueError*>(&e)) return "ValueError";
+  if (dynamic_cast<const PluginError*>(&e)) return "PluginError";
+  if (dynamic_cast<const IOError*>(&e)) return "IOError";
+  if (dynamic_cast<const Error*>(&e)) return "Error";
+  return "error";
+}
+
 }  // namespace loom

@@ -72,4 +72,14 @@ std::string shape_str(const std::int64_t* d, std::size_t n) {
   return s + ")";
 }
 
+void throw_size_overflow(const std::int64_t* d, std::size_t n, std::string_view what) {
+  throw ValueError(fmt::format("the tensor of shape {} is too large: its {} does not fit in 64 bits",
+                               shape_str(d, n), what));
+}
+
+std::int64_t numel_overflow(const std::int64_t* d, std::size_t n) {
+  if (std::find(d, d + n, 0) != d + n) return 0;
+  throw_size_overflow(d, n, "number of elements");
+}
+
 }  // namespace loom

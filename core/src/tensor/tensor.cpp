@@ -31,7 +31,7 @@ Shape contiguous_strides(const Shape& sizes) {
   std::int64_t s = 1;
   for (std::size_t i = sizes.size(); i-- > 0;) {
     strides[i] = s;
-    s *= std::max<std::int64_t>(sizes[i], 1);
+    s = checked_size_mul(s, std::max<std::int64_t>(sizes[i], 1), sizes, "stride");
   }
   return strides;
 }
@@ -40,7 +40,8 @@ Shape channels_last_strides(const Shape& sizes) {
   // (N, C, H, W) with memory order N, H, W, C.
   const std::int64_t C = std::max<std::int64_t>(sizes[1], 1), H = std::max<std::int64_t>(sizes[2], 1),
                      W = std::max<std::int64_t>(sizes[3], 1);
-  return Shape{H * W * C, 1, W * C, C};
+  const std::int64_t WC = checked_size_mul(W, C, sizes, "stride");
+  return Shape{checked_size_mul(H, WC, sizes, "stride"), 1, WC, C};
 }
 
 Shape strides_like(const Shape& sizes, const Tensor& like) {
@@ -63,7 +64,7 @@ Shape strides_in_order_of(const Shape& sizes, const Tensor& like) {
   std::int64_t s = 1;
   for (std::size_t d : order) {
     strides[d] = s;
-    s *= std::max<std::int64_t>(sizes[d], 1);
+    s = checked_size_mul(s, std::max<std::int64_t>(sizes[d], 1), sizes, "stride");
   }
   return strides;
 }
@@ -74,10 +75,11 @@ Tensor make_tensor(const Shape& sizes, Shape strides, DType dtype, Device device
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     LOOM_CHECK(sizes[i] >= 0, ValueError, "empty: sizes must be ≥ 0, found {}", sizes.str());
     if (sizes[i] == 0) empty = true;
-    extent += (sizes[i] - 1) * strides[i];
+    const std::int64_t span = checked_size_mul(std::max<std::int64_t>(sizes[i] - 1, 0), strides[i], sizes, "extent");
+    if (__builtin_add_overflow(extent, span, &extent)) throw_size_overflow(sizes.data(), sizes.size(), "extent");
   }
   if (empty) extent = 0;
-  const std::size_t nbytes = static_cast<std::size_t>(extent) * itemsize(dtype);
+  const auto nbytes = static_cast<std::size_t>(checked_size_mul(extent, itemsize(dtype), sizes, "size in bytes"));
   Allocator& alloc = backend_for(device).allocator(device.index);
   void* data = nbytes ? alloc.allocate(nbytes) : nullptr;
   // Pooled: a tensor's impl and storage are the two small objects every op makes.
