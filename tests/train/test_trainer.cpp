@@ -269,6 +269,7 @@ TEST_CASE("the guard stops at a non-finite gradient norm before the update") {
   INFO(message);
   CHECK(message.find("the gradient norm is nan at epoch 1 step 1 of 12") != std::string::npos);
   CHECK(message.find("no checkpoint was written yet") != std::string::npos);
+  CHECK(message.find("rerun with LOOM_DETECT_ANOMALY=1") != std::string::npos);
   CHECK(train::state_fingerprint(*run.model) == before);
 }
 

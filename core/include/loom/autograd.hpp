@@ -115,6 +115,9 @@ class LOOM_API Node : public std::enable_shared_from_this<Node> {
   std::vector<std::pair<std::uint32_t, TensorHook>> pre_hooks;
   std::uint32_t num_outputs = 1;
   std::uint64_t sequence_nr = 0;  // creation order: later nodes run first among ready ones
+  // Anomaly mode only: the module path that recorded the node ("model.features.3 (Conv2d)"),
+  // for the error when its backward produces NaN or Inf. Null otherwise.
+  std::shared_ptr<const std::string> anomaly_context;
   // The engine's index of this node during one backward (-1 otherwise). A graph is walked by
   // one backward at a time.
   std::int32_t task_index = -1;
@@ -137,6 +140,41 @@ struct LOOM_API AutogradMeta {
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad node, made on demand
   std::uint32_t output_nr = 0;
   std::vector<TensorHook> hooks;  // leaves: run by the accumulator before accumulating
+};
+
+// ---- anomaly mode --------------------------------------------------------------------------------
+// Like torch.autograd.detect_anomaly: while on, the first recorded op whose forward output, and
+// the first node whose backward gradient, holds NaN or ±Inf raises a ValueError naming the op,
+// the value, the element and the module path that called it (Module::operator() keeps the path).
+// Slow (every output is scanned on the host): for finding where a NaN starts, not for training.
+// Process-wide; LOOM_DETECT_ANOMALY=1 in the environment turns it on at start.
+//
+// ```cpp
+// loom::autograd::DetectAnomalyGuard anomaly;  // on in this scope
+// loom::Tensor x = loom::zeros({2}).requires_grad_();
+// loom::Tensor y = loom::log(x) * 0;  // throws: "anomaly mode: the forward of log produced -inf ..."
+// ```
+LOOM_API void detect_anomaly(bool enabled);
+LOOM_API bool is_anomaly_enabled();
+class DetectAnomalyGuard {
+ public:
+  explicit DetectAnomalyGuard(bool enabled = true) : previous_(is_anomaly_enabled()) { detect_anomaly(enabled); }
+  ~DetectAnomalyGuard() { detect_anomaly(previous_); }
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+// The module call in progress on this thread, for anomaly messages: Module::operator() pushes
+// one per call while anomaly mode is on: the module's name in its parent (the root's type for
+// the root) and its type; messages say "features.3 (Conv2d)".
+class LOOM_API AnomalyModuleScope {
+ public:
+  AnomalyModuleScope(std::string name, std::string type);
+  ~AnomalyModuleScope();
+  AnomalyModuleScope(const AnomalyModuleScope&) = delete;
+  AnomalyModuleScope& operator=(const AnomalyModuleScope&) = delete;
 };
 
 // ---- running backward ------------------------------------------------------------------------------

@@ -23,6 +23,11 @@ void backward_from(const Tensor& output, const Tensor& gradient, bool retain_gra
 Tensor run_pre_hooks(Node& node, std::uint32_t slot, Tensor grad);
 bool is_accumulate_grad(const Node& node);
 
+// Anomaly mode (anomaly.cpp): record() calls the first for every node it records, the engine the
+// second after every apply(); both throw a ValueError at the first NaN or ±Inf.
+void check_forward_anomaly(Node& node, const TensorList& inputs, const TensorList& outputs);
+void check_backward_anomaly(const Node& node, const TensorList& grad_outputs, const TensorList& grad_inputs);
+
 // The gradient of a broadcast operand: sums `grad` down to `shape` (PyTorch's sum_to_size).
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 

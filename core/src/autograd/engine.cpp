@@ -320,10 +320,13 @@ void run(const Edge* roots, Tensor* root_grads, std::size_t num_roots, Task& tas
     if (!hooks_done && !node->pre_hooks.empty())
       for (std::uint32_t slot = 0; slot < grads.size(); ++slot) grads[slot] = run_pre_hooks(*node, slot, grads[slot]);
     TensorList input_grads;
+    const bool anomaly = is_anomaly_enabled();
+    const TensorList received = anomaly ? grads : TensorList();
     {
       ProfileScope profile(profiling_enabled() ? profile_name(*node) : std::string_view());
       input_grads = node->apply(std::move(grads));
     }
+    if (anomaly) check_backward_anomaly(*node, received, input_grads);
     grads.clear();  // the node's output gradients are not kept past its apply()
     LOOM_CHECK(input_grads.size() == node->next_edges.size(), ValueError,
                "backward: {} returned {} gradients for its {} inputs", node->name(), input_grads.size(),

@@ -133,6 +133,7 @@ void record(const std::shared_ptr<Node>& node, const TensorList& inputs, const T
     meta.grad_fn = node;
     meta.output_nr = i;
   }
+  if (is_anomaly_enabled()) check_forward_anomaly(*node, inputs, outputs);
 }
 
 void record_node(const std::shared_ptr<Node>& node, Inputs inputs, const Tensor& output) {
@@ -144,6 +145,11 @@ void record_node(const std::shared_ptr<Node>& node, Inputs inputs, const Tensor&
   meta.requires_grad = true;
   meta.grad_fn = node;
   meta.output_nr = 0;
+  if (is_anomaly_enabled()) {
+    TensorList listed;
+    for (InputRef t : inputs) listed.push_back(*t);
+    check_forward_anomaly(*node, listed, {output});
+  }
 }
 
 TensorList LambdaNode::apply(TensorList&& grad_outputs) { return backward_(grad_outputs); }

@@ -3,9 +3,11 @@
 #include "loom/nn/module.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
+#include "loom/autograd.hpp"
 #include "loom/check.hpp"
 
 namespace loom::nn {
@@ -77,11 +79,39 @@ TensorList Module::call_with_hooks(const TensorList& xs, bool single) {
   return out;
 }
 
+namespace {
+// Anomaly mode's module path: the modules being called on this thread, outermost first. A call
+// is named by its name among its caller's children (its type when it is the root, or when the
+// caller holds it some other way).
+thread_local std::vector<const Module*> calling;
+
+class AnomalyCall {
+ public:
+  explicit AnomalyCall(const Module& m) : scope_(name_in_caller(m), m.type_name()) { calling.push_back(&m); }
+  ~AnomalyCall() { calling.pop_back(); }
+  AnomalyCall(const AnomalyCall&) = delete;
+  AnomalyCall& operator=(const AnomalyCall&) = delete;
+
+ private:
+  static std::string name_in_caller(const Module& m) {
+    if (!calling.empty())
+      for (const auto& [name, child] : calling.back()->named_children())
+        if (child.get() == &m) return name;
+    return m.type_name();
+  }
+  autograd::AnomalyModuleScope scope_;
+};
+}  // namespace
+
 Tensor Module::operator()(const Tensor& x) {
+  std::optional<AnomalyCall> anomaly;
+  if (autograd::is_anomaly_enabled()) anomaly.emplace(*this);
   if (pre_hooks_.empty() && post_hooks_.empty() && backward_hooks_.empty()) return forward(x);
   return call_with_hooks({x}, true)[0];
 }
 TensorList Module::operator()(const TensorList& xs) {
+  std::optional<AnomalyCall> anomaly;
+  if (autograd::is_anomaly_enabled()) anomaly.emplace(*this);
   if (pre_hooks_.empty() && post_hooks_.empty() && backward_hooks_.empty()) return forward(xs);
   return call_with_hooks(xs, false);
 }

@@ -263,7 +263,8 @@ void Trainer::Impl::guard(const StepResult& result, const data::Batch& batch, st
                              last_good->epoch + 1, last_good->batch);
   throw NonFiniteError(fmt::format(
       "{}the {} is {} at epoch {} step {} of {} (global step {}): training stopped before that step updated the "
-      "parameters; {}", options.log_prefix, bad_loss ? "loss" : "gradient norm",
+      "parameters; {}. To find the op where the first NaN or Inf appears, rerun with LOOM_DETECT_ANOMALY=1 "
+      "(autograd's anomaly mode: slow, names the op and the module)", options.log_prefix, bad_loss ? "loss" : "gradient norm",
       bad_loss ? result.loss : result.grad_norm, batch.epoch + 1, batch.index + 1, steps,
       batch.epoch * steps + batch.index + 1, checkpoint));
 }
