@@ -31,7 +31,9 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
 
 Tensor elu(const Tensor& x, double alpha) {
   check_floating("elu", x);
-  return where(x > 0, x, expm1(x) * alpha);
+  // The exponential branch takes min(x, 0) (keeping NaN): at x = +∞ its unused gradient would be
+  // 0 · ∞ = NaN through where(), where PyTorch's is 1.
+  return where(x > 0, x, expm1(where(x > 0, 0.0, x)) * alpha);
 }
 
 Tensor gelu(const Tensor& x, bool tanh_approximation) {

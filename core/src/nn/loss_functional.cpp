@@ -2,7 +2,9 @@
 // its arguments first, then builds the per-element loss, then reduces.
 #include "loom/nn/functional/loss.hpp"
 
+#include "loom/autograd.hpp"
 #include "loom/check.hpp"
+#include "loom/nn/functional/activation.hpp"
 
 namespace loom::nn {
 
@@ -199,7 +201,8 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1L
   LOOM_CHECK(options.beta >= 0, ValueError, "smooth_l1_loss: expected beta >= 0, found {}", options.beta);
   const Tensor d = abs(input - target);
   if (options.beta == 0) return reduce("smooth_l1_loss", d, options.reduction);
-  const Tensor loss = where(lt(d, options.beta), 0.5 * d * d / options.beta, d - 0.5 * options.beta);
+  const Tensor quadratic = where(ge(d, options.beta), 0.0, d);  // see huber_loss
+  const Tensor loss = where(lt(d, options.beta), 0.5 * quadratic * quadratic / options.beta, d - 0.5 * options.beta);
   return reduce("smooth_l1_loss", loss, options.reduction);
 }
 
@@ -208,7 +211,10 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, const HuberLossOpti
   check_not_batchmean("huber_loss", options.reduction);
   LOOM_CHECK(options.delta > 0, ValueError, "huber_loss: expected delta > 0, found {}", options.delta);
   const Tensor d = abs(input - target);
-  const Tensor loss = where(lt(d, options.delta), 0.5 * d * d, options.delta * (d - 0.5 * options.delta));
+  // The quadratic branch sees only the d it is used for (and NaN): at d = ∞ its unused gradient
+  // would be 0 · ∞ = NaN through where(), where PyTorch's is ±delta; at NaN PyTorch's is NaN.
+  const Tensor quadratic = where(ge(d, options.delta), 0.0, d);
+  const Tensor loss = where(lt(d, options.delta), 0.5 * quadratic * quadratic, options.delta * (d - 0.5 * options.delta));
   return reduce("huber_loss", loss, options.reduction);
 }
 
@@ -228,6 +234,22 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BCE
   return reduce(name, loss, options.reduction);
 }
 
+namespace {
+// log(1 + e^−x) = logsumexp(0, −x): stable for any x, and smooth at 0 (max(x, 0) is not). Its
+// gradient −σ(−x) is written out: logsumexp's is NaN at x = −∞ (e^(∞ − ∞)), PyTorch's is −1.
+Tensor softplus_of_negative(const Tensor& x) {
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = logsumexp(stack({zeros_like(x), -x}, -1), {-1});
+  }
+  autograd::SavedTensor sx(x, false);
+  return autograd::record_function("softplus", {x}, out, [sx](const TensorList& g) {
+    return TensorList{-g[0] * sigmoid(-sx.unpack("softplus"))};
+  });
+}
+}  // namespace
+
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const BCEWithLogitsLossOptions& options) {
   constexpr std::string_view name = "binary_cross_entropy_with_logits";
@@ -235,8 +257,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   check_not_batchmean(name, options.reduction);
   if (options.weight.defined()) check_broadcasts_to(name, "weight", options.weight, input);
   if (options.pos_weight.defined()) check_broadcasts_to(name, "pos_weight", options.pos_weight, input);
-  // log(1 + e^−x) = logsumexp(0, −x): stable for any x, and smooth at 0 (max(x, 0) is not).
-  const Tensor softplus_neg = logsumexp(stack({zeros_like(input), -input}, -1), {-1});
+  const Tensor softplus_neg = softplus_of_negative(input);
   const Tensor log_weight = options.pos_weight.defined() ? 1.0 + (options.pos_weight - 1.0) * target : Tensor();
   Tensor loss = (1.0 - target) * input + (log_weight.defined() ? log_weight * softplus_neg : softplus_neg);
   if (options.weight.defined()) loss = loss * options.weight;
@@ -320,7 +341,9 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiM
   check_class_indices(name, target, classes, nullptr);
   // x: (N, C); y: (N, 1)
   const Tensor y = target.unsqueeze(1);
-  Tensor margins = clamp_min(options.margin - gather(input, 1, y) + input, 0.0);
+  // relu, not clamp_min: PyTorch counts a margin only when it is > 0 (gradient 0 at exactly 0),
+  // and relu keeps a NaN score NaN (PyTorch's kernel skips it: a departure, tests/nn/test_nonfinite.cpp).
+  Tensor margins = relu(options.margin - gather(input, 1, y) + input);
   if (options.p == 2) margins = margins * margins;
   const Tensor is_target = eq(arange(0, classes, 1, TensorOptions(DType::Int64, input.device())), y);
   Tensor per_sample = sum(where(is_target, Scalar(0.0), margins), {1}) / static_cast<double>(classes);

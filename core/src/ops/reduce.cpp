@@ -203,8 +203,10 @@ Tensor all_extremum(GradOp op, Tensor (*forward)(const Tensor&), const Tensor& x
   auto sy = output_slot(x);
   const std::string_view name = autograd::grad_op_name(op);
   Tensor out = differentiable(op, {x}, [&] { return forward(x); }, [sx, sy, name](const TensorList& g) -> TensorList {
-    Tensor x = sx.unpack(name);
-    Tensor hit = x == sy->unpack(name);
+    Tensor x = sx.unpack(name), y = sy->unpack(name);
+    // A NaN result came from the NaN elements: they share the gradient, as in PyTorch (x == y
+    // is false for every element when y is NaN).
+    Tensor hit = logical_or(x == y, logical_and(x != x, y != y));
     return {where(hit, g[0] / sum(hit.to(x.dtype())), 0.0)};
   });
   save_output_after_record(sy, out);
@@ -285,10 +287,25 @@ Tensor var(const Tensor& x, const Shape& dims, bool unbiased, bool keepdim) {
   std::int64_t n = 1;
   for (std::size_t i = 0; i < mask.size(); ++i)
     if (mask[i]) n *= x.size(static_cast<std::int64_t>(i));
-  Tensor centered = x - mean(x, dims, true);
-  Tensor ss = sum(centered * centered, dims, keepdim);
-  const std::int64_t denom = unbiased ? n - 1 : n;
-  return ss / (denom > 0 ? static_cast<double>(denom) : std::numeric_limits<double>::quiet_NaN());
+  const std::int64_t d = unbiased ? n - 1 : n;
+  const double denom = d > 0 ? static_cast<double>(d) : std::numeric_limits<double>::quiet_NaN();
+  // Its own rule, PyTorch's: ∂var/∂x = 2 (x − mean) / denom. The composition's gradient also goes
+  // through the mean, whose term Σ(x − mean) is 0 in exact arithmetic but NaN when an element is
+  // infinite (∞ − ∞), which would make every element's gradient NaN instead of ∓∞.
+  Shape keep = x.sizes();  // the reduced dims as size 1
+  for (std::size_t i = 0; i < mask.size(); ++i)
+    if (mask[i]) keep[i] = 1;
+  SavedTensor sx(x, false);
+  return differentiable(
+      GradOp::var, {x},
+      [&] {
+        Tensor centered = x - mean(x, dims, true);
+        return sum(centered * centered, dims, keepdim) / denom;
+      },
+      [sx, dims, keep, denom](const TensorList& g) -> TensorList {
+        Tensor x = sx.unpack("var");
+        return {g[0].reshape(keep) * (x - mean(x, dims, true)) * (2.0 / denom)};
+      });
 }
 
 Tensor std(const Tensor& x, const Shape& dims, bool unbiased, bool keepdim) {
