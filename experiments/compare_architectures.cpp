@@ -68,6 +68,8 @@ struct Config : experiments::RunFlags {
   std::int64_t limit_test = 0;    // first N test examples; 0: all
 };
 
+constexpr std::int64_t kMaxEpochs = 100000, kMaxBatch = 1 << 20;
+
 // One model of the plan.
 struct ModelPlan {
   std::string name;
@@ -86,65 +88,84 @@ struct ModelPlan {
 // Reads the plan file; every error names the file, the model and the key.
 std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) {
   std::ifstream file(path);
-  if (!file) throw std::runtime_error(fmt::format("--models: cannot open '{}'", path));
+  if (!file) throw IOError(fmt::format("--models: cannot open '{}'", path));
   nlohmann::json plan;
   try {
     plan = nlohmann::json::parse(file);
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("--models {}: expected JSON; {}", path, e.what()));
+    throw IOError(fmt::format("--models {}: expected JSON; {}", path, e.what()));
   }
   nlohmann::json defaults = nlohmann::json::object(), models = plan;
   if (plan.is_object()) {
     for (const auto& [key, value] : plan.items())
       if (key != "defaults" && key != "models" && key != "description")
-        throw std::runtime_error(fmt::format("--models {}: unknown key '{}' (keys: description, defaults, models)", path, key));
+        throw ValueError(fmt::format("--models {}: unknown key '{}' (keys: description, defaults, models)", path, key));
     defaults = plan.value("defaults", nlohmann::json::object());
     models = plan.value("models", nlohmann::json());
   }
   if (!models.is_array() || models.empty())
-    throw std::runtime_error(fmt::format("--models {}: expected a non-empty list of models, found {}", path, models.dump()));
-  const std::set<std::string> keys = {"name", "model", "optimizer", "schedule", "epochs", "batch_size", "augment"};
+    throw ValueError(fmt::format("--models {}: expected a non-empty list of models, found {}", path, models.dump()));
+  if (!defaults.is_object())
+    throw ValueError(fmt::format("--models {}: defaults: expected an object, found {}", path, defaults.dump()));
   std::vector<ModelPlan> plans;
   std::set<std::string> names;
   for (const nlohmann::json& entry : models) {
     const std::string where = fmt::format("--models {}: model {}", path, entry.dump().substr(0, 80));
     if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() || !entry.contains("model"))
-      throw std::runtime_error(where + ": expected an object with \"name\" (a string) and \"model\" (an nn::build spec)");
-    for (const auto& [key, value] : entry.items())
-      if (!keys.count(key)) throw std::runtime_error(fmt::format("{}: unknown key '{}'", where, key));
-    auto get = [&](const char* key, auto fallback) {
-      const nlohmann::json& source = entry.contains(key) ? entry : defaults;
-      try {
-        return source.contains(key) ? source.at(key).get<decltype(fallback)>() : fallback;
-      } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(fmt::format("{}: '{}': {}", where, key, e.what()));
-      }
-    };
+      throw ValueError(where + ": expected an object with \"name\" (a string) and \"model\" (an nn::build spec)");
+    // The entry over the defaults, read strictly: "epochs": 2.7 or "1e10" is an error, not 2 or a
+    // wrapped count, and an unknown key (in the entry or the defaults) is named.
+    nlohmann::json merged = defaults;
+    for (const auto& [key, value] : entry.items()) merged[key] = value;
+    nn::ConfigReader r(where, merged);
     ModelPlan p;
-    p.name = entry["name"].get<std::string>();
+    p.name = r.text("name", "", {});
     // The name becomes a folder of the run: "." and ".." would write outside it.
     if (p.name.empty() || p.name == "." || p.name == ".." || p.name.find_first_of("/\\ ") != std::string::npos ||
         !names.insert(p.name).second)
-      throw std::runtime_error(fmt::format("{}: expected a unique name without '/', '\\' or spaces, and not '.' or "
+      throw ValueError(fmt::format("{}: expected a unique name without '/', '\\' or spaces, and not '.' or "
                                            "'..' (it names a folder of the run), found '{}'", where, p.name));
-    p.model = entry["model"];
-    p.optimizer = get("optimizer", nlohmann::json{{"type", "sgd"}, {"lr", 0.05}, {"momentum", 0.9},
-                                                  {"weight_decay", 5e-4}, {"nesterov", true}});
-    p.schedule = get("schedule", std::string("cosine"));
-    if (p.schedule != "cosine" && p.schedule != "none")
-      throw std::runtime_error(fmt::format("{}: schedule: expected \"cosine\" or \"none\", found \"{}\"", where, p.schedule));
-    p.epochs = config.epochs > 0 ? config.epochs : get("epochs", 10);
-    p.batch_size = get("batch_size", std::int64_t{128});
-    p.augment = get("augment", false);
-    if (p.epochs < 1 || p.batch_size < 1)
-      throw std::runtime_error(fmt::format("{}: expected epochs and batch_size >= 1, found {} and {}", where, p.epochs, p.batch_size));
+    p.model = r.raw("model");
+    p.optimizer = r.has("optimizer") ? r.raw("optimizer")
+                                     : nlohmann::json{{"type", "sgd"}, {"lr", 0.05}, {"momentum", 0.9},
+                                                      {"weight_decay", 5e-4}, {"nesterov", true}};
+    p.schedule = r.text("schedule", "cosine", {"cosine", "none"});
+    const std::int64_t epochs = r.integer("epochs", 10), batch_size = r.integer("batch_size", 128);
+    if (epochs < 1 || epochs > kMaxEpochs || batch_size < 1 || batch_size > kMaxBatch)
+      throw ValueError(fmt::format("{}: expected epochs in [1, {}] and batch_size in [1, {}], found {} and {}",
+                                           where, kMaxEpochs, kMaxBatch, epochs, batch_size));
+    p.epochs = config.epochs > 0 ? config.epochs : static_cast<int>(epochs);
+    p.batch_size = batch_size;
+    p.augment = r.boolean("augment", false);
+    r.finish();
     if (config.only.empty() || std::find(config.only.begin(), config.only.end(), p.name) != config.only.end())
       plans.push_back(std::move(p));
   }
   for (const std::string& name : config.only)
     if (!names.count(name))
-      throw std::runtime_error(fmt::format("--only: no model '{}' in {} (models: {})", name, path, fmt::join(names, ", ")));
+      throw ValueError(fmt::format("--only: no model '{}' in {} (models: {})", name, path, fmt::join(names, ", ")));
   return plans;
+}
+
+// Builds what one model of the plan will train with — the model, its optimizer, its schedule —
+// and runs a forward pass, so that a bad spec or a class count other than the data's fails now,
+// not after the models before it trained for an hour.
+void check_model_plan(const ModelPlan& plan, std::size_t classes, const std::string& path) {
+  try {
+    std::shared_ptr<nn::Module> model = nn::build(plan.model);
+    nn::summary(*model, {1, 28, 28});
+    model->eval();
+    NoGradGuard no_grad;
+    const Tensor logits = model->forward(zeros({2, 1, 28, 28}));
+    if (logits.sizes() != Shape{2, static_cast<std::int64_t>(classes)})
+      throw ValueError(fmt::format("expected logits of shape (batch, {}) for the data's {} classes, found {} "
+                                           "for a batch of 2", classes, classes, logits.sizes().str()));
+    std::unique_ptr<optim::Optimizer> optimizer = optim::build_optimizer(plan.optimizer, model->parameters());
+    if (plan.schedule == "cosine")
+      optim::build_scheduler({{"type", "cosine_annealing_lr"}, {"T_max", plan.epochs}}, *optimizer);
+  } catch (const std::exception& e) {
+    throw ValueError(fmt::format("model '{}' of {}: {}: {}", plan.name, path, error_type_name(e), e.what()));
+  }
 }
 
 // What one model's training produced: a row of the comparison.
@@ -239,21 +260,15 @@ int run(int argc, char** argv) {
   experiments::apply_run_flags(config);
   const auto started = Clock::now();
 
-  // ---- the plan: every model is built once first, so a bad spec fails before any training ------
+  // ---- the plan and the data: the whole plan is checked before anything trains ------------------
   const std::vector<ModelPlan> plans = read_plan(config.models, config);
-  for (const ModelPlan& plan : plans) {
-    try {
-      nn::summary(*nn::build(plan.model), {1, 28, 28});
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("model '{}' of {}: {}", plan.name, config.models, e.what()));
-    }
-  }
+  Data d{experiments::open_fashion_mnist(config.data), {}, {}, nullptr};
+  for (const ModelPlan& plan : plans) check_model_plan(plan, d.fashion.class_names.size(), config.models);
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once per model --
-  Data d{experiments::open_fashion_mnist(config.data), {}, {}, nullptr};
   d.split = data::stratified_split(d.fashion.train->labels(), 0.1, config.seed);
   if (config.limit_train > static_cast<std::int64_t>(d.split.train.size()))
-    throw std::runtime_error(fmt::format("--limit-train: expected at most {} (the training split), found {}",
+    throw ValueError(fmt::format("--limit-train: expected at most {} (the training split), found {}",
                                          d.split.train.size(), config.limit_train));
   if (config.limit_train > 0) d.split.train.resize(static_cast<std::size_t>(config.limit_train));
   const std::int64_t test_size = config.limit_test > 0 ? std::min(config.limit_test, d.fashion.test->size()) : d.fashion.test->size();

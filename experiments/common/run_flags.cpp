@@ -5,12 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "loom/error.hpp"
 #include "loom/runtime.hpp"
 
 namespace loom::experiments {
 
 void add_run_flags(CLI::App& app, RunFlags& flags, RunFlagChoices choices) {
-  app.add_option("--seed", flags.seed, "seed of every random draw (initialisation, split, batch order, augmentation)")->capture_default_str();
+  app.add_option("--seed", flags.seed, "seed of every random draw (initialisation, split, batch order, augmentation)")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);  // CLI11 reads "-1" into the uint64 as 2^64 − 1
   app.add_option("--workers", flags.workers, "data-loader worker threads (0: load on the training thread)")->capture_default_str()->check(CLI::Range(0, 64));
   app.add_option("--threads", flags.threads, "compute threads (default: LOOM_NUM_THREADS)")->check(CLI::Range(1, 1024));
   app.add_option("--run", flags.run, "run name (default: the date and time)");
@@ -31,7 +33,7 @@ int main_reporting_errors(const char* program, int (*run)(int, char**), int argc
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", program, e.what());
+    fmt::print(stderr, "{}: {}: {}\n", program, error_type_name(e), e.what());
     return 1;
   }
 }
