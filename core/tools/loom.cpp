@@ -20,6 +20,7 @@
 #include <string>
 
 #include "loom/backend.hpp"
+#include "loom/data/hdf5_dataset.hpp"
 #include "loom/io/hdf5.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/nn/summary.hpp"
@@ -192,12 +193,16 @@ void find_splits(const loom::io::H5File& f, const std::string& group, std::vecto
 }
 
 int data_inspect(const std::string& path) {
-  const loom::io::H5File f(path);
   std::vector<std::string> splits;
-  find_splits(f, "/", splits);
+  find_splits(loom::io::H5File(path), "/", splits);
   if (splits.empty())
     throw loom::IOError(fmt::format("{}: expected split groups holding an 'images' dataset (e.g. /train/images), found none",
                                     path));
+  // The loader's own checks first (layout, label types and ranges, declared sizes), without
+  // reading the images: inspect passes exactly the files that training can read.
+  for (const auto& split : splits)
+    loom::data::HDF5Dataset(path, split.substr(1), {.storage = loom::data::Storage::Stream});
+  const loom::io::H5File f(path);
   fmt::print("{}\n", path);
   for (const auto& name : f.attributes("/")) fmt::print("  {} = {}\n", name, attribute_text(f, "/", name));
   for (const auto& split : splits) inspect_split(f, split);

@@ -28,6 +28,11 @@ FashionMnist open_fashion_mnist(const std::string& path) {
     throw std::runtime_error(fmt::format("{}: expected Fashion-MNIST (10 class names, images 1×28×28), found {} "
                                          "class names and images {}", path, data.class_names.size(),
                                          train->image_shape().str()));
+  // An empty split trains on nothing or tests on nothing: an error before any training.
+  for (const auto& [split, dataset] : {std::pair{"train", train.get()}, std::pair{"test", data.test.get()}})
+    if (dataset->size() == 0)
+      throw std::runtime_error(fmt::format("{}: expected Fashion-MNIST, found an empty '{}' split (0 images)", path,
+                                           split));
   data.train = std::move(train);
   return data;
 }

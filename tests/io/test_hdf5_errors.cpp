@@ -2,7 +2,11 @@
 // names the file, the object path, and what was expected vs found; checksums catch corrupt data.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -171,4 +175,43 @@ TEST_CASE("a checksummed dataset with a flipped byte is an IOError naming it; wi
   // The control: the same flip in a dataset without a checksum goes unnoticed.
   const loom::Tensor plain = f.read_tensor("/plain/w");
   CHECK_FALSE(loom_io_test::bit_identical(plain, w * 2));
+}
+
+TEST_CASE("a file another process has open for writing is reported as locked, not as damaged") {
+  TempDir dir;
+  const std::string path = dir.file("busy.h5");
+  write_valid(path);
+  int ready[2], done[2];
+  REQUIRE(::pipe(ready) == 0);
+  REQUIRE(::pipe(done) == 0);
+  std::fflush(nullptr);
+  const pid_t writer = ::fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {  // holds the file open for writing until the parent closes `done`
+    ::close(ready[0]);
+    ::close(done[1]);
+    {
+      H5File f(path, FileMode::ReadWrite);
+      char go = 1;
+      (void)::write(ready[1], &go, 1);
+      (void)::read(done[0], &go, 1);
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(done[0]);
+  char go = 0;
+  REQUIRE(::read(ready[0], &go, 1) == 1);
+  std::string message;
+  try {
+    H5File f(path);
+  } catch (const IOError& e) {
+    message = e.what();
+  }
+  ::close(done[1]);
+  ::waitpid(writer, nullptr, 0);
+  CHECK_MESSAGE(message.find(path + ": cannot open: another process has the file open for writing") != std::string::npos,
+                message);
+  CHECK_MESSAGE(message.find("damaged") == std::string::npos, message);
+  CHECK_NOTHROW(H5File(path).read_tensor("/x"));  // the file itself is fine
 }

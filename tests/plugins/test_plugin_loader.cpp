@@ -2,8 +2,14 @@
 // message, nothing of a refused plugin stays registered, and the rest keeps working.
 #include <dlfcn.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -16,6 +22,7 @@
 
 using doctest::Contains;
 using loom::PluginStatus;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -184,6 +191,46 @@ TEST_CASE("load_plugin_file of a missing file is refused, not thrown") {
   CHECK_NOTHROW(r = loom::load_plugin_file(broken("does-not-exist")));
   CHECK(r.status == PluginStatus::Refused);
   CHECK_FALSE(r.reason.empty());
+}
+
+TEST_CASE("bad plugin files: each row is refused with its phrase, and nothing of it stays registered") {
+  const fs::path dir = fs::temp_directory_path() / ("loom_bad_plugins_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string text = (dir / "libloom-backend-text.so").string();
+  std::ofstream(text) << "not a shared library\n";
+  const std::string cut = (dir / "libloom-backend-testgood.so").string();
+  {
+    std::ifstream in(kGoodPlugin, std::ios::binary);
+    std::vector<char> head(4096);
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream(cut, std::ios::binary).write(head.data(), in.gcount());
+  }
+  struct Row {
+    const char* name;
+    std::string path;
+    const char* phrase;
+  };
+  const std::vector<Row> rows = {
+      {"another API version", broken("wrongapi"), "built for plugin API version"},
+      {"no entry", broken("noentry"), "no entry symbol"},
+      {"an undefined symbol", broken("undefined"), "loom_test_symbol_defined_nowhere"},
+      {"register_all throws", broken("boom"), "boom"},
+      {"registers cpu again", broken("dupcpu"), "libloom-backend-cpu.so"},
+      {"registers an undeclared name", broken("undeclared"), "test-undeclared"},
+      {"registers a core layer type", broken("duplayer"), "'linear' is already registered"},
+      {"a missing file", broken("does-not-exist"), "not a readable shared library"},
+      {"a text file", text, "not a readable shared library"},
+      {"a truncated copy of a good plugin", cut, "not a readable shared library"},
+  };
+  for (const Row& row : rows) {
+    const std::string name = row.name;
+    CAPTURE(name);
+    const loom::PluginRecord& r = load_once(row.path);
+    INFO("reason: " << r.reason);
+    CHECK(r.status == PluginStatus::Refused);
+    CHECK(r.reason.find(row.phrase) != std::string::npos);
+  }
+  fs::remove_all(dir);
 }
 
 TEST_CASE("after the refusals the CPU backend still works") {

@@ -62,6 +62,16 @@ train::StepFunction crash_at(train::StepFunction step, std::int64_t epoch, std::
   };
 }
 
+// The message of the ValueError that fit() throws (an empty string when it does not).
+std::string fit_error(train::Trainer& trainer, loom::data::DataLoader& loader) {
+  try {
+    trainer.fit(loader);
+  } catch (const loom::ValueError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("a run writes metrics.csv (a row per epoch), best.h5, last.h5 and summary.csv") {
@@ -282,4 +292,20 @@ TEST_CASE("a resume with other settings is refused, naming them") {
                                           .progress = false});
   CHECK_THROWS_WITH_AS(trainer->fit(*again.train_loader), doctest::Contains("lr: the run has 0.1, this one 0.2"),
                        loom::ValueError);
+}
+
+TEST_CASE("a resume from another experiment's checkpoint names both experiments") {
+  TempDir dir("foreign");
+  Run run(2);
+  run.trainer(dir.path, {.epochs = 2, .config = R"({"experiment": "lenet_fashion", "spec": "lenet5.json"})",
+                         .progress = false})
+      ->fit(*run.train_loader);
+  Run again(2);
+  auto trainer = again.trainer(dir.path, {.epochs = 2, .resume = true,
+                                          .config = R"({"experiment": "mlp_fashion", "hidden": [256]})",
+                                          .progress = false});
+  const std::string message = fit_error(*trainer, *again.train_loader);
+  CHECK(message.find("was written by another experiment (\"lenet_fashion\"), not by this one (\"mlp_fashion\")") !=
+        std::string::npos);
+  CHECK(message.find("null") == std::string::npos);
 }

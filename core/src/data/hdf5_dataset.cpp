@@ -30,14 +30,37 @@ std::int64_t available_memory() {
 
 [[noreturn]] void layout_error(const std::string& file, const std::string& path, const std::string& what) {
   throw IOError(fmt::format("{}: {}: {} (Loom's dataset layout: /<split>/images (N, C, H, W) uint8 or float32, "
-                            "/<split>/labels (N) int64, optional /<split>/masks (N, H, W) int64)",
+                            "/<split>/labels (N) integers, optional /<split>/masks (N, H, W) integers)",
                             file, path, what));
 }
 
 std::string describe(const io::DatasetInfo& info) { return fmt::format("{} {}", info.sizes.str(), info.type); }
 
+// Any integer type (h5py writes uint8 labels as readily as int64): read as int64.
 bool is_integer_type(const io::DatasetInfo& info) {
-  return info.dtype && !is_floating(*info.dtype) && *info.dtype != DType::Bool;
+  return info.type.starts_with("int") || info.type.starts_with("uint");
+}
+
+// Every label a class index: ≥ 0, and below the number of class names when the file names them.
+// The first that is not names the file, the split and its index.
+void check_labels(const std::string& file, const std::string& split, const std::string& path, const Tensor& labels,
+                  std::size_t classes) {
+  const std::int64_t* values = labels.data_ptr<std::int64_t>();
+  const auto limit = static_cast<std::int64_t>(classes);
+  for (std::int64_t i = 0; i < labels.numel(); ++i) {
+    if (values[i] >= 0 && (classes == 0 || values[i] < limit)) continue;
+    const std::string expected =
+        classes == 0 ? std::string("labels ≥ 0 (class indices)")
+                     : fmt::format("labels in [0, {}) (one per class name)", classes);
+    throw IOError(fmt::format("{}: {}: expected {}, found {} at index {} of split '{}'", file, path, expected,
+                              values[i], i, split));
+  }
+}
+
+// Bytes of an n-row split, or -1 when that does not fit in 63 bits.
+std::int64_t split_bytes(std::int64_t n, std::int64_t bytes_per_row) {
+  std::int64_t out = 0;
+  return __builtin_mul_overflow(n, bytes_per_row, &out) ? -1 : out;
 }
 
 // mean/std: a scalar or a per-channel array attribute on the images dataset.
@@ -131,11 +154,11 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
     if (!has_labels) layout_error(file, s.labels_path, "missing (the targets of a classification split)");
     const io::DatasetInfo labels = f.dataset_info(s.labels_path);
     if (labels.sizes.size() != 1 || !is_integer_type(labels))
-      layout_error(file, s.labels_path, fmt::format("expected (N) int64 labels, found {}", describe(labels)));
+      layout_error(file, s.labels_path, fmt::format("expected (N) integer labels, found {}", describe(labels)));
     if (labels.sizes[0] != s.n)
       layout_error(file, s.labels_path,
                    fmt::format("expected one label per image ({}), found {} labels", s.n, labels.sizes[0]));
-    s.labels = f.read_tensor(s.labels_path);
+    s.labels = f.read_tensor(s.labels_path).to(DType::Int64).contiguous();
   } else {
     if (!has_masks) layout_error(file, s.masks_path, "missing (the targets of a segmentation split)");
     const io::DatasetInfo masks = f.dataset_info(s.masks_path);
@@ -144,12 +167,13 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
       layout_error(file, s.masks_path,
                    fmt::format("expected ({}, {}, {}) int64 masks for images {}, found {}", s.n, s.image_shape[1],
                                s.image_shape[2], images.sizes.str(), describe(masks)));
-    if (has_labels) s.labels = f.read_tensor(s.labels_path);
+    if (has_labels) s.labels = f.read_tensor(s.labels_path).to(DType::Int64).contiguous();
   }
 
   for (const std::string& where : {s.group, std::string("/")})
     if (s.class_names.empty() && f.has_attribute(where, "class_names"))
       s.class_names = f.read_string_list_attribute(where, "class_names");
+  if (s.labels.defined()) check_labels(file, split, s.labels_path, s.labels, s.class_names.size());
 
   const std::int64_t channels = s.image_shape[0];
   if (options.normalize) {
@@ -172,11 +196,13 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
   const std::int64_t bytes_per_row =
       s.image_shape.numel() * std::int64_t(itemsize(s.stored)) +
       (s.target == Target::Masks ? s.image_shape[1] * s.image_shape[2] * 8 : 0);
+  const std::int64_t bytes = split_bytes(s.n, bytes_per_row), available = available_memory();
   bool in_memory = options.storage == Storage::Memory;
-  if (options.storage == Storage::Auto) {
-    const std::int64_t available = available_memory();
-    in_memory = available == 0 || s.n * bytes_per_row < available / 2;
-  }
+  if (options.storage == Storage::Auto) in_memory = bytes >= 0 && (available == 0 || bytes < available / 2);
+  if (in_memory && (bytes < 0 || (available > 0 && bytes > available)))
+    throw IOError(fmt::format("{}: {}: {} images {} need {} bytes in memory, {} are available: read it with "
+                              "Storage::Stream (or Auto)", file, s.images_path, s.n, s.image_shape.str(),
+                              bytes < 0 ? std::string("more than 2^63") : std::to_string(bytes), available));
   if (in_memory) {
     s.images = f.read_tensor(s.images_path);
     if (s.target == Target::Masks) s.masks = f.read_tensor(s.masks_path).to(DType::Int64);  // any integer type

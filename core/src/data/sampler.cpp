@@ -135,12 +135,22 @@ Split stratified_split(const Tensor& labels, double validation_fraction, std::ui
   LOOM_CHECK(validation_fraction >= 0.0 && validation_fraction <= 1.0, ValueError,
              "stratified_split: expected a validation fraction in [0, 1], found {}", validation_fraction);
   Split split;
-  for (auto& [label, members] : by_class("stratified_split", labels)) {
+  auto classes = by_class("stratified_split", labels);
+  std::size_t largest = 0;
+  for (auto& [label, members] : classes) {
+    largest = std::max(largest, members.size());
     shuffle_in_place(members, seed, stream_of(kSplit, static_cast<std::uint64_t>(label)));
     const auto take = static_cast<std::size_t>(std::llround(validation_fraction * double(members.size())));
     split.validation.insert(split.validation.end(), members.begin(), members.begin() + take);
     split.train.insert(split.train.end(), members.begin() + take, members.end());
   }
+  // Too few examples for the fraction: an empty side would select a model on nothing, or train
+  // on nothing, and report numbers all the same.
+  const bool no_validation = validation_fraction > 0 && split.validation.empty();
+  LOOM_CHECK(!no_validation && (validation_fraction == 1.0 || !split.train.empty()), ValueError,
+             "stratified_split: a validation fraction of {} of {} examples in {} classes (at most {} in a class) "
+             "leaves the {} split empty", validation_fraction, labels.numel(), classes.size(), largest,
+             no_validation ? "validation" : "training");
   std::sort(split.train.begin(), split.train.end());
   std::sort(split.validation.begin(), split.validation.end());
   return split;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "checkpoint_format.hpp"
+#include "hdf5_internal.hpp"
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
 
@@ -197,7 +198,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint, cons
   const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
   try {
     {
-      H5File f(tmp, FileMode::Truncate);
+      // Kept in memory and written at close: a full disk is an IOError, never a crash at exit.
+      H5File f(tmp, detail::kTruncateBuffered);
       detail::write_checkpoint(f, checkpoint, options);
       f.close();
     }

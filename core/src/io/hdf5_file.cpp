@@ -22,6 +22,11 @@ hid_t open_file(const std::string& path, FileMode mode) {
   // Closing the file closes it for real (no object kept open elsewhere keeps it alive), so a
   // writer that closed it can fsync and rename.
   H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+  if (mode == detail::kTruncateBuffered) {
+    // Grown 1 MiB at a time, written to the file on flush and close.
+    H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, true);
+    mode = FileMode::Truncate;
+  }
   if (mode == FileMode::Truncate) {
     // The 1.8 file format: its object headers, and so the attributes in them, carry checksums
     // that HDF5 verifies on every read (HDF5's default, the 1.6 format, has none). HDF5 ≥ 1.8
@@ -40,8 +45,15 @@ hid_t open_file(const std::string& path, FileMode mode) {
   if (is_hdf5 == 0) fail(path, "", "cannot open: not an HDF5 file (no HDF5 signature found)");
   if (is_hdf5 < 0) fail_hdf5(path, "", "cannot open");
   const hid_t id = H5Fopen(path.c_str(), mode == FileMode::ReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.get());
-  if (id < 0) fail_hdf5(path, "", "cannot open: the HDF5 file is damaged or truncated");
-  return id;
+  if (id >= 0) return id;
+  const std::string reason = detail::last_hdf5_error();
+  // HDF5 locks a file while a process writes it; a reader that comes then is refused with a lock
+  // error, and the file itself is fine.
+  if (reason.find("lock") != std::string::npos)
+    fail(path, "", fmt::format("cannot open: another process has the file open for writing (HDF5 locks it until "
+                               "that process closes it); try again when it is done (HDF5: {})", reason));
+  fail(path, "", reason.empty() ? "cannot open: the HDF5 file is damaged or truncated"
+                                : fmt::format("cannot open: the HDF5 file is damaged or truncated (HDF5: {})", reason));
 }
 
 // The name the file was opened with, for messages.

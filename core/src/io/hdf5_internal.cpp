@@ -23,11 +23,11 @@ herr_t keep_innermost(unsigned n, const H5E_error2_t* error, void* data) {
 }  // namespace
 
 H5Lock::H5Lock() : lock_(hdf5_mutex()) {
-  static const bool quiet = [] {
-    H5open();
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    return true;
-  }();
+  static const bool opened = H5open() >= 0;
+  // A thread-safe HDF5 (Debian's) keeps an error stack, and whether it prints, per thread: each
+  // thread that calls HDF5 (a streaming dataset's I/O thread) turns the printing off for itself.
+  thread_local const bool quiet = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+  (void)opened;
   (void)quiet;
 }
 

@@ -12,13 +12,15 @@
 
 #include "loom/check.hpp"
 #include "loom/dtype.hpp"
+#include "loom/io/hdf5.hpp"
 
 namespace loom::io::detail {
 
 static_assert(std::is_same_v<hid_t, std::int64_t>, "H5File stores its hid_t as std::int64_t");
 
 // Held around every HDF5 call. Recursive: a locked entry point may call another one.
-// The first lock also turns HDF5's error printing off (it would write to stderr).
+// The first lock of each thread also turns HDF5's error printing off for it (it would write to
+// stderr).
 class H5Lock {
  public:
   H5Lock();
@@ -69,6 +71,13 @@ inline Handle attribute_handle(hid_t id) { return Handle(id, H5Aclose); }
 inline Handle plist_handle(hid_t id) { return Handle(id, H5Pclose); }
 inline Handle group_handle(hid_t id) { return Handle(id, H5Gclose); }
 inline Handle object_handle(hid_t id) { return Handle(id, H5Oclose); }
+
+// A FileMode for Loom's own writers (never in the public enum): Truncate, with the file kept in
+// memory by HDF5's core driver and written to disk on flush and close. HDF5 1.10 does not
+// survive a failed write through its default driver: H5Fclose fails, and the half-closed file
+// crashes HDF5's shutdown at exit (SIGSEGV in H5F__close_cb). Through the core driver the same
+// full disk is an error from close(), and the process exits cleanly.
+inline constexpr FileMode kTruncateBuffered = static_cast<FileMode>(3);
 
 // HDF5's most specific reason for the last failure ("truncated file: eof = ..."), then clears
 // its error stack. Empty when HDF5 recorded nothing.

@@ -56,12 +56,38 @@ std::vector<hsize_t> choose_chunks(const std::string& file, const std::string& p
   return chunks;
 }
 
+// Deflate stores at most about 1032 bytes of data per byte on disk; with room for chunks whose
+// size HDF5 rounds, anything past this ratio (plus a small slack) is not in the file.
+constexpr double kMaxExpansion = 2048.0;
+constexpr double kSlackBytes = double(std::size_t{1} << 20);
+
 struct OpenedDataset {
   Handle dataset;
   Handle type;
   Handle space;
   Shape sizes;
 };
+
+// A dataset's shape is a promise of the file: chunks HDF5 never wrote read as fill values, so a
+// few kilobytes can declare 2^36 rows (terabytes), and a reader that allocates or iterates over
+// them runs out of memory or time. Numbers past what the file can hold are refused here, once,
+// before anything is allocated.
+void check_declared_size(hid_t file, const std::string& file_path, const std::string& path, const OpenedDataset& d) {
+  const H5T_class_t cls = H5Tget_class(d.type.get());
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_ENUM) return;  // strings and others: not read as tensors
+  double bytes = double(H5Tget_size(d.type.get()));
+  for (std::int64_t size : d.sizes) bytes *= double(size);
+  if (bytes == 0) return;
+  const double stored = double(H5Dget_storage_size(d.dataset.get()));
+  hsize_t file_size = 0;
+  H5Fget_filesize(file, &file_size);
+  H5Eclear2(H5E_DEFAULT);
+  if (bytes <= stored * kMaxExpansion + kSlackBytes && stored <= double(file_size)) return;
+  fail(file_path, path,
+       fmt::format("declares shape {} of {} ({:.4g} bytes), but the file holds {:.4g} bytes of it in a file of {} "
+                   "bytes: the data was never written, or the file is damaged or truncated",
+                   d.sizes.str(), detail::describe_type(d.type.get()), bytes, stored, file_size));
+}
 
 OpenedDataset open_dataset(hid_t file, const std::string& file_path, const std::string& path) {
   if (file < 0) fail(file_path, path, "the file is closed");
@@ -96,6 +122,7 @@ OpenedDataset open_dataset(hid_t file, const std::string& file_path, const std::
     }
     default: fail(file_path, path, "expected an array, found a dataset without data (null dataspace)");
   }
+  check_declared_size(file, file_path, path, out);
   return out;
 }
 
@@ -116,13 +143,12 @@ DType natural_dtype(const std::string& file, const std::string& path, hid_t type
                                "integer or float), found {}", detail::describe_type(type)));
 }
 
-bool has_checksum(hid_t dataset) {
+bool has_filter(hid_t dataset, H5Z_filter_t filter) {
   Handle dcpl = detail::plist_handle(H5Dget_create_plist(dataset));
   if (!dcpl.valid()) return false;
   unsigned flags = 0;
   std::size_t n_values = 0;
-  const bool found = H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_FLETCHER32, &flags, &n_values, nullptr, 0, nullptr,
-                                          nullptr) >= 0;
+  const bool found = H5Pget_filter_by_id2(dcpl.get(), filter, &flags, &n_values, nullptr, 0, nullptr, nullptr) >= 0;
   H5Eclear2(H5E_DEFAULT);
   return found;
 }
@@ -135,11 +161,16 @@ Tensor read_selection(const std::string& file, const std::string& path, const Op
   Handle mem_type = detail::memory_type(dtype);
   if (H5Dread(d.dataset.get(), mem_type.get(), mem_space, file_space, H5P_DEFAULT, out.raw_data()) < 0) {
     const std::string reason = detail::last_hdf5_error();
-    std::string what = fmt::format("cannot read {} as {}", detail::describe_type(d.type.get()), dtype_name(dtype));
+    // The types always convert (they were checked): a read fails on the bytes in the file.
+    std::string what = fmt::format("cannot read the {} data", detail::describe_type(d.type.get()));
     // HDF5 names no reason for a failed checksum: a checksummed dataset that does not read has
     // bytes on disk other than those written.
-    if (has_checksum(d.dataset.get()))
+    if (has_filter(d.dataset.get(), H5Z_FILTER_FLETCHER32))
       what += ": its Fletcher-32 checksum (or another filter) failed: the file was damaged or changed after it was written";
+    else if (has_filter(d.dataset.get(), H5Z_FILTER_DEFLATE))
+      what += ": a gzip-compressed chunk does not decompress: the file was damaged after it was written";
+    else
+      what += ": the file is damaged or truncated";
     fail(file, path, reason.empty() ? what : fmt::format("{} (HDF5: {})", what, reason));
   }
   return out;

@@ -212,7 +212,9 @@ void load_plugins_locked(Registry& r) {
   if (r.loaded) return;
   r.loaded = true;
   r.folders = compute_search_path();
-  std::map<std::string, std::string> first_by_name;  // file name → first path
+  // File name → the first path that is not refused: a truncated or broken copy earlier on the
+  // path must not hide a good one of the same name later.
+  std::map<std::string, std::string> first_by_name;
   for (const PluginFolder& folder : r.folders) {
     if (!folder.exists) continue;
     std::vector<fs::path> files;
@@ -230,8 +232,9 @@ void load_plugins_locked(Registry& r) {
         r.records.push_back(std::move(rec));
         continue;
       }
-      first_by_name.emplace(name, file.string());
-      r.records.push_back(load_file(r, file));
+      PluginRecord rec = load_file(r, file);
+      if (rec.status != PluginStatus::Refused) first_by_name.emplace(name, file.string());
+      r.records.push_back(std::move(rec));
     }
   }
 }

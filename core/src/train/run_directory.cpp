@@ -1,16 +1,19 @@
 #include "loom/train/run_directory.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "loom/error.hpp"
+#include "temporaries.hpp"
 
 namespace loom::train {
 namespace fs = std::filesystem;
@@ -32,7 +35,44 @@ std::string join(const std::vector<std::string>& cells) {
   return line;
 }
 
+// The pid of "<name>.tmp-<pid>", or 0 for any other name.
+pid_t temporary_owner(const std::string& name) {
+  const std::size_t at = name.rfind(".tmp-");
+  if (at == std::string::npos || at == 0) return 0;
+  const std::string digits = name.substr(at + 5);
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return static_cast<pid_t>(std::stol(digits));
+}
+
+// kill(pid, 0) fails with ESRCH only when no such process exists (EPERM: someone else's).
+bool process_alive(pid_t pid) { return pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM; }
+
+void remove_if_stale(const fs::directory_entry& entry) {
+  std::error_code ec;
+  if (!entry.is_regular_file(ec)) return;
+  const pid_t owner = temporary_owner(entry.path().filename().string());
+  if (owner <= 0 || process_alive(owner)) return;
+  if (fs::remove(entry.path(), ec))
+    fmt::print(stderr, "removed {}: a temporary of process {}, which is gone\n", entry.path().string(), owner);
+}
+
 }  // namespace
+
+namespace detail {
+
+void remove_stale_temporaries(const fs::path& folder, bool recursive) {
+  std::error_code ec;
+  if (recursive) {
+    for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      remove_if_stale(*it);
+  } else {
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      remove_if_stale(*it);
+  }
+}
+
+}  // namespace detail
 
 RunDirectory::RunDirectory(const fs::path& results, const std::string& experiment, std::string run,
                            bool must_exist)
@@ -44,6 +84,7 @@ RunDirectory::RunDirectory(const fs::path& results, const std::string& experimen
     throw IOError(fmt::format("--resume: expected the run directory {} to exist (from an earlier run "
                                          "with --run {}), found nothing", path_.string(), name_));
   fs::create_directories(path_);
+  detail::remove_stale_temporaries(path_, /*recursive=*/true);
 }
 
 void RunDirectory::write_config(const nlohmann::json& config) const {
@@ -52,12 +93,23 @@ void RunDirectory::write_config(const nlohmann::json& config) const {
 
 void write_file_atomically(const fs::path& path, const std::string& text) {
   const fs::path temporary = path.string() + fmt::format(".tmp-{}", ::getpid());
+  std::error_code ec;
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;
-    if (!out.flush()) throw IOError("write_file_atomically: could not write " + temporary.string());
+    if (!out.flush()) {
+      fs::remove(temporary, ec);
+      throw IOError(fmt::format("write_file_atomically: could not write {} (for {})", temporary.string(),
+                                path.string()));
+    }
   }
-  fs::rename(temporary, path);
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    const std::string reason = ec.message();
+    fs::remove(temporary, ec);
+    throw IOError(fmt::format("write_file_atomically: could not rename {} to {}: {}", temporary.string(),
+                              path.string(), reason));
+  }
 }
 
 std::string csv_cell(const CsvValue& value) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint_io.hpp"
+#include "temporaries.hpp"
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
 #include "loom/data/dataloader.hpp"
@@ -66,6 +67,11 @@ std::string describe(const Metrics& metrics) {
   return text;
 }
 
+// A setting of a config for messages: its JSON, or "no such setting" where the other has one.
+std::string setting(const nlohmann::json& config, const std::string& key) {
+  return config.contains(key) ? config.at(key).dump() : std::string("no such setting");
+}
+
 // The settings a resumed run must share with the checkpoint's, key by key.
 void check_same_config(const std::string& saved_text, const TrainerOptions& options, const fs::path& path) {
   const nlohmann::json saved = nlohmann::json::parse(saved_text), now = nlohmann::json::parse(options.config);
@@ -74,6 +80,15 @@ void check_same_config(const std::string& saved_text, const TrainerOptions& opti
                path.string(), saved.dump(), now.dump());
     return;
   }
+  // A checkpoint of another experiment differs in every key; its name says it all.
+  const nlohmann::json saved_experiment = saved.value("experiment", nlohmann::json()),
+                       experiment = now.value("experiment", nlohmann::json());
+  LOOM_CHECK(saved_experiment == experiment, ValueError,
+             "--resume: {} was written by another experiment ({}), not by this one ({}): resume a run of {} "
+             "with its own program, or start a new run", path.string(),
+             saved_experiment.is_null() ? "unnamed" : saved_experiment.dump(),
+             experiment.is_null() ? "unnamed" : experiment.dump(),
+             saved_experiment.is_null() ? "that experiment" : saved_experiment.dump());
   auto may_change = [&](const std::string& key) {
     return std::find(options.resume_may_change.begin(), options.resume_may_change.end(), key) !=
            options.resume_may_change.end();
@@ -83,8 +98,7 @@ void check_same_config(const std::string& saved_text, const TrainerOptions& opti
   keys.update(now);
   for (const auto& [key, unused] : keys.items())
     if (!may_change(key) && saved.value(key, nlohmann::json()) != now.value(key, nlohmann::json()))
-      differences += fmt::format("\n  {}: the run has {}, this one {}", key, saved.value(key, nlohmann::json()).dump(),
-                                 now.value(key, nlohmann::json()).dump());
+      differences += fmt::format("\n  {}: the run has {}, this one {}", key, setting(saved, key), setting(now, key));
   LOOM_CHECK(differences.empty(), ValueError,
              "--resume: {} was written with other settings:{}\n(use the run's settings, or start a new run)",
              path.string(), differences);
@@ -135,6 +149,7 @@ Trainer::Trainer(fs::path directory, TrainingState state, TrainerOptions options
   LOOM_CHECK(!state.modules.empty(), ValueError, "train::Trainer: expected at least one module to train, found none");
   detail::check_checkpointable(state);
   fs::create_directories(directory);
+  detail::remove_stale_temporaries(directory, /*recursive=*/false);
   impl_->directory = std::move(directory);
   impl_->state = std::move(state);
   impl_->options = std::move(options);
