@@ -56,6 +56,20 @@ std::string gzipped(const TempDir& dir, const std::string& name) {
   return path;
 }
 
+// 4 float32 images (1, 4, 4) with one pixel (image 2, element 5) set to `pixel`, and a `mean`
+// attribute (with std 1).
+std::string float_images(const TempDir& dir, const std::string& name, float pixel, double mean) {
+  const std::string path = dir.file(name);
+  std::vector<float> pixels(4 * 16, 0.5f);
+  pixels[2 * 16 + 5] = pixel;
+  io::H5File f(path, io::FileMode::Truncate);
+  f.write_tensor("/train/images", from_vector(pixels, {4, 1, 4, 4}));
+  f.write_tensor("/train/labels", from_vector(std::vector<std::int64_t>{0, 1, 0, 1}));
+  f.write_double_attribute("/train/images", "mean", mean);
+  f.write_double_attribute("/train/images", "std", 1.0);
+  return path;
+}
+
 std::string corrupt(const std::string& path) {
   const auto size = static_cast<std::int64_t>(std::filesystem::file_size(path));
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -160,6 +174,12 @@ TEST_CASE("bad input files: each row's error type and message") {
        "/train/images: declares shape (68719476736, 1, 28, 28) of uint8"},
       {"2^36 rows declared in 2.7 KB, streamed", [](const TempDir&) { return fixture("bad_declares_2_36_rows.h5"); }, streamed, "IOError",
        "the data was never written, or the file is damaged or truncated"},
+      {"a NaN mean attribute", [](const TempDir& d) { return float_images(d, "nan_mean.h5", 0.5f, NAN); }, memory,
+       "IOError", "attribute 'mean' must be finite, found nan"},
+      {"a NaN pixel", [](const TempDir& d) { return float_images(d, "nan_pixel.h5", NAN, 0.0); }, memory, "IOError",
+       "image 2 of split 'train' holds the pixel nan (element 5 of the image)"},
+      {"an infinite pixel, streamed", [](const TempDir& d) { return float_images(d, "inf_pixel.h5", INFINITY, 0.0); },
+       streamed, "IOError", "image 2 of split 'train' holds the pixel inf"},
       {"a corrupt gzip chunk", [](const TempDir& d) { return corrupt(gzipped(d, "gz.h5")); }, memory, "IOError",
        "/train/images: cannot read the uint8 data: a gzip-compressed chunk does not decompress"},
       {"a corrupt gzip chunk, streamed", [](const TempDir& d) { return corrupt(gzipped(d, "gz.h5")); }, streamed,

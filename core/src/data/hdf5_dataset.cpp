@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -120,6 +121,21 @@ void HDF5Dataset::State::decode_into(const Tensor& rows, std::int64_t row, float
   }
 }
 
+namespace {
+// Float pixels that are NaN or infinite would train to chance without a word: refused, naming
+// the first one (`rows` starts at image `first_row` of the split).
+void check_finite_pixels(const std::string& file, const std::string& images_path, const std::string& split,
+                         const Tensor& rows, std::int64_t first_row) {
+  const float* p = rows.data_ptr<float>();
+  const std::int64_t n = rows.numel(), per_image = rows.numel() / std::max<std::int64_t>(rows.size(0), 1);
+  for (std::int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i]))
+      throw IOError(fmt::format("{}: {}: image {} of split '{}' holds the pixel {} (element {} of the image): "
+                                "expected finite values", file, images_path, first_row + i / per_image, split, p[i],
+                                i % per_image));
+}
+}  // namespace
+
 HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5DatasetOptions options)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
@@ -182,7 +198,10 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
     if (s.mean.empty() != s.std.empty())
       layout_error(file, s.images_path, "has only one of the normalisation attributes 'mean' and 'std'");
     for (double sd : s.std)
-      if (!(sd > 0)) layout_error(file, s.images_path, fmt::format("attribute 'std' must be > 0, found {}", sd));
+      if (!(sd > 0 && std::isfinite(sd)))
+        layout_error(file, s.images_path, fmt::format("attribute 'std' must be finite and > 0, found {}", sd));
+    for (double m : s.mean)  // a NaN mean makes every pixel NaN: training runs and reaches 10 %
+      if (!std::isfinite(m)) layout_error(file, s.images_path, fmt::format("attribute 'mean' must be finite, found {}", m));
   }
   const double to_unit = s.stored == DType::UInt8 ? 1.0 / 255.0 : 1.0;
   for (std::int64_t c = 0; c < channels; ++c) {
@@ -205,6 +224,7 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
                               bytes < 0 ? std::string("more than 2^63") : std::to_string(bytes), available));
   if (in_memory) {
     s.images = f.read_tensor(s.images_path);
+    if (s.stored == DType::Float32) check_finite_pixels(file, s.images_path, split, s.images, 0);
     if (s.target == Target::Masks) s.masks = f.read_tensor(s.masks_path).to(DType::Int64);  // any integer type
   } else {
     if (images.chunks.empty())  // contiguous storage: read about 1 MiB at a time
@@ -262,6 +282,8 @@ std::optional<Example> HDF5Dataset::get_batch(std::span<const std::int64_t> indi
       row = index - chunk->first_row;
     }
     s.decode_into(*images, row, dst + i * image);
+    if (s.stream && s.stored == DType::Float32)
+      check_finite_pixels(s.file, s.images_path, s.split, images->narrow(0, row, 1).contiguous(), index);
     if (masks) {
       // Masks of any stored integer type are int64 once read (here and in the chunk stream).
       std::memcpy(masks + i * plane, mask_rows->data_ptr<std::int64_t>() + row * plane,
