@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs each fuzz target of a LOOM_FUZZ build for a fixed time on a scratch copy of its committed
+# corpus (fuzz/corpus/<target>/, plus fuzz/regressions/<target>/), so that a run never grows the
+# committed corpus. Fails when any target crashes, leaks, times out or runs out of memory, and
+# prints where libFuzzer saved the input that did it.
+#   usage: fuzz/run.sh <build folder> <seconds per target> <target>...
+set -uo pipefail
+build=$1 seconds=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/loom-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+crashes="$build/fuzz/crashes"
+
+# One OpenMP thread: the readers gain nothing from more, and LeakSanitizer stays clear of
+# libgomp's worker threads. UBSan's findings abort so that libFuzzer keeps the input.
+export LOOM_NUM_THREADS=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1
+
+failed=()
+for target in "$@"; do
+  mkdir -p "$scratch/$target" "$crashes/$target"
+  cp -r "$here/corpus/$target/." "$scratch/$target/"
+  inputs=("$scratch/$target")
+  [ -d "$here/regressions/$target" ] && inputs+=("$here/regressions/$target")
+  dict=()
+  [ -f "$here/$target.dict" ] && dict=(-dict="$here/$target.dict")
+  echo "make fuzz: $target for $seconds s ($(ls "$here/corpus/$target" | wc -l) seed files)"
+  log="$crashes/$target.log"
+  "$build/fuzz/fuzz_$target" "${inputs[@]}" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 \
+    -timeout=10 -print_final_stats=1 -artifact_prefix="$crashes/$target/" > "$log" 2>&1
+  rc=$?
+  grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | tr '\n' ' ' | sed 's/^/  /'
+  echo
+  if [ $rc -ne 0 ]; then
+    failed+=("$target")
+    tail -n 60 "$log"
+    echo "make fuzz: $target FAILED (exit $rc); the full log is $log and the input that did it is:"
+    grep -oE "(Test unit written to|artifact_prefix.*; Test unit written to) [^ ]+" "$log" | sed 's/^/  /'
+    echo "  Keep it as a regression once the bug is fixed: cp <that file> fuzz/regressions/$target/"
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "make fuzz: ${#failed[@]} target(s) failed: ${failed[*]}"
+  exit 1
+fi
+echo "make fuzz: every target ran $seconds s without a crash"
