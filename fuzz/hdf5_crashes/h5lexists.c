@@ -1,3 +1,6 @@
+// HDF5 1.10.8 alone, without Loom: H5Lexists on h5lexists_btree2_segv.h5 crashes (fuzz/README.md).
+//   gcc h5lexists.c -o h5lexists $(pkg-config --cflags --libs hdf5)
+//   ./h5lexists h5lexists_btree2_segv.h5 sec2     (or core, meta0: the same SIGSEGV)
 #include <hdf5.h>
 #include <stdio.h>
 #include <string.h>
