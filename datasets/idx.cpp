@@ -87,12 +87,16 @@ Tensor read_idx(const std::string& path, std::uint32_t magic, const std::string&
   Shape sizes;
   for (std::size_t i = 0; i < rank; ++i) sizes.push_back(big_endian(content.data() + 4 + 4 * i));
   const std::string dims = fmt::format("{}", fmt::join(sizes, "×"));
-  // Three sizes below 2^32 could overflow 64 bits; no real file comes near 2^48 bytes.
+  // Three sizes below 2^32 could overflow 64 bits; no real file comes near 2^48 bytes. The
+  // nonzero sizes are checked apart: an empty tensor's strides are their products
+  // ({0, 2^32 - 1, 2^32 - 1} holds no byte, yet its strides overflowed).
   constexpr std::uint64_t kLimit = std::uint64_t{1} << 48;
-  std::uint64_t expected = 1;
+  std::uint64_t expected = 1, nonzero = 1;
   for (std::int64_t s : sizes) {
-    if (s != 0 && expected > kLimit / static_cast<std::uint64_t>(s))
-      LOOM_THROW(IOError, "{}: implausible IDX header: {} sizes {} (more than 2^48 bytes)", path, what, dims);
+    if (s != 0 && nonzero > kLimit / static_cast<std::uint64_t>(s))
+      LOOM_THROW(IOError, "{}: implausible IDX header: {} sizes {} (more than 2^48 bytes, zero sizes aside)", path,
+                 what, dims);
+    if (s != 0) nonzero *= static_cast<std::uint64_t>(s);
     expected *= static_cast<std::uint64_t>(s);
   }
   const std::size_t data = content.size() - header;
