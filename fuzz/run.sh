@@ -22,6 +22,7 @@ export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
 
 failed=()
+hdf5_defects=0
 for target in "$@"; do
   mkdir -p "$scratch/$target" "$crashes/$target"
   cp -r "$here/corpus/$target/." "$scratch/$target/"
@@ -45,6 +46,7 @@ for target in "$@"; do
        grep -qE " in (H5C_protect|H5HG_read) "; then
     echo "make fuzz: $target: a crash inside libhdf5's metadata parsing (HDF5's defect, not Loom's); the input:"
     grep -oE "Test unit written to [^ ]+" "$log" | sed 's/^/  /'
+    hdf5_defects=$((hdf5_defects + 1))
     rc=0
   fi
   if [ $rc -ne 0 ]; then
@@ -59,4 +61,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "make fuzz: ${#failed[@]} target(s) failed: ${failed[*]}"
   exit 1
 fi
-echo "make fuzz: every target ran $seconds s without a crash"
+echo "make fuzz: no target found a defect of Loom's ($hdf5_defects run(s) stopped early on one of HDF5's, above)"
