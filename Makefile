@@ -6,12 +6,17 @@
 #                the Fashion-MNIST HDF5 file, converted from the Debian package when missing
 #   make bench   benchmarks side by side with PyTorch and LibTorch, in a separate Release build
 #                without assertions (installs python3-torch and libtorch-dev when missing)
+#   make fuzz    the libFuzzer targets of fuzz/ (clang, ASan + UBSan, in build-fuzz), each run for
+#                LOOM_FUZZ_SECONDS (60) on its seed corpus; fails on any crash (fuzz/README.md)
 BUILD       ?= build
 BENCH_BUILD ?= build-bench
+FUZZ_BUILD  ?= build-fuzz
+LOOM_FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := hdf5_dataset checkpoint spec idx
 CMAKE_FLAGS ?=
 FULL_HOURS  := 1.1
 
-.PHONY: all deps configure build demo test bench clean
+.PHONY: all deps configure build demo test bench fuzz clean
 all: build
 
 deps:
@@ -50,5 +55,17 @@ bench:
 	@test -f datasets/fashion-mnist.h5 || $(BENCH_BUILD)/bin/fashion_mnist_to_h5 --output datasets/fashion-mnist.h5
 	@/usr/bin/python3 bench/run.py --build $(BENCH_BUILD) --json $(BUILD)/bench.json
 
+# Only the core, the CPU backend (tensors need it) and the targets are built; CC/CXX pick clang
+# for a new folder (CMake keeps the compiler of an existing one). -O1: libFuzzer's usual level,
+# about half the compile time of -O3 under ASan and UBSan; line tables name the crash's line.
+fuzz:
+	@bash third_party/install.sh build fuzz
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" -DLOOM_ASSERTIONS=ON \
+	  -DLOOM_SANITIZE=address,undefined -DLOOM_FUZZ=ON -DLOOM_BUILD_TESTS=OFF -DLOOM_BUILD_EXPERIMENTS=OFF $(CMAKE_FLAGS) \
+	  > $(FUZZ_BUILD).configure.log 2>&1 || { cat $(FUZZ_BUILD).configure.log; exit 1; }
+	@cmake --build $(FUZZ_BUILD) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(LOOM_FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) $(BENCH_BUILD) $(BUILD).configure.log $(BENCH_BUILD).configure.log
+	rm -rf $(BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(BUILD).configure.log $(BENCH_BUILD).configure.log $(FUZZ_BUILD).configure.log

@@ -30,8 +30,11 @@ function(loom_add_plugin NAME KIND)
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIRECTORY}
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     INSTALL_RPATH "$ORIGIN/../..")
-  # A missing symbol must fail when the plugin is linked, not when it is first called.
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # A missing symbol must fail when the plugin is linked, not when it is first called. Except in
+  # a sanitized clang build (make fuzz): clang links the sanitizer runtimes into the executable only.
+  if(NOT (LOOM_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"))
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
   if(NOT P_NO_INSTALL AND NOT LOOM_OUT_OF_TREE)
     install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/loom/plugins)
     # The default plugins, for programs that load them at run time (experiments, tests).

@@ -46,6 +46,7 @@
 #include "common/fashion_mnist.hpp"
 #include "common/run_flags.hpp"
 #include "loom/data.hpp"
+#include "loom/json.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/registry.hpp"
 #include "loom/random.hpp"
@@ -89,12 +90,7 @@ struct ModelPlan {
 std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) {
   std::ifstream file(path);
   if (!file) throw IOError(fmt::format("--models: cannot open '{}'", path));
-  nlohmann::json plan;
-  try {
-    plan = nlohmann::json::parse(file);
-  } catch (const nlohmann::json::exception& e) {
-    throw IOError(fmt::format("--models {}: expected JSON; {}", path, e.what()));
-  }
+  const nlohmann::json plan = loom::read_json(file, "--models " + path);
   nlohmann::json defaults = nlohmann::json::object(), models = plan;
   if (plan.is_object()) {
     for (const auto& [key, value] : plan.items())
@@ -294,7 +290,7 @@ int run(int argc, char** argv) {
     const fs::path dir = run.path() / plan.name, done = dir / "result.json";
     if (config.resume && fs::exists(done)) {
       std::ifstream in(done);
-      results.push_back(Result::from(nlohmann::json::parse(in)));
+      results.push_back(Result::from(loom::read_json(in, done.string())));
       fmt::print("{}: finished in an earlier sitting (test accuracy {:.2f}%)\n", plan.name, 100 * results.back().test_accuracy);
     } else {
       results.push_back(train_model(plan, d, config, dir));

@@ -37,6 +37,7 @@
 #include "common/png.hpp"
 #include "common/run_flags.hpp"
 #include "loom/data.hpp"
+#include "loom/json.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/scheduler.hpp"
 #include "loom/optim/sgd.hpp"
@@ -73,7 +74,7 @@ void take_unset_flags_from_run(Config& c, const CLI::App& app) {
   if (!file)
     throw std::runtime_error(fmt::format("--resume: expected the run's {}, found none (is --run {} the name of an "
                                          "earlier run in --out {}?)", path.string(), c.run, c.out));
-  const nlohmann::json saved = nlohmann::json::parse(file);
+  const nlohmann::json saved = loom::read_json(file, path.string());
   auto take = [&](const char* flag, const char* key, auto& value) {
     if (app.count(flag) == 0 && saved.contains(key)) saved.at(key).get_to(value);
   };
@@ -91,11 +92,7 @@ void take_unset_flags_from_run(Config& c, const CLI::App& app) {
 
 nlohmann::json read_spec(const std::string& path) {
   std::ifstream file(path);
-  try {
-    return nlohmann::json::parse(file);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("--spec {}: expected a JSON model spec; {}", path, e.what()));
-  }
+  return loom::read_json(file, "--spec " + path);
 }
 
 int run(int argc, char** argv) {

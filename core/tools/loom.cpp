@@ -22,6 +22,7 @@
 #include "loom/backend.hpp"
 #include "loom/data/hdf5_dataset.hpp"
 #include "loom/io/hdf5.hpp"
+#include "loom/json.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/nn/summary.hpp"
 #include "loom/plugin.hpp"
@@ -91,13 +92,7 @@ int summary(int argc, char** argv) {
   if (argc != 5 || std::strcmp(argv[3], "--input") != 0) return print_usage(stderr);
   std::ifstream file(argv[2]);
   if (!file) throw loom::IOError(std::string("loom summary: cannot open spec file '") + argv[2] + "'");
-  nlohmann::json spec;
-  try {
-    spec = nlohmann::json::parse(file);
-  } catch (const nlohmann::json::exception& e) {
-    throw loom::IOError(std::string("loom summary: '") + argv[2] + "' is not valid JSON: " + e.what());
-  }
-  auto model = loom::nn::build(spec);
+  auto model = loom::nn::build(loom::read_json(file, std::string("loom summary: ") + argv[2]));
   fmt::print("{}", loom::nn::summary(*model, parse_shape(argv[4])).str());
   return 0;
 }

@@ -92,3 +92,13 @@ TEST_CASE("a corrupt or cut gzip stream is an IOError naming the file") {
   CHECK(contains(m, dir.file("cut.gz") + ": "));
   CHECK(contains(m, "truncated gzip stream after "));
 }
+
+// Found by the idx fuzz target (fuzz/regressions/idx/): no data, but sizes whose product
+// overflowed the strides of the empty tensor (UBSan: signed overflow in tensor.cpp).
+TEST_CASE("an empty IDX file whose other sizes multiply past 2^48 is an implausible header") {
+  TempDir dir;
+  write_plain(dir.file("empty_huge"), idx_bytes(0x803, {0, 0xF8FEFFFF, 0xFE020000}, 0));
+  CHECK(contains(message_of<IOError>([&] { read_idx_images(dir.file("empty_huge")); }),
+                 dir.file("empty_huge") + ": implausible IDX header: images sizes 0×4177461247×4261543936 (more than "
+                                          "2^48 bytes, zero sizes aside)"));
+}

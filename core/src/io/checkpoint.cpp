@@ -170,13 +170,18 @@ void load_optimizers_and_schedulers(const Checkpoint& c, const TrainingState& st
   std::vector<std::pair<optim::Optimizer*, optim::OptimizerState>> optimizers_before;
   std::vector<std::pair<optim::LRScheduler*, optim::SchedulerState>> schedulers_before;
   try {
-    for (const auto& [name, optimizer] : state.optimizers) {
+    // Named locals, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    for (const auto& entry : state.optimizers) {
+      const std::string& name = entry.first;
+      optim::Optimizer* optimizer = entry.second;
       optim::OptimizerState before = optimizer->state_dict();
       prefixing_errors(fmt::format("apply_checkpoint: optimizer '{}': ", name),
                        [&] { load_optimizer(*optimizer, c.optimizers.at(name).state); });
       optimizers_before.emplace_back(optimizer, std::move(before));
     }
-    for (const auto& [name, scheduler] : state.schedulers) {
+    for (const auto& entry : state.schedulers) {
+      const std::string& name = entry.first;
+      optim::LRScheduler* scheduler = entry.second;
       optim::SchedulerState before = scheduler->state_dict();
       prefixing_errors(fmt::format("apply_checkpoint: scheduler '{}': ", name),
                        [&] { scheduler->load_state_dict(c.schedulers.at(name)); });

@@ -298,9 +298,11 @@ LoadStateResult Module::load_state_dict(const StateDict& dict, bool strict) {
     if (it->second.sizes() != t.sizes())
       shape_errors.push_back(fmt::format("{}: expected {}, found {}", name, t.sizes().str(), it->second.sizes().str()));
   }
-  for (const auto& [name, t] : dict)
+  for (const auto& entry : dict) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& name = entry.first;
     if (std::none_of(targets.begin(), targets.end(), [&](const auto& p) { return p.first == name; }))
       result.unexpected_keys.push_back(name);
+  }
   // Every problem in one message: shape mismatches always, missing/unexpected keys when strict.
   const bool key_problem = strict && !result.ok();
   LOOM_CHECK(shape_errors.empty() && !key_problem, ShapeError,

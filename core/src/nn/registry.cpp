@@ -8,6 +8,7 @@
 #include <set>
 
 #include "loom/check.hpp"
+#include "loom/json.hpp"
 #include "loom/plugin.hpp"
 
 namespace loom::nn {
@@ -100,6 +101,15 @@ std::shared_ptr<Module> build(const nlohmann::json& spec) {
   LOOM_CHECK(spec.is_object() && spec.contains("type") && spec["type"].is_string(), ValueError,
              "nn::build: expected an object with a \"type\" string, found {}", spec.dump());
   const std::string type = spec["type"].get<std::string>();
+  // Containers build their children through here. A parsed spec nests at most kMaxJsonDepth JSON
+  // levels (two per module level); one made in code is stopped before it overflows the stack.
+  thread_local int depth = 0;
+  LOOM_CHECK(depth < kMaxJsonDepth, ValueError, "nn::build: expected modules nested at most {} deep, found '{}' deeper",
+             kMaxJsonDepth, type);
+  struct Nesting {
+    Nesting() { ++depth; }
+    ~Nesting() { --depth; }
+  } nesting;
   Registry& r = registry();
   // Not a core type: maybe a plugin on the search path declares it. Loaded without holding this
   // registry's lock (the loader takes its own lock first, then registers here).

@@ -15,6 +15,7 @@
 #include "loom/autograd.hpp"
 #include "loom/check.hpp"
 #include "loom/data/dataloader.hpp"
+#include "loom/json.hpp"
 #include "loom/nn/module.hpp"
 #include "loom/optim/optimizer.hpp"
 #include "loom/optim/scheduler.hpp"
@@ -74,7 +75,8 @@ std::string setting(const nlohmann::json& config, const std::string& key) {
 
 // The settings a resumed run must share with the checkpoint's, key by key.
 void check_same_config(const std::string& saved_text, const TrainerOptions& options, const fs::path& path) {
-  const nlohmann::json saved = nlohmann::json::parse(saved_text), now = nlohmann::json::parse(options.config);
+  const nlohmann::json saved = parse_json(saved_text, path.string() + ": the saved config"),
+                       now = parse_json(options.config, "TrainerOptions::config");
   if (!saved.is_object() || !now.is_object()) {
     LOOM_CHECK(saved == now, ValueError, "--resume: {} was written with the config {}, this run has {}",
                path.string(), saved.dump(), now.dump());

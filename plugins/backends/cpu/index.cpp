@@ -63,7 +63,9 @@ void CpuBackend::gather(const Tensor& out, const Tensor& x, int dim, const Tenso
 // in increasing order along dim, as the reference kernel does.
 void CpuBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   visit_dtype<kernel_dtypes(Op::scatter_add)>(Op::scatter_add, src.dtype(), [&]<typename T>(TypeTag<T>) {
-    const auto [extent, index_dim_stride] = extent_along(index, dim);
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const auto along = extent_along(index, dim);
+    const auto extent = along.first, index_dim_stride = along.second;
     const std::int64_t out_dim_stride = extent_along(out, dim).second;
     const std::int64_t src_dim_stride = extent_along(src, dim).second;
     Shape positions = index.sizes();

@@ -165,7 +165,9 @@ void fast_sum(const Tensor& out, const Tensor& x) {
 template <Op op>
 void fast_extremum(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
   visit_dtype<kernel_dtypes(op)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
-    const auto [extent, stride] = extent_along(x, dim);
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const auto along = extent_along(x, dim);
+    const auto extent = along.first, stride = along.second;
     // Over values' shape dim has size 1, so x's strides there address the start of each scan.
     const StridedLayout<3> layout = make_layout<3>(
         values.sizes(), {values.strides(), indices.strides(), x.strides()}, DimOrder::Memory);

@@ -33,7 +33,9 @@ void reference_reduce(const Tensor& out, const Tensor& x, Acc init, Combine comb
 template <Op op>
 void reference_extremum(const Tensor& values, const Tensor& indices, const Tensor& x, int dim) {
   visit_dtype<kernel_dtypes(op)>(op, x.dtype(), [&]<typename T>(TypeTag<T>) {
-    const auto [extent, stride] = extent_along(x, dim);
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const auto along = extent_along(x, dim);
+    const auto extent = along.first, stride = along.second;
     const T* x_data = static_cast<const T*>(x.raw_data());
     const StridedView<T> vv = view_of<T>(values);
     const StridedView<std::int64_t> iv = view_of<std::int64_t>(indices);
