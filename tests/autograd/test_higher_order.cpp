@@ -34,6 +34,30 @@ TEST_CASE("backward with create_graph leaves a differentiable .grad()") {
   check_close(values(h), {6, -12});  // 6x
 }
 
+TEST_CASE("a leaf whose create_graph .grad() depends on it is freed with it (no cycle)") {
+  // x.grad() = 3x² is recorded from saved copies of x and ends at x's accumulator; if the
+  // graph held x itself, x -> grad -> graph -> x would keep all of it alive forever.
+  Tensor x = leaf({1.0, -2.0}, {2});
+  (x * x * x).sum().backward(Tensor(), false, /*create_graph=*/true);
+  REQUIRE(x.grad().grad_fn() != nullptr);
+  std::weak_ptr<ag::AutogradMeta> meta = x.impl().autograd;
+  std::weak_ptr<ag::Node> grad_graph = x.grad().grad_fn();
+  x = Tensor();
+  CHECK(meta.expired());
+  CHECK(grad_graph.expired());
+}
+
+TEST_CASE("a second create_graph backward accumulates into .grad() through the saved copies") {
+  // .grad() = 3x² + 6x: the second backward differentiates the first .grad() (whose graph was
+  // recorded from the saved copies of x) and accumulates into the same leaf.
+  Tensor x = leaf({1.0, -2.0}, {2});
+  (x * x * x).sum().backward(Tensor(), false, /*create_graph=*/true);
+  x.grad().sum().backward(Tensor(), false, /*create_graph=*/true);
+  check_close(values(x.grad()), {9, 0});
+  REQUIRE(x.grad().requires_grad());
+  check_close(values(ag::grad({x.grad().sum()}, {x})[0]), {12, -6});  // 6x + 6
+}
+
 TEST_CASE("without create_graph the gradient has no history") {
   Tensor x = leaf({1.0, -2.0}, {2});
   Tensor g = ag::grad({(x * x * x).sum()}, {x})[0];

@@ -76,11 +76,17 @@ class LOOM_API SavedTensor {
  public:
   SavedTensor() = default;
   // `is_output`: the tensor is an output of the saving node; it is kept without its grad_fn
-  // (so the graph holds no cycle) and gets it back when unpacked.
+  // (so the graph holds no cycle) and gets it back when unpacked. A leaf that requires grad is
+  // kept the same way, without its autograd state, and its accumulator instead: a graph
+  // recorded under create_graph becomes the leaf's .grad(), so holding the leaf itself would be
+  // a cycle (leaf -> grad -> graph -> leaf) that is never freed.
   SavedTensor(const Tensor& t, bool is_output);
   // `op` names the op that saved it, for the error when it was modified in place or freed.
   Tensor unpack(std::string_view op) const;
-  void reset() { data_ = Tensor(); }
+  void reset() {
+    data_ = Tensor();
+    accumulator_.reset();
+  }
   bool defined() const { return data_.defined(); }
 
  private:
@@ -89,6 +95,7 @@ class LOOM_API SavedTensor {
   bool is_output_ = false;
   std::weak_ptr<Node> grad_fn_;  // for outputs: restored on unpack
   std::uint32_t output_nr_ = 0;
+  std::shared_ptr<Node> accumulator_;  // for leaves that require grad: restored on unpack
 };
 
 // A recorded operation. apply() maps the gradients of its outputs to the gradients of its

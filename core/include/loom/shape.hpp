@@ -125,7 +125,9 @@ class Shape {
   }
   void assign(const std::int64_t* p, std::size_t n) {
     reserve(n);
-    std::memcpy(data(), p, n * sizeof(std::int64_t));
+    // An empty source may be null (an empty vector's data()): memcpy from null is undefined
+    // behaviour even for 0 bytes.
+    if (n != 0) std::memcpy(data(), p, n * sizeof(std::int64_t));
     size_ = static_cast<std::uint32_t>(n);
   }
   void move_from(Shape& o) {

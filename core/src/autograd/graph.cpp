@@ -13,18 +13,22 @@ namespace {
 // initial-exec: a plain %fs-relative access instead of a __tls_get_addr call per recorded op.
 thread_local std::uint64_t next_sequence_nr __attribute__((tls_model("initial-exec"))) = 0;
 
-// The sink of a leaf: runs the leaf's hooks, then accumulates into leaf.grad().
+// The sink of a leaf: runs the leaf's hooks, then accumulates into leaf.grad(). It holds the
+// leaf's autograd state weakly: under create_graph the leaf's .grad() owns a graph that ends
+// here, so a strong hold would be a cycle. A leaf that is gone has no .grad() to accumulate.
 class AccumulateGrad final : public Node {
  public:
-  explicit AccumulateGrad(Tensor leaf) : leaf_(std::move(leaf)) {
+  explicit AccumulateGrad(const std::shared_ptr<AutogradMeta>& leaf_meta) : leaf_meta_(leaf_meta) {
     sequence_nr = UINT64_MAX;  // run as soon as ready: frees gradient buffers early
   }
   std::string_view name() const override { return "AccumulateGrad"; }
-  const Tensor& leaf() const { return leaf_; }
+  std::shared_ptr<AutogradMeta> leaf_meta() const { return leaf_meta_.lock(); }
 
   TensorList apply(TensorList&& grads) override {
     Tensor g = std::move(grads[0]);
-    AutogradMeta& meta = *leaf_.impl().autograd;
+    const std::shared_ptr<AutogradMeta> leaf = leaf_meta_.lock();
+    if (!leaf) return {};
+    AutogradMeta& meta = *leaf;
     if (!meta.hooks.empty()) g = run_pre_hooks(*this, 0, std::move(g));
     if (!g.defined()) return {};
     if (!meta.grad.defined()) {
@@ -49,7 +53,7 @@ class AccumulateGrad final : public Node {
   bool saves_tensors() const override { return false; }
 
  private:
-  Tensor leaf_;
+  std::weak_ptr<AutogradMeta> leaf_meta_;
 };
 
 AutogradMeta& ensure_meta(const Tensor& t) {
@@ -74,7 +78,8 @@ Tensor run_pre_hooks(Node& node, std::uint32_t slot, Tensor grad) {
     }
   };
   if (auto* acc = dynamic_cast<AccumulateGrad*>(&node)) {
-    for (const TensorHook& hook : acc->leaf().impl().autograd->hooks) apply(hook);
+    if (const std::shared_ptr<AutogradMeta> leaf = acc->leaf_meta())
+      for (const TensorHook& hook : leaf->hooks) apply(hook);
   }
   for (const auto& [s, hook] : node.pre_hooks)
     if (s == slot) apply(hook);
@@ -101,7 +106,7 @@ Edge gradient_edge(const Tensor& t) {
   if (meta->grad_fn) return {meta->grad_fn, meta->output_nr};
   std::shared_ptr<Node> acc = meta->grad_accumulator.lock();
   if (!acc) {
-    acc = detail::make_pooled<AccumulateGrad>(t);  // pooled: remade each step (held weakly)
+    acc = detail::make_pooled<AccumulateGrad>(meta);  // pooled: remade each step (held weakly)
     meta->grad_accumulator = acc;
   }
   return {acc, 0};
@@ -190,6 +195,9 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output
       grad_fn_ = t.impl().autograd->grad_fn;
       output_nr_ = t.impl().autograd->output_nr;
     }
+  } else if (t.requires_grad() && t.is_leaf()) {
+    data_ = t.detach();  // the same storage (and version counter), without the leaf's .grad()
+    accumulator_ = gradient_edge(t).node;
   } else {
     data_ = t;
   }
@@ -203,7 +211,15 @@ Tensor SavedTensor::unpack(std::string_view op) const {
              "backward of {}: a tensor of shape {} that it saved was modified by an in-place op "
              "(its version is {}, it was {} when saved); use an out-of-place op, or clone() before "
              "modifying", op, data_.sizes().str(), data_.version(), version_);
-  if (!is_output_ || !is_grad_enabled()) return data_;
+  if (!is_grad_enabled()) return data_;
+  if (accumulator_) {  // a leaf: gradients through the unpacked alias reach its accumulator
+    Tensor t = data_.detach();
+    AutogradMeta& meta = ensure_meta(t);
+    meta.requires_grad = true;
+    meta.grad_accumulator = accumulator_;
+    return t;
+  }
+  if (!is_output_) return data_;
   std::shared_ptr<Node> fn = grad_fn_.lock();
   if (!fn) return data_;
   Tensor t = data_.detach();
