@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include "common/test_helpers.hpp"
 #include "loom/autograd.hpp"
 #include "loom/nn.hpp"
 #include "loom/tensor_ops.hpp"
@@ -31,15 +32,6 @@ std::shared_ptr<loom::nn::Sequential> model_with(std::shared_ptr<loom::nn::Modul
   return model;
 }
 
-template <typename F>
-std::string value_error_of(F&& f) {
-  try {
-    f();
-  } catch (const loom::ValueError& e) {
-    return e.what();
-  }
-  return "(no ValueError)";
-}
 
 }  // namespace
 
@@ -56,7 +48,7 @@ TEST_CASE("the first forward producing NaN is named, with the module path") {
   loom::autograd::DetectAnomalyGuard anomaly;
   auto model = model_with(std::make_shared<Log>());
   loom::nn::init::constant_(model->parameters()[0], 1.0);  // weight 1, so x·Wᵀ is −15
-  const std::string msg = value_error_of([&] { (*model)(loom::full({4, 3}, -5.0)); });
+  const std::string msg = loom_test::message_of<loom::ValueError>([&] { (*model)(loom::full({4, 3}, -5.0)); });
   INFO(msg);
   CHECK(msg.find("anomaly mode: the forward of log produced nan") != std::string::npos);
   CHECK(msg.find("called from Sequential.1 (Log)") != std::string::npos);
@@ -67,7 +59,7 @@ TEST_CASE("a NaN coming in from outside the graph is reported at the first recor
   loom::autograd::DetectAnomalyGuard anomaly;
   auto model = model_with(std::make_shared<Sqrt>());
   loom::Tensor x = loom::from_vector<float>({1, NAN, 3}, {1, 3});
-  const std::string msg = value_error_of([&] { (*model)(x); });
+  const std::string msg = loom_test::message_of<loom::ValueError>([&] { (*model)(x); });
   INFO(msg);
   CHECK(msg.find("called from Sequential.0 (Linear)") != std::string::npos);
   CHECK(msg.find("already held nan") != std::string::npos);
@@ -79,7 +71,7 @@ TEST_CASE("the first backward producing Inf is named, with the module path of it
   loom::nn::init::zeros_(model->parameters()[0]);
   loom::nn::init::zeros_(model->parameters()[1]);  // sqrt(0): finite forward, infinite gradient
   loom::Tensor y = (*model)(loom::ones({4, 3}));
-  const std::string msg = value_error_of([&] { y.sum().backward(); });
+  const std::string msg = loom_test::message_of<loom::ValueError>([&] { y.sum().backward(); });
   INFO(msg);
   CHECK(msg.find("anomaly mode: the backward of sqrt produced inf") != std::string::npos);
   CHECK(msg.find("called from Sequential.1 (Sqrt)") != std::string::npos);

@@ -12,11 +12,14 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/fixture_numbers.hpp"
 #include "loom/autograd.hpp"
 #include "loom/nn/functional.hpp"
 #include "loom/tensor_ops.hpp"
 
 namespace {
+
+using loom_test::fixture_numbers;
 
 using loom::Tensor;
 using loom::TensorList;
@@ -90,28 +93,13 @@ const std::map<std::string, const char*> kDepartures = {
      "the NaN (relu), like PyTorch's own relu and every other loss"},
 };
 
-double number(const nlohmann::json& v) {
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    if (s == "nan") return NAN;
-    return s == "inf" ? INFINITY : -INFINITY;
-  }
-  return v.get<double>();
-}
-
-std::vector<double> numbers(const nlohmann::json& list) {
-  std::vector<double> v;
-  for (const auto& e : list) v.push_back(number(e));
-  return v;
-}
-
 // The fixture's inputs: (2, 4) float64 tensors (requiring gradients), and the (2,) int64 class
 // targets of the classification losses.
 TensorList inputs_of(const nlohmann::json& listed) {
   TensorList inputs;
   for (const auto& list : listed) {
     if (list.size() == 8) {
-      inputs.push_back(loom::from_vector(numbers(list), {2, 4}).requires_grad_());
+      inputs.push_back(loom::from_vector(fixture_numbers(list), {2, 4}).requires_grad_());
     } else {
       inputs.push_back(loom::from_vector(list.get<std::vector<std::int64_t>>()));
     }
@@ -157,9 +145,9 @@ void check_case(const std::string& what, const Fn& fn, const nlohmann::json& c) 
   if (departs) {
     INFO(kDepartures.at(what));
     CHECK_MESSAGE(std::isnan(output.at(0)), what << ": Loom keeps the NaN of row 0, found " << output.at(0));
-    check_same(what + " output of row 1", row1(output), row1(numbers(c["output"])));
+    check_same(what + " output of row 1", row1(output), row1(fixture_numbers(c["output"])));
   } else {
-    check_same(what + " output", output, numbers(c["output"]));
+    check_same(what + " output", output, fixture_numbers(c["output"]));
   }
   loom::sum(r.output).backward();
   std::size_t g = 0;
@@ -173,9 +161,9 @@ void check_case(const std::string& what, const Fn& fn, const nlohmann::json& c) 
       REQUIRE_MESSAGE(x.grad().defined(), name << ": Loom has none");
       const std::vector<double> grad = x.grad().to_vector<double>();
       if (departs) {
-        check_same(name + " of row 1", row1(grad), row1(numbers(expected)));
+        check_same(name + " of row 1", row1(grad), row1(fixture_numbers(expected)));
       } else {
-        check_same(name, grad, numbers(expected));
+        check_same(name, grad, fixture_numbers(expected));
       }
     }
   }

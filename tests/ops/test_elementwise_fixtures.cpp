@@ -11,11 +11,14 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/fixture_numbers.hpp"
 #include "common/test_helpers.hpp"
 #include "loom/autograd.hpp"
 #include "loom/tensor_ops.hpp"
 
 namespace {
+
+using loom_test::fixture_numbers;
 
 using Fn = std::function<loom::Tensor(const loom::TensorList&)>;
 
@@ -30,21 +33,6 @@ const std::map<std::string, Fn>& floating_ops() {
 #undef LOOM_OP
   };
   return ops;
-}
-
-double number(const nlohmann::json& v) {
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    if (s == "nan") return NAN;
-    return s == "inf" ? INFINITY : -INFINITY;
-  }
-  return v.get<double>();
-}
-
-std::vector<double> numbers(const nlohmann::json& list) {
-  std::vector<double> out;
-  for (const auto& v : list) out.push_back(number(v));
-  return out;
 }
 
 // Same value, same non-finite kind, or within the tolerance.
@@ -85,14 +73,14 @@ TEST_CASE("floating elementwise primitives give PyTorch's values and gradients (
     const nlohmann::json& c = fixtures()[name];
     loom::TensorList inputs;
     for (const auto& values : c["inputs"]) {
-      const std::vector<double> v = numbers(values);
+      const std::vector<double> v = fixture_numbers(values);
       inputs.push_back(loom::from_vector(v, {static_cast<std::int64_t>(v.size())}).requires_grad_(true));
     }
     const loom::Tensor out = fn(inputs);
-    check_same(name + " output", out.to_vector<double>(), numbers(c["output"]), 1e-12);
+    check_same(name + " output", out.to_vector<double>(), fixture_numbers(c["output"]), 1e-12);
     const loom::TensorList grads = loom::autograd::grad({out.sum()}, inputs);
     for (std::size_t i = 0; i < inputs.size(); ++i)
       check_same(name + " gradient of input " + std::to_string(i), grads[i].to_vector<double>(),
-                 numbers(c["grads"][i]), 1e-9);
+                 fixture_numbers(c["grads"][i]), 1e-9);
   }
 }
