@@ -123,16 +123,16 @@ void HDF5Dataset::State::decode_into(const Tensor& rows, std::int64_t row, float
 
 namespace {
 // Float pixels that are NaN or infinite would train to chance without a word: refused, naming
-// the first one (`rows` starts at image `first_row` of the split).
+// the first one (`pixels` holds `images` images from image `first_image` of the split on). The
+// decoded pixels of a streamed batch are checked in place: x · scale + shift with a finite
+// scale > 0 keeps NaN NaN and ±Inf infinite.
 void check_finite_pixels(const std::string& file, const std::string& images_path, const std::string& split,
-                         const Tensor& rows, std::int64_t first_row) {
-  const float* p = rows.data_ptr<float>();
-  const std::int64_t n = rows.numel(), per_image = rows.numel() / std::max<std::int64_t>(rows.size(0), 1);
-  for (std::int64_t i = 0; i < n; ++i)
-    if (!std::isfinite(p[i]))
+                         const float* pixels, std::int64_t images, std::int64_t per_image, std::int64_t first_image) {
+  for (std::int64_t i = 0; i < images * per_image; ++i)
+    if (!std::isfinite(pixels[i]))
       throw IOError(fmt::format("{}: {}: image {} of split '{}' holds the pixel {} (element {} of the image): "
-                                "expected finite values", file, images_path, first_row + i / per_image, split, p[i],
-                                i % per_image));
+                                "expected finite values", file, images_path, first_image + i / per_image, split,
+                                pixels[i], i % per_image));
 }
 }  // namespace
 
@@ -224,7 +224,8 @@ HDF5Dataset::HDF5Dataset(const std::string& file, const std::string& split, HDF5
                               bytes < 0 ? std::string("more than 2^63") : std::to_string(bytes), available));
   if (in_memory) {
     s.images = f.read_tensor(s.images_path);
-    if (s.stored == DType::Float32) check_finite_pixels(file, s.images_path, split, s.images, 0);
+    if (s.stored == DType::Float32)
+      check_finite_pixels(file, s.images_path, split, s.images.data_ptr<float>(), s.n, s.image_shape.numel(), 0);
     if (s.target == Target::Masks) s.masks = f.read_tensor(s.masks_path).to(DType::Int64);  // any integer type
   } else {
     if (images.chunks.empty())  // contiguous storage: read about 1 MiB at a time
@@ -283,7 +284,7 @@ std::optional<Example> HDF5Dataset::get_batch(std::span<const std::int64_t> indi
     }
     s.decode_into(*images, row, dst + i * image);
     if (s.stream && s.stored == DType::Float32)
-      check_finite_pixels(s.file, s.images_path, s.split, images->narrow(0, row, 1).contiguous(), index);
+      check_finite_pixels(s.file, s.images_path, s.split, dst + i * image, 1, image, index);
     if (masks) {
       // Masks of any stored integer type are int64 once read (here and in the chunk stream).
       std::memcpy(masks + i * plane, mask_rows->data_ptr<std::int64_t>() + row * plane,
