@@ -103,6 +103,49 @@ def train_steps(args, here, bindir, env, results):
     return failures
 
 
+SELECT_LENGTHS = (64, 256, 1024)
+
+
+def select_loop(args, here, bindir, env, results):
+    """Section 5 (issue 16): backward time per step of a loop over L steps that reads one row per
+    step. Linear cost shows as a per-step time that does not grow with L."""
+    loom_bin = os.path.join(bindir, "bench_select_loop")
+    if not os.path.exists(loom_bin):
+        print(f"\n(select loop skipped: {loom_bin} missing)")
+        return
+    lengths = ",".join(str(n) for n in SELECT_LENGTHS)
+    programs = {"loom": [loom_bin, "--lengths", lengths]}
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import torch"], capture_output=True).returncode == 0:
+        programs["pytorch"] = [SYSTEM_PYTHON, os.path.join(here, "peers", "select_loop.py"), "--lengths", lengths,
+                               "--threads", str(args.threads)]
+    keys = [f"L={n}" for n in SELECT_LENGTHS]
+    per_step = {name: {n: [] for n in SELECT_LENGTHS} for name in programs}
+    for _ in range(3):
+        for name, cmd in programs.items():
+            proc = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+            found = dict(re.findall(r"(L=\d+) backward_us_per_step=([0-9.]+)", proc))
+            missing = [k for k in keys if k not in found]
+            if missing:
+                raise SystemExit(f"run.py: no {', '.join(missing)} in the output of {' '.join(cmd)}:\n{proc}")
+            for n in SELECT_LENGTHS:
+                per_step[name][n].append(float(found[f"L={n}"]))
+    print(f"\n== backward of a {'/'.join(map(str, SELECT_LENGTHS))}-step loop of select + tanh, 64 features "
+          f"(us per step, median of 3 interleaved rounds)")
+    print(f"{'program':<10} " + " ".join(f"{'L=' + str(n):>10}" for n in SELECT_LENGTHS) + f" {'growth':>8}")
+    med = {name: {n: statistics.median(v) for n, v in by_n.items()} for name, by_n in per_step.items()}
+    for name, by_n in med.items():
+        growth = by_n[SELECT_LENGTHS[-1]] / by_n[SELECT_LENGTHS[0]]
+        print(f"{name:<10} " + " ".join(f"{by_n[n]:>10.2f}" for n in SELECT_LENGTHS) + f" {growth:>8.2f}")
+        results.append({"name": f"select_loop_{name}", "us_per_step": by_n,
+                        "growth_per_step_L1024_vs_L64": growth})
+    print("(growth: per-step time at the longest loop over the shortest; 1 is linear total cost)")
+    if "pytorch" in med:
+        ratio = med["pytorch"][SELECT_LENGTHS[-1]] / med["loom"][SELECT_LENGTHS[-1]]
+        results.append({"name": "select_loop_L1024", "loom_ms": med["loom"][SELECT_LENGTHS[-1]] / 1000,
+                        "peer": "pytorch", "peer_ms": med["pytorch"][SELECT_LENGTHS[-1]] / 1000,
+                        "ratio": ratio, "higher_is_better": True})
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -175,6 +218,8 @@ def main():
         print(f"\n(data loading skipped: {data_file} or {loader_bin} missing; `make datasets/fashion-mnist.h5`)")
     # 4. training steps (issue 7), the loss check first.
     failures = train_steps(args, here, bindir, env, results)
+    # 5. linear-time part gradients (issue 16): a loop of select + small op over L steps.
+    select_loop(args, here, bindir, env, results)
 
     peer_info = "absent"
     if "pytorch" in programs:

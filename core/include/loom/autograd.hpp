@@ -116,6 +116,15 @@ class LOOM_API Node : public std::enable_shared_from_this<Node> {
   }
   // False for nodes that keep nothing a second backward would miss (a leaf's accumulator).
   virtual bool saves_tensors() const { return true; }
+  // A node whose one input's gradient is its output gradient placed into part of a zero tensor
+  // (select, slice, index_select, gather) says so here, and add_to_input_grad() then adds
+  // `grad_output` straight into that part of `input_grad`: a dense tensor of the input's shape
+  // and dtype that only the engine holds, where it sums the input's gradients (made here, as
+  // zeros, when undefined). Outside create_graph the engine takes this path instead of apply(),
+  // so a loop over 1,000 time steps costs 1,000 small additions, not 1,000 whole-sequence
+  // gradients summed.
+  virtual bool adds_to_input_grad() const { return false; }
+  virtual void add_to_input_grad(const Tensor& grad_output, Tensor& input_grad);
 
   std::vector<Edge> next_edges;
   // Hooks of non-leaf tensors, run on the gradient of output `slot` before apply().

@@ -74,6 +74,11 @@ Node::~Node() {
   for (Edge& e : next_edges) release_node(std::move(e.node));
 }
 
+void Node::add_to_input_grad(const Tensor&, Tensor&) {
+  LOOM_CHECK(false, ValueError, "backward: {} has no in-place form of its gradient (adds_to_input_grad() is false)",
+             name());
+}
+
 AutogradMeta::~AutogradMeta() { release_node(std::move(grad_fn)); }
 
 namespace {
@@ -114,10 +119,19 @@ struct Task {
   TensorList captured;
 };
 
-// Adds g into a gradient slot (undefined g: nothing to add).
-void add_grad(Tensor& slot, Tensor&& g) {
+// Adds g into a gradient slot (undefined g: nothing to add). `owned`: the slot holds a tensor
+// only the engine holds (a sum it made), which may be added to in place outside create_graph.
+void add_grad(Tensor& slot, std::uint8_t& owned, Tensor&& g, bool create_graph) {
   if (!g.defined()) return;
-  slot = slot.defined() ? slot + g : std::move(g);
+  if (!slot.defined()) {
+    slot = std::move(g);
+    owned = 0;  // someone else may hold it (a gradient passed through unchanged)
+  } else if (owned && !create_graph && g.sizes() == slot.sizes() && g.dtype() == slot.dtype()) {
+    slot.add_(g);
+  } else {
+    slot = slot + g;
+    owned = create_graph ? 0 : 1;
+  }
 }
 
 // The walk's bookkeeping, kept per thread between backward calls so that a steady-state
@@ -129,6 +143,7 @@ struct Workspace {
   std::vector<std::uint32_t> first_slot; // node i's gradient slots: buffers[first_slot[i]...]
   std::vector<std::uint32_t> num_slots;
   std::vector<Tensor> buffers;           // gradients summed per (node, slot)
+  std::vector<std::uint8_t> owned;       // per buffer: only the engine holds it (see add_grad)
   std::vector<Node*> ready;              // a heap in ReadyOrder
   TensorList grads;                      // what one node's apply() receives
 
@@ -150,6 +165,7 @@ struct Workspace {
     first_slot.clear();
     num_slots.clear();
     buffers.clear();
+    owned.clear();
     ready.clear();
     grads.clear();
   }
@@ -255,7 +271,22 @@ void run(const Edge* roots, Tensor* root_grads, std::size_t num_roots, Task& tas
     total_slots += ws.num_slots[i];
   }
   ws.buffers.resize(total_slots);
-  auto slot_of = [&](const Edge& e) -> Tensor& { return ws.buffers[ws.first_slot[e.node->task_index] + e.input_nr]; };
+  ws.owned.assign(total_slots, 0);
+  auto slot_index = [&](const Edge& e) { return ws.first_slot[e.node->task_index] + e.input_nr; };
+  auto deliver = [&](const Edge& e, Tensor&& g) {
+    const std::uint32_t k = slot_index(e);
+    add_grad(ws.buffers[k], ws.owned[k], std::move(g), task.create_graph);
+  };
+  // A part of the input's gradient added in place (Node::adds_to_input_grad): the input's slot
+  // must hold a tensor only the engine holds, so one arrived from elsewhere is copied first
+  // (once per slot).
+  auto deliver_part = [&](Node& node, const Tensor& g) {
+    const std::uint32_t k = slot_index(node.next_edges[0]);
+    Tensor& slot = ws.buffers[k];
+    if (slot.defined() && !ws.owned[k]) slot = slot.clone(MemoryFormat::Contiguous);
+    node.add_to_input_grad(g, slot);
+    ws.owned[k] = 1;
+  };
   // grad(): only nodes from which a captured place is reachable need to run.
   std::vector<bool> needed;
   if (task.capture_only) needed = nodes_leading_to_captures(ws.nodes, task.captures);
@@ -267,7 +298,7 @@ void run(const Edge* roots, Tensor* root_grads, std::size_t num_roots, Task& tas
     std::push_heap(ws.ready.begin(), ws.ready.end(), order);
   };
   for (std::size_t i = 0; i < num_roots; ++i)
-    if (roots[i].valid()) add_grad(slot_of(roots[i]), std::move(root_grads[i]));
+    if (roots[i].valid()) deliver(roots[i], std::move(root_grads[i]));
   for (std::size_t i = 0; i < num_roots; ++i) {
     const std::int32_t k = roots[i].valid() ? roots[i].node->task_index : -1;
     if (k >= 0 && ws.dependencies[k] == 0) {
@@ -319,8 +350,22 @@ void run(const Edge* roots, Tensor* root_grads, std::size_t num_roots, Task& tas
                "backward if you need to", node->name());
     if (!hooks_done && !node->pre_hooks.empty())
       for (std::uint32_t slot = 0; slot < grads.size(); ++slot) grads[slot] = run_pre_hooks(*node, slot, grads[slot]);
-    TensorList input_grads;
     const bool anomaly = is_anomaly_enabled();
+    if (!task.create_graph && !anomaly && node->adds_to_input_grad() && node->next_edges.size() == 1 &&
+        grads.size() == 1) {
+      const Edge& e = node->next_edges[0];
+      if (e.valid() && grads[0].defined()) {
+        {
+          ProfileScope profile(profiling_enabled() ? profile_name(*node) : std::string_view());
+          deliver_part(*node, grads[0]);
+        }
+        grads.clear();
+        if (!task.retain_graph) node->mark_released();
+        if (--ws.dependencies[e.node->task_index] == 0) push_ready(e.node.get());
+        continue;
+      }
+    }
+    TensorList input_grads;
     const TensorList received = anomaly ? grads : TensorList();
     {
       ProfileScope profile(profiling_enabled() ? profile_name(*node) : std::string_view());
@@ -336,7 +381,7 @@ void run(const Edge* roots, Tensor* root_grads, std::size_t num_roots, Task& tas
     for (std::size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.valid()) continue;
-      add_grad(slot_of(e), std::move(input_grads[i]));
+      deliver(e, std::move(input_grads[i]));
       if (--ws.dependencies[e.node->task_index] == 0) push_ready(e.node.get());
     }
   }

@@ -33,6 +33,29 @@ class ClosureNode final : public Node {
   std::optional<F> fn_;
 };
 
+// A ClosureNode for an op whose input gradient is its output gradient placed into part of a zero
+// tensor: `add_part(g, input_grad)` adds g into that part of the engine's gradient buffer (see
+// Node::adds_to_input_grad); the closure stays for create_graph, hooks and anomaly mode.
+template <typename F, typename P>
+class PartClosureNode final : public Node {
+ public:
+  PartClosureNode(std::string_view name, F&& fn, P&& add_part)
+      : name_(name), fn_(std::move(fn)), add_part_(std::move(add_part)) {}
+  std::string_view name() const override { return name_; }
+  TensorList apply(TensorList&& grad_outputs) override { return (*fn_)(grad_outputs); }
+  bool adds_to_input_grad() const override { return add_part_.has_value(); }
+  void add_to_input_grad(const Tensor& grad_output, Tensor& input_grad) override { (*add_part_)(grad_output, input_grad); }
+  void release_saved() override {
+    fn_.reset();
+    add_part_.reset();
+  }
+
+ private:
+  std::string_view name_;
+  std::optional<F> fn_;
+  std::optional<P> add_part_;
+};
+
 // An input of a recorded op, held by reference: a list of Tensors would copy each input
 // (two atomic reference-count updates) on every op just to look at it.
 class InputRef {
@@ -80,6 +103,26 @@ Tensor differentiable(GradOp op, Inputs inputs, Forward&& forward, Backward&& ba
   return out;
 }
 
+// differentiable() for an op of one input whose gradient is a part (see PartClosureNode):
+// `backward` is the composed rule, `add_part` the engine's in-place form of it.
+template <typename Forward, typename Backward, typename AddPart>
+Tensor differentiable_part(GradOp op, const Tensor& input, Forward&& forward, Backward&& backward, AddPart&& add_part) {
+  ProfileScope profile(grad_op_name(op));
+  if (!needs_grad(input)) return forward();
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = forward();
+  }
+  if (input.same_impl(out)) return out;
+  using F = std::decay_t<Backward>;
+  using P = std::decay_t<AddPart>;
+  record_node(detail::make_pooled<PartClosureNode<F, P>>(grad_op_name(op), std::forward<Backward>(backward),
+                                                         std::forward<AddPart>(add_part)),
+              {input}, out);
+  return out;
+}
+
 // The forward alone, timed as `op`: for ops that return early when no input needs a gradient,
 // before building their rule's captures (saved tensors, shapes) only to drop them.
 template <typename Forward>
@@ -99,6 +142,12 @@ struct InputGeometry {
     if (!needs_grad || !grad.defined()) return Tensor();
     Tensor g = sum_to(grad, sizes);
     return g.dtype() == dtype ? g : g.to(dtype);
+  }
+  // The engine's gradient buffer for this input (Node::add_to_input_grad): zeros of its shape
+  // and dtype on the gradient's device, made when the first part arrives.
+  Tensor& buffer(Tensor& input_grad, const Tensor& grad) const {
+    if (!input_grad.defined()) input_grad = zeros(sizes, TensorOptions(dtype, grad.device()));
+    return input_grad;
   }
 };
 

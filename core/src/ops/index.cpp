@@ -66,29 +66,33 @@ Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
   return out;
 }
 
+void scatter_add_into(const Tensor& out, std::int64_t dim, const Tensor& index, const Tensor& src) {
+  check_index_tensor("scatter_add", out, index);
+  LOOM_CHECK(src.defined(), ValueError, "scatter_add: the source tensor is undefined");
+  detail::check_same_device("scatter_add", out, src);
+  LOOM_CHECK(src.dtype() == out.dtype(), DTypeError,
+             "scatter_add: expected src of the input's dtype {}, found {}", dtype_name(out.dtype()),
+             dtype_name(src.dtype()));
+  const std::int64_t d = wrap_dim(dim, out.dim(), "scatter_add");
+  LOOM_CHECK(index.dim() == out.dim() && src.dim() == out.dim(), ShapeError,
+             "scatter_add: expected index and src of the input's rank {}, found {} and {}", out.dim(),
+             index.sizes().str(), src.sizes().str());
+  for (std::int64_t i = 0; i < out.dim(); ++i) {
+    LOOM_CHECK(index.size(i) <= src.size(i) && (i == d || index.size(i) <= out.size(i)), ShapeError,
+               "scatter_add: index shape {} must fit in src {} and, except in dim {}, in the input {}",
+               index.sizes().str(), src.sizes().str(), d, out.sizes().str());
+  }
+  check_index_range("scatter_add", index, out.dim() ? out.size(d) : 1, d);
+  if (index.numel() == 0) return;
+  // src is read only where index has entries: the leading corner of src of index's shape.
+  Tensor s = src.as_strided(index.sizes(), src.strides(), src.storage_offset());
+  backend_checked(Op::scatter_add, out.device(), out.dtype()).scatter_add(out, static_cast<int>(d), index, s);
+}
+
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {
   check_index_tensor("scatter_add", x, index);
-  LOOM_CHECK(src.defined(), ValueError, "scatter_add: the source tensor is undefined");
-  detail::check_same_device("scatter_add", x, src);
-  LOOM_CHECK(src.dtype() == x.dtype(), DTypeError,
-             "scatter_add: expected src of the input's dtype {}, found {}", dtype_name(x.dtype()),
-             dtype_name(src.dtype()));
-  const std::int64_t d = wrap_dim(dim, x.dim(), "scatter_add");
-  LOOM_CHECK(index.dim() == x.dim() && src.dim() == x.dim(), ShapeError,
-             "scatter_add: expected index and src of the input's rank {}, found {} and {}", x.dim(),
-             index.sizes().str(), src.sizes().str());
-  for (std::int64_t i = 0; i < x.dim(); ++i) {
-    LOOM_CHECK(index.size(i) <= src.size(i) && (i == d || index.size(i) <= x.size(i)), ShapeError,
-               "scatter_add: index shape {} must fit in src {} and, except in dim {}, in the input {}",
-               index.sizes().str(), src.sizes().str(), d, x.sizes().str());
-  }
-  check_index_range("scatter_add", index, x.dim() ? x.size(d) : 1, d);
   Tensor out = x.clone(MemoryFormat::Contiguous);
-  if (index.numel() > 0) {
-    // src is read only where index has entries: the leading corner of src of index's shape.
-    Tensor s = src.as_strided(index.sizes(), src.strides(), src.storage_offset());
-    backend_checked(Op::scatter_add, x.device(), x.dtype()).scatter_add(out, static_cast<int>(d), index, s);
-  }
+  scatter_add_into(out, dim, index, src);
   return out;
 }
 
@@ -135,24 +139,44 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
 namespace loom {
 
 // ---- indexing ----
+namespace {
+// index_select's gradient: every entry of g goes back to row index[j] of dim d, as the index
+// scatter_add takes (index reshaped to g's rank and expanded to g's shape).
+Tensor index_select_scatter_index(const Tensor& index, const Tensor& g, std::int64_t d) {
+  Shape shape(g.sizes().size(), 1);
+  shape[d] = index.numel();
+  return index.reshape(shape).expand(g.sizes());
+}
+}  // namespace
+
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index) {
-  return differentiable(GradOp::index_select, {x}, [&] { return raw::index_select(x, dim, index); },
-                        [dim, index, in = InputGeometry(x)](const TensorList& g) -> TensorList {
-                          if (in.sizes.empty()) return {g[0].reshape(Shape{})};
-                          const std::int64_t d = detail::wrap_dim(dim, static_cast<std::int64_t>(in.sizes.size()), "index_select");
-                          // Every entry of g goes back to row index[j] of dim d.
-                          Shape shape(g[0].sizes().size(), 1);
-                          shape[d] = index.numel();
-                          Tensor idx = index.reshape(shape).expand(g[0].sizes());
-                          return {scatter_add(zeros(in.sizes, in.dtype), d, idx, g[0])};
-                        });
+  return autograd::differentiable_part(
+      GradOp::index_select, x, [&] { return raw::index_select(x, dim, index); },
+      [dim, index, in = InputGeometry(x)](const TensorList& g) -> TensorList {
+        if (in.sizes.empty()) return {g[0].reshape(Shape{})};
+        const std::int64_t d = detail::wrap_dim(dim, static_cast<std::int64_t>(in.sizes.size()), "index_select");
+        return {scatter_add(zeros(in.sizes, in.dtype), d, index_select_scatter_index(index, g[0], d), g[0])};
+      },
+      [dim, index, in = InputGeometry(x)](const Tensor& g, Tensor& input_grad) {
+        Tensor& buffer = in.buffer(input_grad, g);
+        if (in.sizes.empty()) {
+          buffer.add_(g.reshape(Shape{}));
+          return;
+        }
+        const std::int64_t d = detail::wrap_dim(dim, static_cast<std::int64_t>(in.sizes.size()), "index_select");
+        raw::scatter_add_into(buffer, d, index_select_scatter_index(index, g, d), g);
+      });
 }
 
 Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
-  return differentiable(GradOp::gather, {x}, [&] { return raw::gather(x, dim, index); },
-                        [dim, index, in = InputGeometry(x)](const TensorList& g) -> TensorList {
-                          return {scatter_add(zeros(in.sizes, in.dtype), dim, index, g[0])};
-                        });
+  return autograd::differentiable_part(
+      GradOp::gather, x, [&] { return raw::gather(x, dim, index); },
+      [dim, index, in = InputGeometry(x)](const TensorList& g) -> TensorList {
+        return {scatter_add(zeros(in.sizes, in.dtype), dim, index, g[0])};
+      },
+      [dim, index, in = InputGeometry(x)](const Tensor& g, Tensor& input_grad) {
+        raw::scatter_add_into(in.buffer(input_grad, g), dim, index, g);
+      });
 }
 
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src) {

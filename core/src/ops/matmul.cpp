@@ -63,6 +63,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   LOOM_CHECK(K == K2, ShapeError,
              "matmul: shapes {} and {} do not fit: the inner sizes are {} and {}",
              a.sizes().str(), b.sizes().str(), K, K2);
+  if (a.dim() > 2 && b.dim() == 2) {
+    // (..., M, K)·(K, N), e.g. linear() of a sequence: one GEMM over the (…·M, K) rows instead
+    // of a batch of small ones.
+    Shape out_shape = a.sizes();
+    out_shape[out_shape.size() - 1] = N;
+    return detail::reshape_fresh(raw::matmul(a.reshape({-1, K}), b), out_shape);
+  }
   Shape a_batch(a2.sizes().begin(), a2.sizes().end() - 2);
   Shape b_batch(b2.sizes().begin(), b2.sizes().end() - 2);
   Shape batch = detail::broadcast_shapes_for("matmul", a_batch, b_batch);
@@ -108,7 +115,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                             if (a1) d = d.squeeze(-2);
                             da = ia.reduce(d);
                           }
-                          if (ib.needs_grad) {
+                          if (ib.needs_grad && ib.sizes.size() == 2 && ia.sizes.size() > 2) {
+                            // A matrix b shared by every batch: dbᵀ sums over all rows at once,
+                            // one GEMM (…·M, K)ᵀ·(…·M, N) instead of a batch of them and a sum.
+                            const Tensor a2 = sa.unpack("matmul");
+                            db = matmul(a2.reshape({-1, a2.size(-1)}).t(), g2.reshape({-1, g2.size(-1)}));
+                          } else if (ib.needs_grad) {
                             Tensor a2 = sa.unpack("matmul");
                             if (a1) a2 = a2.unsqueeze(0);
                             Tensor d = matmul(a2.transpose(-1, -2), g2);

@@ -112,6 +112,8 @@ LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tens
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& x, std::int64_t dim, const Tensor& index, const Tensor& src);
+// scatter_add into `out` itself (dense, contiguous, nobody else's): a gradient buffer.
+void scatter_add_into(const Tensor& out, std::int64_t dim, const Tensor& index, const Tensor& src);
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim);
 
 // ---- views and conversions (Tensor's methods record on top of these) ----

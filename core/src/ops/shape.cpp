@@ -261,19 +261,27 @@ Tensor Tensor::permute(const Shape& dims) const {
 }
 
 Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end, std::int64_t step) const {
-  return differentiable(GradOp::slice, {*this}, [&] { return raw::slice(*this, d, start, end, step); },
-                        [d, start, end, step, in = InputGeometry(*this)](const TensorList& g) -> TensorList {
-                          return {slice_scatter(zeros(in.sizes, in.dtype), g[0], d, start, end, step)};
-                        });
+  return autograd::differentiable_part(
+      GradOp::slice, *this, [&] { return raw::slice(*this, d, start, end, step); },
+      [d, start, end, step, in = InputGeometry(*this)](const TensorList& g) -> TensorList {
+        return {slice_scatter(zeros(in.sizes, in.dtype), g[0], d, start, end, step)};
+      },
+      [d, start, end, step, in = InputGeometry(*this)](const Tensor& g, Tensor& input_grad) {
+        in.buffer(input_grad, g).slice(d, start, end, step).add_(g);
+      });
 }
 
 Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
-  return differentiable(GradOp::select, {*this}, [&] { return raw::select(*this, d, index); },
-                        [d, index, in = InputGeometry(*this)](const TensorList& g) -> TensorList {
-                          const std::int64_t dim = detail::wrap_dim(d, static_cast<std::int64_t>(in.sizes.size()), "select");
-                          const std::int64_t i = index < 0 ? index + in.sizes[dim] : index;
-                          return {slice_scatter(zeros(in.sizes, in.dtype), g[0].unsqueeze(dim), dim, i, i + 1)};
-                        });
+  return autograd::differentiable_part(
+      GradOp::select, *this, [&] { return raw::select(*this, d, index); },
+      [d, index, in = InputGeometry(*this)](const TensorList& g) -> TensorList {
+        const std::int64_t dim = detail::wrap_dim(d, static_cast<std::int64_t>(in.sizes.size()), "select");
+        const std::int64_t i = index < 0 ? index + in.sizes[dim] : index;
+        return {slice_scatter(zeros(in.sizes, in.dtype), g[0].unsqueeze(dim), dim, i, i + 1)};
+      },
+      [d, index, in = InputGeometry(*this)](const Tensor& g, Tensor& input_grad) {
+        in.buffer(input_grad, g).select(d, index).add_(g);
+      });
 }
 
 Tensor Tensor::expand(const Shape& shape) const {
