@@ -46,7 +46,8 @@ nlohmann::json cases_of(const std::string& path) {
 // fields differently; they are brought to the layer cases' form here: "train" (bool) becomes
 // "mode", "input", "output" and "grad_output" become one-element lists, grads["input"] becomes
 // "grad_inputs", the other grads "grad_parameters", and their "buffers" (running statistics) are
-// loaded with the parameters.
+// loaded with the parameters. Then the cases of attention_fixtures.json (make_attention_fixtures.py:
+// attention, Transformer and positional-encoding layers), already in the layer cases' form.
 const nlohmann::json& fixtures() {
   static const nlohmann::json cases = [] {
     nlohmann::json all = cases_of(LOOM_NN_LAYER_FIXTURES);
@@ -63,6 +64,10 @@ const nlohmann::json& fixtures() {
         if (key != "input") c["grad_parameters"][key] = g;
       all.push_back(std::move(c));
     }
+    const auto sibling = [](const char* file) {
+      return (std::filesystem::path(LOOM_NN_LAYER_FIXTURES).parent_path() / file).string();
+    };
+    for (nlohmann::json c : cases_of(sibling("attention_fixtures.json"))) all.push_back(std::move(c));
     return all;
   }();
   return cases;
@@ -93,6 +98,51 @@ struct BuildRow {
   const char* wrong_config;
   const char* wrong_option;
 };
+
+using ParameterShapes = std::vector<std::pair<std::string, loom::Shape>>;
+
+// The parameters of a Transformer layer with d_model 4, nhead 2, dim_feedforward 6 under
+// `prefix`, in PyTorch's order (named_parameters of torch.nn.TransformerEncoderLayer/DecoderLayer).
+ParameterShapes transformer_layer_parameters(const std::string& prefix, bool decoder) {
+  ParameterShapes p;
+  const auto add = [&](const std::string& name, loom::Shape shape) { p.emplace_back(prefix + name, shape); };
+  for (const char* attention : {"self_attn", "multihead_attn"}) {
+    if (std::string(attention) == "multihead_attn" && !decoder) continue;
+    add(std::string(attention) + ".in_proj_weight", {12, 4});
+    add(std::string(attention) + ".in_proj_bias", {12});
+    add(std::string(attention) + ".out_proj.weight", {4, 4});
+    add(std::string(attention) + ".out_proj.bias", {4});
+  }
+  add("linear1.weight", {6, 4});
+  add("linear1.bias", {6});
+  add("linear2.weight", {4, 6});
+  add("linear2.bias", {4});
+  for (const char* norm : {"norm1", "norm2", "norm3"}) {
+    if (std::string(norm) == "norm3" && !decoder) continue;
+    add(std::string(norm) + ".weight", {4});
+    add(std::string(norm) + ".bias", {4});
+  }
+  return p;
+}
+
+// A stack of `layers` such layers ("layers.N."), then a final norm, under `prefix`.
+ParameterShapes transformer_stack_parameters(const std::string& prefix, int layers, bool decoder, bool norm) {
+  ParameterShapes p;
+  for (int i = 0; i < layers; ++i) {
+    const ParameterShapes layer = transformer_layer_parameters(prefix + "layers." + std::to_string(i) + ".", decoder);
+    p.insert(p.end(), layer.begin(), layer.end());
+  }
+  if (norm) {
+    p.emplace_back(prefix + "norm.weight", loom::Shape{4});
+    p.emplace_back(prefix + "norm.bias", loom::Shape{4});
+  }
+  return p;
+}
+
+ParameterShapes concatenated(ParameterShapes a, const ParameterShapes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
 
 const std::map<std::string, BuildRow>& build_rows() {
   static const std::map<std::string, BuildRow> rows = {
@@ -190,6 +240,52 @@ const std::map<std::string, BuildRow>& build_rows() {
                        {"type": "linear", "in_features": 2, "out_features": 1, "bias": false}]})",
         "Sequential", "", {{"0.weight", {2, 3}}, {"0.bias", {2}}, {"2.weight", {1, 2}}}, {"layers"},
         R"({"layers": 3})", "layers"}},
+      // ---- attention and Transformer layers (branch attn) ----
+      {"multihead_attention",
+       {R"({"embed_dim": 4, "num_heads": 2, "kdim": 3, "vdim": 5, "bias": false, "add_bias_kv": true,
+           "batch_first": true})",
+        "MultiheadAttention", "embed_dim=4, num_heads=2, dropout=0, bias=false, kdim=3, vdim=5, add_bias_kv=true, "
+        "batch_first=true",
+        {{"q_proj_weight", {4, 4}}, {"k_proj_weight", {4, 3}}, {"v_proj_weight", {4, 5}}, {"bias_k", {1, 1, 4}},
+         {"bias_v", {1, 1, 4}}, {"out_proj.weight", {4, 4}}},
+        {"embed_dim", "num_heads"}, R"({"embed_dim": 4, "num_heads": "two"})", "num_heads"}},
+      {"transformer_encoder_layer",
+       {R"({"d_model": 4, "nhead": 2, "dim_feedforward": 6, "dropout": 0.2, "activation": "gelu",
+           "layer_norm_eps": 0.001, "batch_first": true, "norm_first": true})",
+        "TransformerEncoderLayer",
+        "d_model=4, nhead=2, dim_feedforward=6, dropout=0.2, activation=gelu, layer_norm_eps=0.001, batch_first=true, "
+        "norm_first=true",
+        transformer_layer_parameters("", false), {"d_model", "nhead"},
+        R"({"d_model": 4, "nhead": 2, "norm_first": "yes"})", "norm_first"}},
+      {"transformer_decoder_layer",
+       {R"({"d_model": 4, "nhead": 2, "dim_feedforward": 6})", "TransformerDecoderLayer",
+        "d_model=4, nhead=2, dim_feedforward=6, dropout=0.1, activation=relu, layer_norm_eps=1e-05, batch_first=false, "
+        "norm_first=false",
+        transformer_layer_parameters("", true), {"d_model", "nhead"},
+        R"({"d_model": 4, "nhead": 2, "dim_feedforward": 6.5})", "dim_feedforward"}},
+      {"transformer_encoder",
+       {R"({"d_model": 4, "nhead": 2, "dim_feedforward": 6, "num_layers": 2, "norm": true})", "TransformerEncoder",
+        "num_layers=2, norm=true", transformer_stack_parameters("", 2, false, true), {"d_model", "nhead", "num_layers"},
+        R"({"d_model": 4, "nhead": 2, "num_layers": 2, "norm": 1})", "norm"}},
+      {"transformer_decoder",
+       {R"({"d_model": 4, "nhead": 2, "dim_feedforward": 6, "num_layers": 1})", "TransformerDecoder",
+        "num_layers=1, norm=false", transformer_stack_parameters("", 1, true, false),
+        {"d_model", "nhead", "num_layers"}, R"({"d_model": 4, "nhead": 2, "num_layers": "1"})", "num_layers"}},
+      {"transformer",
+       {R"({"d_model": 4, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 2, "dim_feedforward": 6,
+           "dropout": 0.0, "activation": "gelu"})",
+        "Transformer",
+        "d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=6, dropout=0, "
+        "activation=gelu, layer_norm_eps=1e-05, batch_first=false, norm_first=false",
+        concatenated(transformer_stack_parameters("encoder.", 1, false, true),
+                     transformer_stack_parameters("decoder.", 2, true, true)),
+        {}, R"({"d_model": 4, "nhead": 2, "activation": 1})", "activation"}},
+      {"sinusoidal_positional_encoding",
+       {R"({"d_model": 6, "max_len": 10, "batch_first": true})", "SinusoidalPositionalEncoding",
+        "d_model=6, max_len=10, batch_first=true", {}, {"d_model"}, R"({"d_model": "six"})", "d_model"}},
+      {"learned_positional_embedding",
+       {R"({"d_model": 3, "max_len": 5})", "LearnedPositionalEmbedding", "d_model=3, max_len=5, batch_first=false",
+        {{"weight", {5, 3}}}, {"d_model", "max_len"}, R"({"d_model": 3, "max_len": 5.5})", "max_len"}},
   };
   return rows;
 }

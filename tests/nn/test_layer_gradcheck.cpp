@@ -11,7 +11,8 @@
 //           inputs({x(...), x(...), mask}): several tensors, the multi-tensor forward
 //           m(TensorList{...}), e.g. an LSTM's input and state:
 //             t["lstm"] = {{R"({...})", inputs({x({5, 3, 4}, 1), x({1, 3, 8}, 2), x({1, 3, 8}, 3)})}};
-//   Floating inputs are checked; int64 and bool ones (indices, masks) are passed through. Every
+//   Floating inputs are checked; int64 and bool ones (indices, masks) are passed through, and so
+//   is an undefined one (a mask slot left empty, as the Transformer rows' "none"). Every
 //   floating output is checked; others (argmax indices) must not depend on the checked inputs.
 // Rows may also name a test-only harness module (harness_modules.hpp), which proves the
 // multi-tensor path before a registered layer needs it.
@@ -158,6 +159,40 @@ const std::map<std::string, std::vector<Row>>& rows() {
     };
     t["test_attention"] = {{R"({"embed_dim": 4})",
                             inputs({x({2, 3, 4}, 70), x({2, 5, 4}, 71), x({2, 5, 4}, 72), key_padding_mask})}};
+    // ---- attention and Transformer layers (branch attn) ----
+    // Masks in MultiheadAttention's polarity (true: masked out); a floating mask is checked too.
+    auto none = [] { return loom::Tensor(); };
+    auto padding = [] { return loom::tensor({{false, false, true, false}, {false, true, false, false}}); };
+    auto causal3 = [] { return loom::tensor({{false, true, true}, {false, false, true}, {false, false, false}}); };
+    t["multihead_attention"] = {
+        {R"({"embed_dim": 4, "num_heads": 2})",
+         inputs({x({3, 2, 4}, 80), x({4, 2, 4}, 81), x({4, 2, 4}, 82), [] {
+                   return loom::tensor({{false, false, false, true}, {true, false, false, false}});
+                 }, x({3, 4}, 83)})},
+        {R"({"embed_dim": 4, "num_heads": 1, "kdim": 3, "vdim": 2, "add_bias_kv": true, "add_zero_attn": true,
+            "batch_first": true})",
+         inputs({x({2, 3, 4}, 84), x({2, 4, 3}, 85), x({2, 4, 2}, 86), padding})},
+        {R"({"embed_dim": 4, "num_heads": 2, "dropout": 0.3, "batch_first": true})", x({2, 3, 4}, 87), true}};
+    const char* layer = R"({"d_model": 4, "nhead": 2, "dim_feedforward": 5, "dropout": 0.0})";
+    const char* pre_norm_gelu = R"({"d_model": 4, "nhead": 2, "dim_feedforward": 5, "norm_first": true,
+                                    "activation": "gelu", "batch_first": true})";
+    t["transformer_encoder_layer"] = {{layer, inputs({x({4, 2, 4}, 88), none, padding})},
+                                      {pre_norm_gelu, x({2, 3, 4}, 89)}};
+    t["transformer_decoder_layer"] = {{layer, inputs({x({3, 2, 4}, 90), x({4, 2, 4}, 91), causal3, none, none,
+                                                      padding})},
+                                      {pre_norm_gelu, inputs({x({2, 3, 4}, 92), x({2, 4, 4}, 93), x({3, 3}, 94)})}};
+    t["transformer_encoder"] = {{R"({"d_model": 4, "nhead": 2, "dim_feedforward": 5, "num_layers": 2, "norm": true})",
+                                 x({3, 2, 4}, 95)}};
+    t["transformer_decoder"] = {{R"({"d_model": 4, "nhead": 2, "dim_feedforward": 5, "num_layers": 2, "norm": true,
+                                    "batch_first": true})",
+                                 inputs({x({2, 3, 4}, 96), x({2, 4, 4}, 97), causal3})}};
+    t["transformer"] = {{R"({"d_model": 4, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1,
+                            "dim_feedforward": 5})",
+                         inputs({x({4, 2, 4}, 98), x({3, 2, 4}, 99), none, causal3, none, [] {
+                                   return loom::tensor({{false, false, false, true}, {false, false, false, false}});
+                                 }})}};
+    t["sinusoidal_positional_encoding"] = {{R"({"d_model": 5, "batch_first": true})", x({2, 3, 5}, 100)}};
+    t["learned_positional_embedding"] = {{R"({"d_model": 3, "max_len": 6})", x({4, 2, 3}, 101)}};
     return t;
   }();
   return table;
@@ -166,16 +201,23 @@ const std::map<std::string, std::vector<Row>>& rows() {
 // gradcheck of `m` (already float64) with respect to its floating inputs and every parameter.
 loom::autograd::GradcheckResult check_layer(loom::nn::Module& m, const loom::TensorList& xs, bool several,
                                             bool reseed) {
+  // An undefined input (a mask left out: "none") stays out of the check and is put back in its
+  // place for each call.
   loom::TensorList inputs;
+  std::vector<bool> present;
   for (loom::Tensor x : xs) {
+    present.push_back(x.defined());
+    if (!x.defined()) continue;
     if (x.is_floating_point()) x.requires_grad_(true);
     inputs.push_back(x);
   }
-  const auto count = static_cast<std::ptrdiff_t>(xs.size());
   for (const loom::Tensor& p : m.parameters()) inputs.push_back(p);
-  auto fn = [&m, count, several, reseed](const loom::TensorList& in) -> loom::TensorList {
+  auto fn = [&m, present, several, reseed](const loom::TensorList& in) -> loom::TensorList {
     if (reseed) loom::manual_seed(777);
-    return loom_nn_test::forward_of(m, loom::TensorList(in.begin(), in.begin() + count), several);
+    loom::TensorList call;
+    std::size_t next = 0;
+    for (const bool p : present) call.push_back(p ? in[next++] : loom::Tensor());
+    return loom_nn_test::forward_of(m, call, several);
   };
   return loom::autograd::gradcheck(fn, inputs);
 }

@@ -2,6 +2,7 @@
 // Everything of loom::nn: modules, layers, losses, initialisers, the functional API, the registry,
 // summary().
 #include "loom/nn/activation.hpp"
+#include "loom/nn/attention.hpp"
 #include "loom/nn/container.hpp"
 #include "loom/nn/conv.hpp"
 #include "loom/nn/dropout.hpp"
@@ -17,4 +18,5 @@
 #include "loom/nn/pooling.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/nn/summary.hpp"
+#include "loom/nn/transformer.hpp"
 #include "loom/nn/upsample.hpp"

@@ -36,5 +36,6 @@ void register_conv_layers();     // conv_layers.cpp
 void register_pooling_layers();  // pooling_layers.cpp
 void register_norm_layers();     // norm_layers.cpp
 void register_losses();          // loss_modules.cpp
+void register_attention_layers();  // transformer_registration.cpp
 
 }  // namespace loom::nn::detail

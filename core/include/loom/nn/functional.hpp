@@ -1,6 +1,7 @@
 #pragma once
 // The functional API under the modules: loom::F::relu, F::linear, F::cross_entropy, ...
 #include "loom/nn/functional/activation.hpp"
+#include "loom/nn/functional/attention.hpp"
 #include "loom/nn/functional/conv.hpp"
 #include "loom/nn/functional/linear.hpp"
 #include "loom/nn/functional/loss.hpp"
