@@ -146,6 +146,30 @@ def select_loop(args, here, bindir, env, results):
                         "ratio": ratio, "higher_is_better": True})
 
 
+def attention(args, bindir, env, results):
+    """Section 6 (issue 16): scaled dot-product attention forward + backward, fused kernel vs the
+    math path, head dim 64, 4 heads, batch 1: median time and the allocator's peak."""
+    prog = os.path.join(bindir, "bench_attention")
+    if not os.path.exists(prog):
+        print(f"\n(attention skipped: {prog} missing)")
+        return
+    keys = ["ms", "peak_mib"]
+    print(f"\n== attention forward + backward, 4 heads x 64, batch 1 (median of 5, 3 interleaved rounds)")
+    print(f"{'seq':>6} {'path':<6} {'ms':>10} {'peak MiB':>10} {'math / fused':>13}")
+    for seq in (512, 2048):
+        runs = {"fused": [], "math": []}
+        for _ in range(3):
+            for path in runs:
+                runs[path].append(run_fields([prog, "--path", path, "--seq", str(seq)], env, keys))
+        med = {path: [statistics.median(r[i] for r in rows) for i in range(2)] for path, rows in runs.items()}
+        for path, (ms, peak) in med.items():
+            ratio = med["math"][0] / med["fused"][0]
+            print(f"{seq:>6} {path:<6} {ms:>10.2f} {peak:>10.1f} {ratio if path == 'fused' else 1.0:>13.2f}")
+        results.append({"name": f"attention_fused_vs_math_seq{seq}", "loom_ms": med["fused"][0], "peer": "loom math path",
+                        "peer_ms": med["math"][0], "ratio": med["math"][0] / med["fused"][0], "higher_is_better": True,
+                        "fused_peak_mib": med["fused"][1], "math_peak_mib": med["math"][1]})
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -220,6 +244,8 @@ def main():
     failures = train_steps(args, here, bindir, env, results)
     # 5. linear-time part gradients (issue 16): a loop of select + small op over L steps.
     select_loop(args, here, bindir, env, results)
+    # 6. fused attention against the math path (issue 16): time and memory.
+    attention(args, bindir, env, results)
 
     peer_info = "absent"
     if "pytorch" in programs:

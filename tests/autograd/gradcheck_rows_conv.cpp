@@ -1,7 +1,8 @@
-// Gradcheck rows of convolution, pooling, batch and layer norm: non-default stride, padding, dilation and groups,
+// Gradcheck rows of convolution, pooling, batch and layer norm and the fused attention: non-default stride, padding, dilation and groups,
 // channels-last and strided leaves. Pooling inputs are kink-free (distinct values, so max
 // pooling's argmax does not move under the finite-difference step).
 #include "gradcheck_rows_internal.hpp"
+#include "loom/nn/functional/attention.hpp"
 #include "loom/nn/functional/conv.hpp"
 #include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/functional/normalization.hpp"
@@ -108,6 +109,20 @@ void add_conv_rows(RowTable& t) {
   t["layer_norm"].push_back({"group_norm of a channels-last (N, C, H, W), 2 groups, weight only",
                              [] { return TensorList{channels_last_leaf({2, 4, 2, 2}), randn_leaf({4})}; },
                              [](const TensorList& in) { return TensorList{F::group_norm(in[0], 2, in[1])}; }});
+
+  // The fused attention kernel (float64: the backend's reference kernel, same node and rule).
+  t["attention"].push_back({"(N, H, L, E) heads, key-padding bool mask broadcast over heads and queries",
+                            [] { return TensorList{randn_leaf({2, 2, 3, 4}), randn_leaf({2, 2, 5, 4}), randn_leaf({2, 2, 5, 3})}; },
+                            [](const TensorList& in) {
+                              const loom::Tensor keep = (loom::arange(0, 5, 1) < 4).reshape({1, 1, 1, 5});
+                              return TensorList{F::fused_scaled_dot_product_attention(in[0], in[1], in[2], keep)};
+                            }});
+  t["attention"].push_back({"causal, L > S, scale 0.3, a transposed query",
+                            [] { return TensorList{randn_leaf({2, 4, 6}), randn_leaf({2, 4, 4}), randn_leaf({2, 4, 2})}; },
+                            [](const TensorList& in) {
+                              return TensorList{F::fused_scaled_dot_product_attention(in[0].transpose(1, 2), in[1], in[2], {},
+                                                                                      true, 0.3)};
+                            }});
 }
 
 }  // namespace loom_autograd_test

@@ -3,6 +3,7 @@
 // empty dim, the identity).
 #include "conformance.hpp"
 #include "loom/autograd.hpp"
+#include "loom/nn/functional/attention.hpp"
 #include "loom/nn/functional/conv.hpp"
 #include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/functional/normalization.hpp"
@@ -42,6 +43,7 @@ bool elementwise(Op op) {
 #define LOOM_CONFORMANCE_EMPTY_convolution(name)
 #define LOOM_CONFORMANCE_EMPTY_pooling(name)
 #define LOOM_CONFORMANCE_EMPTY_normalization(name)
+#define LOOM_CONFORMANCE_EMPTY_attention(name)
 #define LOOM_CONFORMANCE_EMPTY_index(name)
 #define LOOM_CONFORMANCE_EMPTY_random(name)
 #include "loom/ops.def"
@@ -171,6 +173,21 @@ void check_empty_through_public_api(Op op) {
       check_shape(z, {2, 0, 3}, "group_norm, C = 0");
       loom::sum(z).backward();
       check_shape(e.grad(), {2, 0, 3}, "group_norm's input gradient, C = 0");
+      return;
+    }
+    case Op::attention:
+    case Op::attention_backward: {
+      // No queries, and no batches: empty outputs and gradients of the inputs' shapes.
+      for (const Shape& qs : {Shape{2, 0, 4}, Shape{0, 3, 4}}) {
+        auto q = loom::zeros(qs).requires_grad_();
+        auto k = loom::ones({qs[0], 5, 4}).requires_grad_(), v = loom::ones({qs[0], 5, 6}).requires_grad_();
+        auto y = loom::nn::functional::fused_scaled_dot_product_attention(q, k, v);
+        check_shape(y, {qs[0], qs[1], 6}, "fused attention, empty query");
+        loom::sum(y).backward();
+        check_shape(q.grad(), qs, "fused attention's query gradient");
+        check_shape(k.grad(), {qs[0], 5, 4}, "fused attention's key gradient");
+        CHECK(loom::sum(loom::abs(v.grad())).item<float>() == 0.0f);
+      }
       return;
     }
     default: FAIL("no empty-input check for " << loom::op_name(op));

@@ -138,6 +138,9 @@ const std::map<Op, OpSpec>& table() {
         {Op::batch_norm_backward, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
         {Op::layer_norm, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
         {Op::layer_norm_backward, plain(range(-1, 3), kFloats, {1e-4, 1e-5}, {1e-10, 1e-11})},
+        // ---- attention: float32 tiles (OpenBLAS, online softmax) vs the double-accumulating reference
+        {Op::attention, plain(range(-1, 1), kFloats, {1e-4, 1e-5}, {1e-11, 1e-12})},
+        {Op::attention_backward, plain(range(-1, 1), kFloats, {1e-4, 1e-5}, {1e-11, 1e-12})},
         // ---- index: sums of multiples of 0.5 are exact in any order
         {Op::index_select, plain(range(-10, 10), kAll)},
         {Op::gather, plain(range(-10, 10), kAll)},

@@ -6,6 +6,7 @@
 #include "loom/nn/functional/attention.hpp"
 #include "loom/nn/functional/linear.hpp"
 #include "loom/tensor_ops.hpp"
+#include "ops/attention.hpp"
 
 namespace loom::nn::functional {
 
@@ -116,10 +117,25 @@ Tensor causal_mask(std::int64_t L, std::int64_t S, Device device) {
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
                                     double dropout_p, bool is_causal, std::optional<double> scale) {
   const AttentionArgs args = check_arguments(q, k, v, attn_mask, dropout_p, is_causal, scale);
-  // The fused-kernel dispatch point: a tiled, online-softmax kernel (float32, when no gradient of
-  // a gradient is needed) takes the checked arguments here. The math path serves everything else:
-  // float64, create_graph, and the weights of scaled_dot_product_attention_with_weights.
+  // The fused-kernel dispatch point: the tiled, online-softmax kernel (ops/attention.cpp) takes
+  // float32 without dropout; its gradient under create_graph goes through the math path. The math
+  // path serves everything else: float64, dropout, broadcast batch dims, and the weights of
+  // scaled_dot_product_attention_with_weights.
+  if (detail::fused_attention_applies(q, k, v, attn_mask, dropout_p))
+    return detail::fused_attention(q, k, v, attn_mask, is_causal, args.scale);
   return attention_math(args).output;
+}
+
+Tensor fused_scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
+                                          bool is_causal, std::optional<double> scale) {
+  const AttentionArgs args = check_arguments(q, k, v, attn_mask, 0.0, is_causal, scale);
+  LOOM_CHECK(q.dim() == k.dim() && q.dim() == v.dim() && batch_dims(q) == batch_dims(k) && batch_dims(q) == batch_dims(v),
+             ShapeError, "fused_scaled_dot_product_attention: query {}, key {} and value {} must have the same batch "
+             "dims (the fused kernel does not broadcast them)", q.sizes().str(), k.sizes().str(), v.sizes().str());
+  LOOM_CHECK(!attn_mask.defined() || attn_mask.dim() <= q.dim(), ShapeError,
+             "fused_scaled_dot_product_attention: attn_mask {} has more dims than the query {}", attn_mask.sizes().str(),
+             q.sizes().str());
+  return detail::fused_attention(q, k, v, attn_mask, is_causal, args.scale);
 }
 
 AttentionResult scaled_dot_product_attention_with_weights(const Tensor& q, const Tensor& k, const Tensor& v,

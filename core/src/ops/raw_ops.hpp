@@ -28,6 +28,7 @@ namespace loom::raw {
 #define LOOM_RAW_convolution LOOM_RAW_OTHER
 #define LOOM_RAW_pooling LOOM_RAW_OTHER
 #define LOOM_RAW_normalization LOOM_RAW_OTHER
+#define LOOM_RAW_attention LOOM_RAW_OTHER
 #define LOOM_RAW_index LOOM_RAW_OTHER
 #define LOOM_RAW_random LOOM_RAW_OTHER
 #include "loom/ops.def"

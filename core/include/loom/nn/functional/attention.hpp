@@ -40,6 +40,15 @@ LOOM_API Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
                                              const Tensor& attn_mask = {}, double dropout_p = 0.0,
                                              bool is_causal = false, std::optional<double> scale = std::nullopt);
 
+// The fused kernel alone (FlashAttention-2: keys streamed in blocks with an online softmax, the
+// (L, S) weights never stored; the backward recomputes them from each row's log-sum-exp), which
+// scaled_dot_product_attention picks by itself for float32 without dropout when q, k and v have
+// the same batch dims. Here for tests and benchmarks: float64 runs the backend's reference kernel.
+// No dropout; q, k and v must have equal batch dims. Gradients of gradients take the math path.
+LOOM_API Tensor fused_scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                   const Tensor& attn_mask = {}, bool is_causal = false,
+                                                   std::optional<double> scale = std::nullopt);
+
 // The output and the attention weights (..., L, S) after dropout, the weights that multiplied v
 // (what MultiheadAttention returns with need_weights). Always the math path.
 struct AttentionResult {
