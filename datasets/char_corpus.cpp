@@ -19,8 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// C0 controls but tab and newline, DEL, and the C1 controls U+0080..U+009F.
 bool is_dropped_control(std::string_view c) {
   const auto b = static_cast<unsigned char>(c[0]);
+  if (c.size() == 2) return b == 0xC2 && static_cast<unsigned char>(c[1]) <= 0x9F;
   return c.size() == 1 && (b < 0x20 || b == 0x7F) && b != '\t' && b != '\n';
 }
 
@@ -60,12 +62,50 @@ std::string read_file(const fs::path& path) {
   return text.str();
 }
 
+// The byte a character below U+0100 stands for when UTF-8 was decoded as Latin-1; -1 for others.
+int latin1_byte(std::string_view c) {
+  const auto b0 = static_cast<unsigned char>(c[0]);
+  if (c.size() == 1) return b0;
+  if (c.size() == 2 && (b0 == 0xC2 || b0 == 0xC3)) return ((b0 & 0x1F) << 6) | (static_cast<unsigned char>(c[1]) & 0x3F);
+  return -1;
+}
+
+// UTF-8 encoded twice (a few fortunes have "donâ\u0080\u0099t" for "don’t"): a run of characters
+// below U+0100 whose Latin-1 bytes form one valid multi-byte UTF-8 character becomes that
+// character. A lone "é" or "Â" stays: the characters after it are not continuation bytes.
+std::string repair_double_encoding(std::string_view text) {
+  const std::vector<std::string_view> chars = data::utf8_characters(text);
+  std::string out;
+  for (std::size_t i = 0; i < chars.size(); ++i) {
+    const int lead = latin1_byte(chars[i]);
+    const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 1;
+    std::string bytes(1, static_cast<char>(lead));
+    for (std::size_t k = 1; k < length && i + k < chars.size(); ++k) {
+      const int next = latin1_byte(chars[i + k]);
+      if (next < 0x80 || next > 0xBF) break;
+      bytes += static_cast<char>(next);
+    }
+    bool repaired = length > 1 && bytes.size() == length;
+    if (repaired) {
+      try {
+        data::utf8_characters(bytes);  // rules out overlong forms and surrogates
+      } catch (const ValueError&) {
+        repaired = false;
+      }
+    }
+    out += repaired ? bytes : std::string(chars[i]);
+    if (repaired) i += length - 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string normalise_fortune(std::string_view text) {
   std::string out;
   std::vector<std::size_t> starts;  // where each character of `out` starts, for backspaces
-  for (std::string_view c : data::utf8_characters(text)) {
+  const std::string repaired = repair_double_encoding(text);  // outlives the views into it
+  for (std::string_view c : data::utf8_characters(repaired)) {
     if (c == "\b") {
       if (!starts.empty() && out.back() != '\n') {
         out.resize(starts.back());

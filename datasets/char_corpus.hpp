@@ -3,14 +3,16 @@
 // /usr/share/games/fortunes, fortunes separated by lines holding only "%"), as Loom's token
 // stream layout (TokenStreamDataset reads it; datasets/README.md has the table).
 //
-// Each fortune is normalised the way a terminal shows it: a backspace erases the character
-// before it (the files underline and embolden by overstriking "_\bx"), and other control
-// characters than tab and newline (the bell) are dropped. Exact duplicates (after that) keep
-// their first occurrence in file-name order, so no text is in two splits. A seeded shuffle of
-// the fortunes (Philox, a function of the seed alone) assigns the first `validation` fraction
-// to validation, the next `test` fraction to test and the rest to train. A split's stream is
-// its fortunes in that order, each followed by "%\n", the file format's own separator, so a
-// decoded stream reads like a fortune file and a model learns where a fortune ends.
+// Each fortune is normalised: text encoded to UTF-8 twice is repaired (a few fortunes have
+// "donâ\u0080\u0099t" for "don’t"), then shown the way a terminal shows it: a backspace
+// erases the character before it (the files underline and embolden by overstriking "_\bx"),
+// and other control characters than tab and newline (the bell, C1 controls) are dropped.
+// Exact duplicates (after that) keep their first occurrence in file-name order, so no text is
+// in two splits. A seeded shuffle of the fortunes (Philox, a function of the seed alone)
+// assigns the first `validation` fraction to validation, the next `test` fraction to test and
+// the rest to train. A split's stream is its fortunes in that order, each followed by "%\n",
+// the file format's own separator, so a decoded stream reads like a fortune file and a model
+// learns where a fortune ends.
 //
 // Vocabulary: id 0 is "<unk>"; then every character that occurs at least `min_count` times in
 // the training stream, in code point order. Any other character (rarer, or only in
@@ -38,7 +40,7 @@ struct CharCorpusOptions {
 // IOError naming `file` and the byte offset.
 std::vector<std::string> parse_fortunes(std::string_view text, const std::string& file);
 
-// The text as a terminal shows it (see above).
+// The text repaired and as a terminal shows it (see above).
 std::string normalise_fortune(std::string_view text);
 
 struct CharCorpus {

@@ -46,13 +46,20 @@ TEST_CASE("fortunes are split at lines holding only %, each ends in a newline, b
   CHECK(datasets::parse_fortunes("", "file").empty());
 }
 
-TEST_CASE("normalisation shows the text as a terminal does") {
+TEST_CASE("normalisation: double encoding repaired, then the text as a terminal shows it") {
   CHECK(datasets::normalise_fortune("_\bb_\bo_\bl_\bd") == "bold");          // underlined by overstriking
   CHECK(datasets::normalise_fortune("B\bBo\bo") == "Bo");                    // emboldened
   CHECK(datasets::normalise_fortune("caf\xC3\xA9\b\x65") == "cafe");         // a 2-byte character erased whole
   CHECK(datasets::normalise_fortune("a\n\bb") == "a\nb");                    // never erases a newline
   CHECK(datasets::normalise_fortune("\bstart") == "start");
   CHECK(datasets::normalise_fortune("ding\a\tdong\r\x1B\x7F!\n") == "ding\tdong!\n");  // tab and newline stay
+  // UTF-8 encoded twice: "don’t", "“wrong”", "∗" as they are in the package's file computers
+  CHECK(datasets::normalise_fortune("don\xC3\xA2\xC2\x80\xC2\x99t") == "don\xE2\x80\x99t");
+  CHECK(datasets::normalise_fortune("\xC3\xA2\xC2\x80\xC2\x9Cwrong\xC3\xA2\xC2\x80\xC2\x9D") ==
+        "\xE2\x80\x9Cwrong\xE2\x80\x9D");
+  CHECK(datasets::normalise_fortune("[\xC3\xA2\xC2\x88\xC2\x97]") == "[\xE2\x88\x97]");
+  CHECK(datasets::normalise_fortune("caf\xC3\xA9 \xC3\x82\xC2\xA3") == "caf\xC3\xA9 \xC2\xA3");  // "café £"
+  CHECK(datasets::normalise_fortune("\xC3\xA9\xC2\x80!") == "\xC3\xA9!");  // é + U+0080 (a C1 control, dropped)
 }
 
 TEST_CASE("invalid UTF-8 is an IOError naming the file and the byte") {

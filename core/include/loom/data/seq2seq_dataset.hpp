@@ -5,11 +5,11 @@
 // ```cpp
 // loom::data::Seq2SeqDataset train("datasets/digits-reverse.h5", "train");
 // loom::data::Example e = train.get(0);
-// // e.input:  (S) int64 source "123" then <pad>:          3 4 5 0 0 ...
-// // e.target: (T) int64 <bos> "321" <eos> then <pad>:     1 5 4 3 2 0 ...
-// const std::int64_t pad = train.pad_id();           // key-padding masks: input == pad
-// std::string text = train.vocabulary().decode(e.input.narrow(0, 0, train.source_lengths()
-//                                                    .select(0, 0).item<std::int64_t>()));
+// // e.input:  (S) int64, the source "123" then <pad>:         4 5 6 0 0 ...
+// // e.target: (T) int64, <bos> "321" <eos> then <pad>:        1 6 5 4 2 0 ...
+// std::string text = train.vocabulary().decode(e.target);   // "<bos>321<eos><pad>..."
+// const std::int64_t pad = train.pad_id();                   // key-padding mask: input == pad
+// std::int64_t n = train.source_lengths().to_vector<std::int64_t>()[0];  // 3
 // ```
 //
 // Teacher forcing takes target[:, :-1] as the decoder's input and target[:, 1:] as what it
