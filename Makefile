@@ -4,6 +4,10 @@
 #   make test    build + every test suite (ctest), with the time per label
 #   make datasets/fashion-mnist.h5
 #                the Fashion-MNIST HDF5 file, converted from the Debian package when missing
+#   make sequence-data
+#                the sequence datasets when missing (a few seconds): datasets/fortunes-chars.h5 (the
+#                fortunes package's text for character language models), datasets/digits-reverse.h5
+#                and datasets/digits-add.h5 (generated sequence-to-sequence tasks)
 #   make bench   benchmarks side by side with PyTorch and LibTorch, in a separate Release build
 #                without assertions (installs python3-torch and libtorch-dev when missing)
 #   make sanitize
@@ -15,7 +19,7 @@ BUILD       ?= build
 BENCH_BUILD ?= build-bench
 FUZZ_BUILD  ?= build-fuzz
 LOOM_FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := hdf5_dataset checkpoint spec idx
+FUZZ_TARGETS := hdf5_dataset checkpoint spec idx sequence_datasets
 SAN_BUILD   ?= build-asan
 SAN_DIR     := $(CURDIR)/tests/sanitize
 # intercept_tls_get_addr=0 keeps leak checking on past a bug of GCC 12's sanitizer runtime (fixed
@@ -32,7 +36,7 @@ SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0:halt_on_erro
 CMAKE_FLAGS ?=
 FULL_HOURS  := 1.1
 
-.PHONY: all deps configure build demo test sanitize bench fuzz clean
+.PHONY: all deps configure build demo test sanitize bench fuzz clean sequence-data
 all: build
 
 deps:
@@ -59,7 +63,17 @@ demo:
 datasets/fashion-mnist.h5: | build
 	@$(BUILD)/bin/fashion_mnist_to_h5 --output $@
 
-test: build datasets/fashion-mnist.h5
+# datasets/README.md documents each file and its options.
+SEQUENCE_DATA := datasets/fortunes-chars.h5 datasets/digits-reverse.h5 datasets/digits-add.h5
+sequence-data: $(SEQUENCE_DATA)
+datasets/fortunes-chars.h5: | build
+	@$(BUILD)/bin/char_corpus_to_h5 --output $@
+datasets/digits-reverse.h5: | build
+	@$(BUILD)/bin/seq2seq_digits_to_h5 --task reverse --max-length 20 --output $@
+datasets/digits-add.h5: | build
+	@$(BUILD)/bin/seq2seq_digits_to_h5 --task add --max-length 10 --output $@
+
+test: build datasets/fashion-mnist.h5 $(SEQUENCE_DATA)
 	@cd $(BUILD) && ctest --output-on-failure -j2 --timeout 600
 
 # -O1 with line tables only: the build dominates the run, and -O1 still names every frame.

@@ -1,5 +1,6 @@
 // Writes the HDF5 seeds of the fuzz corpora (fuzz/README.md): small files in Loom's dataset
-// layout and a current-format checkpoint, each a few KB so that libFuzzer mutates them quickly.
+// layouts (images, token streams, sequence pairs) and a current-format checkpoint, each a few KB
+// so that libFuzzer mutates them quickly.
 //   build/fuzz/fuzz_write_seeds fuzz/corpus
 #include <fmt/format.h>
 
@@ -48,6 +49,25 @@ void write_datasets(const fs::path& dir) {
   }
 }
 
+void write_sequences(const fs::path& dir) {
+  fs::create_directories(dir);
+  {  // a token stream: uint8 ids, a vocabulary with <unk> (what char_corpus_to_h5 writes, in small)
+    H5File f((dir / "token_stream.h5").string(), loom::io::FileMode::Truncate);
+    f.write_tensor("/train/tokens", loom::randint(0, 6, {40}).to(DType::UInt8), {.compression = 4});
+    f.write_string_list_attribute("/", "vocabulary", {"<unk>", "\n", " ", "%", "a", "\xC3\xA9"});
+    f.write_int_attribute("/", "unk_id", 0);
+  }
+  {  // sequence pairs: padded sources, <bos> ... <eos> targets (what seq2seq_digits_to_h5 writes)
+    H5File f((dir / "pairs.h5").string(), loom::io::FileMode::Truncate);
+    f.write_tensor("/train/source", loom::from_vector<std::int64_t>({4, 5, 0, 6, 0, 0}, {2, 3}).to(DType::UInt8));
+    f.write_tensor("/train/target", loom::from_vector<std::int64_t>({1, 5, 4, 2, 0, 1, 6, 2, 0, 0}, {2, 5}));
+    f.write_string_list_attribute("/", "vocabulary", {"<pad>", "<bos>", "<eos>", "0", "1", "2", "3"});
+    f.write_int_attribute("/", "pad_id", 0);
+    f.write_int_attribute("/", "bos_id", 1);
+    f.write_int_attribute("/", "eos_id", 2);
+  }
+}
+
 void write_checkpoint(const fs::path& dir) {
   fs::create_directories(dir);
   auto model = loom::nn::build({{"type", "linear"}, {"in_features", 3}, {"out_features", 2}});
@@ -70,6 +90,7 @@ int main(int argc, char** argv) {
   }
   loom::manual_seed(15);
   write_datasets(fs::path(argv[1]) / "hdf5_dataset");
+  write_sequences(fs::path(argv[1]) / "sequence_datasets");
   write_checkpoint(fs::path(argv[1]) / "checkpoint");
   fmt::print("fuzz_write_seeds: wrote the HDF5 seeds under {}\n", argv[1]);
   return 0;

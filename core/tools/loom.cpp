@@ -8,10 +8,13 @@
 //                  not state them)
 //   loom data inspect <file.h5>
 //                  each split of a dataset file (DESIGN §4 layout): shapes, dtypes, storage,
-//                  class names and counts, masks, normalisation; checks the layout on the way
+//                  class names and counts, masks, normalisation; checks the layout on the way.
+//                  Sequence files (token streams, sequence pairs): the vocabulary, token
+//                  counts, row lengths
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -21,6 +24,8 @@
 
 #include "loom/backend.hpp"
 #include "loom/data/hdf5_dataset.hpp"
+#include "loom/data/seq2seq_dataset.hpp"
+#include "loom/data/token_stream_dataset.hpp"
 #include "loom/io/hdf5.hpp"
 #include "loom/json.hpp"
 #include "loom/nn/registry.hpp"
@@ -39,7 +44,8 @@ int print_usage(std::FILE* to) {
              "            the per-layer summary of a model spec: output shapes, parameters,\n"
              "            receptive fields, multiply-adds\n"
              "  data inspect <file.h5>\n"
-             "            each split of a dataset: shapes, dtypes, storage, class names and counts\n");
+             "            each split of a dataset: shapes, dtypes, storage, class names and counts\n"
+             "            (sequence files: vocabulary, tokens, row lengths)\n");
   return to == stdout ? 0 : 2;
 }
 
@@ -178,21 +184,88 @@ void inspect_split(const loom::io::H5File& f, const std::string& split) {
   }
 }
 
-// Every group holding an `images` dataset, depth first.
-void find_splits(const loom::io::H5File& f, const std::string& group, std::vector<std::string>& out) {
+// Every group holding a dataset named `dataset` ("images", "tokens", "source"), depth first.
+void find_splits(const loom::io::H5File& f, const std::string& group, const std::string& dataset,
+                 std::vector<std::string>& out) {
   for (const auto& name : f.groups(group)) {
     const std::string path = (group == "/" ? "" : group) + "/" + name;
-    if (f.is_dataset(path + "/images")) out.push_back(path);
-    find_splits(f, path, out);
+    if (f.is_dataset(path + "/" + dataset)) out.push_back(path);
+    find_splits(f, path, dataset, out);
   }
 }
 
+// ---- sequence files (TokenStreamDataset, Seq2SeqDataset) ----
+
+// A token as one visible word: control characters and the space escaped ("\n", "\t", "\x20").
+std::string printable(const std::string& token) {
+  std::string out;
+  for (const char c : token) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (b <= 0x20 || b == 0x7F) out += fmt::format("\\x{:02x}", b);
+    else out += c;
+  }
+  return out;
+}
+
+void print_vocabulary(const loom::data::Vocabulary& v) {
+  std::vector<std::string> shown;
+  for (const auto& t : v.tokens()) shown.push_back(printable(t));
+  fmt::print("  vocabulary ({} tokens): {}\n", v.size(), fmt::join(shown, " "));
+}
+
+std::string range_of(const loom::Tensor& lengths) {
+  const std::vector<std::int64_t> v = lengths.to_vector<std::int64_t>();
+  if (v.empty()) return "none";
+  const auto [low, high] = std::minmax_element(v.begin(), v.end());
+  return fmt::format("{}..{}", *low, *high);
+}
+
+// Each reader checks its split's layout and ids first, as training would.
+int inspect_sequences(const std::string& path, const std::vector<std::string>& streams,
+                      const std::vector<std::string>& pairs) {
+  std::vector<loom::data::TokenStreamDataset> stream_sets;
+  std::vector<loom::data::Seq2SeqDataset> pair_sets;
+  for (const auto& split : streams) stream_sets.emplace_back(path, split.substr(1), 1);
+  for (const auto& split : pairs) pair_sets.emplace_back(path, split.substr(1));
+  const loom::io::H5File f(path);
+  fmt::print("{}\n", path);
+  for (const auto& name : f.attributes("/"))
+    if (name != "vocabulary") fmt::print("  {} = {}\n", name, attribute_text(f, "/", name));
+  print_vocabulary(stream_sets.empty() ? pair_sets.front().vocabulary() : stream_sets.front().vocabulary());
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    fmt::print("{}\n", streams[i]);
+    print_dataset(f, streams[i] + "/tokens", -1);
+    const auto& ds = stream_sets[i];
+    const std::vector<std::int64_t> ids = ds.tokens().to_vector<std::int64_t>();
+    const auto unk = ds.vocabulary().unk_id();
+    fmt::print("  {} tokens, {} of them <unk>\n", with_commas(ds.tokens().numel()),
+               unk ? with_commas(std::count(ids.begin(), ids.end(), *unk)) : std::string("none"));
+  }
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const auto& ds = pair_sets[i];
+    fmt::print("{}\n", pairs[i]);
+    print_dataset(f, pairs[i] + "/source", ds.size());
+    print_dataset(f, pairs[i] + "/target", ds.size());
+    fmt::print("  {} pairs; source lengths {}, target lengths {} (with <bos> and <eos>)\n", with_commas(ds.size()),
+               range_of(ds.source_lengths()), range_of(ds.target_lengths()));
+  }
+  return 0;
+}
+
 int data_inspect(const std::string& path) {
-  std::vector<std::string> splits;
-  find_splits(loom::io::H5File(path), "/", splits);
+  std::vector<std::string> splits, streams, pairs;
+  {
+    const loom::io::H5File f(path);
+    find_splits(f, "/", "images", splits);
+    find_splits(f, "/", "tokens", streams);
+    find_splits(f, "/", "source", pairs);
+  }
+  if (splits.empty() && !(streams.empty() && pairs.empty())) return inspect_sequences(path, streams, pairs);
   if (splits.empty())
-    throw loom::IOError(fmt::format("{}: expected split groups holding an 'images' dataset (e.g. /train/images), found none",
-                                    path));
+    throw loom::IOError(fmt::format("{}: expected split groups holding an 'images' dataset (e.g. /train/images), "
+                                    "'tokens' (a token stream) or 'source' (sequence pairs), found none", path));
   // The loader's own checks first (layout, label types and ranges, declared sizes), without
   // reading the images: inspect passes exactly the files that training can read.
   for (const auto& split : splits)

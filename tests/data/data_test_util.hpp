@@ -1,5 +1,6 @@
 #pragma once
-// Shared by the data suites: fixture paths, a temp folder, small datasets written with H5File.
+// Shared by the data suites: fixture paths, a temp folder, small datasets written with H5File
+// (image splits, token streams, sequence pairs).
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -53,6 +54,51 @@ inline void write_split(loom::io::H5File& f, const std::string& split, std::int6
   f.write_tensor("/" + split + "/images", loom::from_vector(pixels, {n, c, h, w}),
                  {.compression = compression, .chunks = chunks});
   f.write_tensor("/" + split + "/labels", loom::from_vector(labels));
+}
+
+// ---- sequence files (TokenStreamDataset, Seq2SeqDataset) ----
+
+inline const std::vector<std::string> kChars = {"<unk>", "\n", " ", "%", "a", "b", "é"};
+inline const std::vector<std::string> kDigits = {"<pad>", "<bos>", "<eos>", "0", "1", "2", "3", "+"};
+
+// 0, 1, ..., modulo − 1, 0, 1, ...: n token ids.
+inline std::vector<std::int64_t> cycle(std::int64_t n, std::int64_t modulo) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t i = 0; i < n; ++i) v.push_back(i % modulo);
+  return v;
+}
+
+// A token stream file: /train/tokens = `tokens` (as `dtype`), vocabulary kChars, unk_id 0.
+inline std::string stream_file(const TempDir& dir, const std::string& name, const std::vector<std::int64_t>& tokens,
+                               loom::DType dtype = loom::DType::UInt8) {
+  const std::string path = dir.file(name);
+  loom::io::H5File f(path, loom::io::FileMode::Truncate);
+  f.write_tensor("/train/tokens", loom::from_vector(tokens).to(dtype));
+  f.write_string_list_attribute("/", "vocabulary", kChars);
+  f.write_int_attribute("/", "unk_id", 0);
+  return path;
+}
+
+// A seq2seq file with vocabulary kDigits (pad 0, bos 1, eos 2): rows of `source` and `target`.
+inline std::string pairs_file(const TempDir& dir, const std::string& name, const std::vector<std::int64_t>& source,
+                              const loom::Shape& source_shape, const std::vector<std::int64_t>& target,
+                              const loom::Shape& target_shape) {
+  const std::string path = dir.file(name);
+  loom::io::H5File f(path, loom::io::FileMode::Truncate);
+  f.write_tensor("/train/source", loom::from_vector(source, source_shape).to(loom::DType::UInt8));
+  f.write_tensor("/train/target", loom::from_vector(target, target_shape).to(loom::DType::UInt8));
+  f.write_string_list_attribute("/", "vocabulary", kDigits);
+  f.write_int_attribute("/", "pad_id", 0);
+  f.write_int_attribute("/", "bos_id", 1);
+  f.write_int_attribute("/", "eos_id", 2);
+  f.write_string_attribute("/", "task", "reverse");
+  return path;
+}
+
+// Sources "12", "3", "231"; targets their reversals.
+inline std::string good_pairs(const TempDir& dir) {
+  return pairs_file(dir, "pairs.h5", {4, 5, 0, 6, 0, 0, 5, 6, 4}, {3, 3},
+                    {1, 5, 4, 2, 0, 1, 6, 2, 0, 0, 1, 4, 6, 5, 2}, {3, 5});
 }
 
 }  // namespace data_test

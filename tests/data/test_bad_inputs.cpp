@@ -1,6 +1,7 @@
-// The bad-input table of files: HDF5 dataset files, IDX files and checkpoints, each made here (or
-// taken from fixtures/) and read the way Loom reads it; the expected result is an error type and
-// a phrase of its message (issue 15's cases and the older ones of these suites).
+// The bad-input table of files: HDF5 dataset files, sequence files (token streams, sequence
+// pairs), IDX files and checkpoints, each made here (or taken from fixtures/) and read the way
+// Loom reads it; the expected result is an error type and a phrase of its message (issue 15's
+// cases, issue 16's sequence files and the older ones of these suites).
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -21,6 +22,10 @@
 #include "loom/io/checkpoint.hpp"
 
 using namespace loom;
+using data_test::cycle;
+using data_test::kChars;
+using data_test::pairs_file;
+using data_test::stream_file;
 using data_test::TempDir;
 
 namespace {
@@ -118,6 +123,17 @@ void memory(const std::string& path) { read_dataset(path, data::Storage::Memory)
 void streamed(const std::string& path) { read_dataset(path, data::Storage::Stream); }
 void idx_images(const std::string& path) { datasets::read_idx_images(path); }
 void load(const std::string& path) { io::load_checkpoint(path); }
+void token_stream(const std::string& path) { data::TokenStreamDataset(path, "train", 4); }
+void pairs(const std::string& path) { data::Seq2SeqDataset(path, "train"); }
+
+// The good pairs file with one attribute or dataset changed.
+std::string altered_pairs(const TempDir& dir, const std::function<void(io::H5File&)>& change) {
+  const std::string path = data_test::good_pairs(dir);
+  io::H5File f(path, io::FileMode::ReadWrite);
+  change(f);
+  return path;
+}
+std::string stream_text(const TempDir& dir) { return data_test::stream_file(dir, "text.h5", data_test::cycle(30, 7)); }
 
 // The type and message of what `f` throws.
 std::pair<std::string, std::string> outcome(const std::function<void()>& f) {
@@ -184,6 +200,70 @@ TEST_CASE("bad input files: each row's error type and message") {
        "/train/images: cannot read the uint8 data: a gzip-compressed chunk does not decompress"},
       {"a corrupt gzip chunk, streamed", [](const TempDir& d) { return corrupt(gzipped(d, "gz.h5")); }, streamed,
        "IOError", "a gzip-compressed chunk does not decompress: the file was damaged after it was written"},
+      // sequence files: TokenStreamDataset and Seq2SeqDataset
+      {"token stream: missing file", [](const TempDir& d) { return d.file("nowhere.h5"); }, token_stream, "IOError",
+       "cannot open: no such file"},
+      {"token stream: no such split", stream_text, [](const std::string& p) { data::TokenStreamDataset(p, "validation", 4); }, "IOError",
+       "/validation: no such split; the file has: train"},
+      {"token stream: no tokens", [](const TempDir& d) { return altered_pairs(d, [](io::H5File&) {}); }, token_stream, "IOError",
+       "/train/tokens: missing (a token stream: /<split>/tokens (T) integer ids"},
+      {"token stream: rank-2 tokens",
+       [](const TempDir& d) {
+         io::H5File f(d.file("rank2.h5"), io::FileMode::Truncate);
+         f.write_tensor("/train/tokens", from_vector(cycle(30, 7), {5, 6}));
+         f.write_string_list_attribute("/", "vocabulary", kChars);
+         return d.file("rank2.h5");
+       },
+       token_stream, "IOError", "/train/tokens: expected a 1-D integer dataset of token ids, found (5, 6) int64"},
+      {"token stream: float32 tokens", [](const TempDir& d) { return stream_file(d, "float.h5", cycle(30, 7), DType::Float32); },
+       token_stream, "IOError", "expected a 1-D integer dataset of token ids, found (30,) float32"},
+      {"token stream: no vocabulary",
+       [](const TempDir& d) {
+         io::H5File f(d.file("novocab.h5"), io::FileMode::Truncate);
+         f.write_tensor("/train/tokens", from_vector(cycle(30, 7)));
+         return d.file("novocab.h5");
+       },
+       token_stream, "IOError", "/: attribute 'vocabulary' missing"},
+      {"token stream: an id past the vocabulary",
+       [](const TempDir& d) {
+         std::vector<std::int64_t> t = cycle(30, 7);
+         t[17] = 9;
+         return stream_file(d, "past.h5", t);
+       },
+       token_stream, "IOError", "/train/tokens: expected token ids in [0, 7) (the vocabulary's size), found 9 at index 17 of split 'train'"},
+      {"token stream: seq_len longer than the split", [](const TempDir& d) { return stream_file(d, "short.h5", cycle(4, 7)); }, token_stream,
+       "ValueError", "/train/tokens: a window of seq_len 4 needs 5 tokens (the input and the target shifted by one), the split 'train' has 4"},
+      {"token stream: seq_len 0", stream_text, [](const std::string& p) { data::TokenStreamDataset(p, "train", 0); }, "ValueError",
+       "expected seq_len ≥ 1, found 0"},
+      {"pairs: a token stream file", [](const TempDir& d) { return stream_file(d, "tokens.h5", cycle(30, 7)); }, pairs, "IOError",
+       "/: attribute 'pad_id' missing (the id of <pad>)"},
+      {"pairs: pad_id naming another token",
+       [](const TempDir& d) { return altered_pairs(d, [](io::H5File& f) { f.write_int_attribute("/", "pad_id", 3); }); },
+       pairs, "IOError", "attribute 'pad_id' is 3: expected the id of \"<pad>\" in the vocabulary, found \"0\""},
+      {"pairs: fewer target rows",
+       [](const TempDir& d) {
+         return altered_pairs(d, [](io::H5File& f) {
+           f.write_tensor("/train/target", from_vector<std::int64_t>({1, 5, 4, 2, 0, 1, 6, 2, 0, 0}, {2, 5}));
+         });
+       },
+       pairs, "IOError", "/train/target: expected one target row per source row (3), found 2 rows (2, 5)"},
+      {"pairs: a target without <eos>",
+       [](const TempDir& d) {
+         return pairs_file(d, "noeos.h5", {4, 0, 4, 0}, {2, 2}, {1, 4, 5, 0, 0, 1, 4, 5, 2, 0}, {2, 5});
+       },
+       pairs, "IOError",
+       "/train/target: row 0 of split 'train' is [1, 4, 5, 0, 0]: expected <bos>, 1 or more ordinary tokens, <eos>, then only <pad>"},
+      {"pairs: a source with a token after the padding",
+       [](const TempDir& d) { return pairs_file(d, "gap.h5", {4, 0, 5}, {1, 3}, {1, 4, 2}, {1, 3}); }, pairs,
+       "IOError", "/train/source: row 0 of split 'train' is [4, 0, 5]: expected 1 or more ordinary tokens, then only <pad>"},
+      {"pairs: a target id past the vocabulary",
+       [](const TempDir& d) { return pairs_file(d, "big.h5", {4, 0}, {1, 2}, {1, 4, 8, 2}, {1, 4}); }, pairs,
+       "IOError", "/train/target: expected token ids in [0, 8) (the vocabulary's size), found 8 at row 0 column 2"},
+      {"pairs: float32 source",
+       [](const TempDir& d) {
+         return altered_pairs(d, [](io::H5File& f) { f.write_tensor("/train/source", zeros({3, 3})); });
+       },
+       pairs, "IOError", "/train/source: expected a 2-D integer dataset of token ids, found (3, 3) float32"},
       // IDX files
       {"IDX: text", [](const TempDir& d) { return idx(d, "text", {'h', 'e', 'l', 'l', 'o', '\n', 0, 0}); }, idx_images,
        "IOError", "(not an IDX file)"},
