@@ -132,9 +132,18 @@ functional::AttentionResult MultiheadAttention::forward(const Tensor& query, con
     return same_dims() ? in_proj_weight.narrow(0, i * E, E) : separate;
   };
   auto bias_of = [&](int i) { return in_proj_bias.defined() ? in_proj_bias.narrow(0, i * E, E) : Tensor(); };
-  Tensor q = functional::linear(q_in, weight_of(0, q_proj_weight), bias_of(0));  // (N, L, E)
-  Tensor k = functional::linear(k_in, weight_of(1, k_proj_weight), bias_of(1));  // (N, S, E)
-  Tensor v = functional::linear(v_in, weight_of(2, v_proj_weight), bias_of(2));
+  Tensor q, k, v;  // (N, L, E), (N, S, E), (N, S, E)
+  if (same_dims() && query.same_impl(key) && key.same_impl(value)) {
+    // Self-attention: one GEMM with the packed in_proj_weight instead of three.
+    const Tensor qkv = functional::linear(q_in, in_proj_weight, in_proj_bias);  // (N, L, 3E)
+    q = qkv.narrow(-1, 0, E);
+    k = qkv.narrow(-1, E, E);
+    v = qkv.narrow(-1, 2 * E, E);
+  } else {
+    q = functional::linear(q_in, weight_of(0, q_proj_weight), bias_of(0));
+    k = functional::linear(k_in, weight_of(1, k_proj_weight), bias_of(1));
+    v = functional::linear(v_in, weight_of(2, v_proj_weight), bias_of(2));
+  }
   if (bias_k.defined()) {
     k = cat({k, bias_k.expand({N, 1, E})}, 1);
     v = cat({v, bias_v.expand({N, 1, E})}, 1);
