@@ -84,9 +84,12 @@ AttentionArgs check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
   return args;
 }
 
-// softmax over the last dim, with all-zero weights for a row whose every score is −inf.
-Tensor masked_softmax(const Tensor& scores) {
-  const Tensor dead = max(scores.detach(), -1, true).values == -INFINITY;
+// softmax over the last dim of the masked scores, with all-zero weights for a query row that the
+// mask lets attend no key. The rows are found on the mask (often (L, S) or (N, 1, 1, S)), not on the
+// scores (..., L, S): a bool row without a true entry, a floating row of −inf only.
+Tensor masked_softmax(const Tensor& scores, const Tensor& mask) {
+  const Tensor allowed = mask.dtype() == DType::Bool ? mask : mask.detach() != -INFINITY;
+  const Tensor dead = sum(allowed, {-1}, true) == 0;
   if (sum(dead).item<std::int64_t>() == 0) return softmax(scores, -1);
   return where(dead, 0.0, softmax(where(dead, 0.0, scores), -1));
 }
@@ -99,7 +102,7 @@ AttentionResult attention_math(const AttentionArgs& a) {
     weights = softmax(scores, -1);
   } else {
     scores = a.mask.dtype() == DType::Bool ? where(a.mask, scores, -INFINITY) : scores + a.mask;
-    weights = masked_softmax(scores);
+    weights = masked_softmax(scores, a.mask);
   }
   if (a.dropout_p > 0) weights = dropout(weights, a.dropout_p, true);
   return {matmul(weights, a.v), weights};
