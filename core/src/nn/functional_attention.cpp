@@ -21,8 +21,6 @@ struct AttentionArgs {
   double scale = 1.0;
 };
 
-std::string shape_of(const Tensor& t) { return t.defined() ? t.sizes().str() : std::string("undefined"); }
-
 void check_operand(const char* name, const Tensor& t) {
   LOOM_CHECK(t.defined(), ValueError, "{}: {} is undefined", kOp, name);
   LOOM_CHECK(t.is_floating_point(), DTypeError, "{}: {} must be floating, found {}", kOp, name, dtype_name(t.dtype()));
@@ -59,7 +57,8 @@ AttentionArgs check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
              "{}: key {} and value {} must have the same length S (dim -2), found {} and {}", kOp, k.sizes().str(),
              v.sizes().str(), k.size(-2), v.size(-2));
   LOOM_CHECK(k.size(-2) >= 1, ShapeError, "{}: key {} has no positions to attend", kOp, k.sizes().str());
-  const std::string shapes = fmt::format("query {}, key {} and value {}", q.sizes().str(), k.sizes().str(), v.sizes().str());
+  const std::string shapes =
+      fmt::format("query {}, key {} and value {}", q.sizes().str(), k.sizes().str(), v.sizes().str());
   Shape batch = broadcast_or_throw(batch_dims(q), batch_dims(k), "the batch dims of " + shapes + " do not broadcast");
   batch = broadcast_or_throw(batch, batch_dims(v), "the batch dims of " + shapes + " do not broadcast");
   LOOM_CHECK(dropout_p >= 0 && dropout_p <= 1, ValueError, "{}: dropout_p must be in [0, 1], found {}", kOp, dropout_p);
@@ -79,7 +78,7 @@ AttentionArgs check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
     scores.push_back(S);
     broadcast_or_throw(scores, attn_mask.sizes(),
                        fmt::format("attn_mask {} does not broadcast to the scores (..., L, S) = {} of {}",
-                                   shape_of(attn_mask), scores.str(), shapes));
+                                   attn_mask.sizes().str(), scores.str(), shapes));
   }
   return args;
 }
