@@ -229,6 +229,31 @@ TEST_CASE("MultiheadAttention: PyTorch's mask polarity, call options and errors"
   CHECK(contains(message_of<loom::ValueError>([] { nn::MultiheadAttention(6, 4); }), "divisible"));
 }
 
+TEST_CASE("MultiheadAttention and an encoder layer: gradgradcheck through the math path (create_graph)") {
+  nn::MultiheadAttention mha(nn::MultiheadAttentionOptions{.embed_dim = 4, .num_heads = 2, .batch_first = true});
+  nn::TransformerEncoderLayer layer(nn::TransformerLayerOptions{
+      .d_model = 4, .nhead = 2, .dim_feedforward = 3, .activation = nn::TransformerActivation::GELU});
+  mha.to(kF64);
+  layer.to(kF64);
+  layer.eval();
+  const loom::Tensor padding = loom::tensor({{false, false, true}, {true, false, false}});
+  auto attention = [&](const loom::TensorList& in) -> loom::TensorList {
+    const F::AttentionResult r = mha.forward(in[0], in[1], in[1], {.key_padding_mask = padding});
+    return {r.output, r.weights};
+  };
+  auto encoder = [&](const loom::TensorList& in) -> loom::TensorList {
+    return {layer.forward(in[0], {.src_mask = !F::causal_mask(3, 3)})};
+  };
+  const loom::TensorList mha_inputs = {randn64({2, 2, 4}, 40).requires_grad_(), randn64({2, 3, 4}, 41).requires_grad_(),
+                                       mha.in_proj_weight};
+  const auto mha_result = loom::autograd::gradgradcheck(attention, mha_inputs);
+  INFO(mha_result.report);
+  CHECK(mha_result.ok);
+  const auto layer_result = loom::autograd::gradgradcheck(encoder, {randn64({3, 2, 4}, 42).requires_grad_()});
+  INFO(layer_result.report);
+  CHECK(layer_result.ok);
+}
+
 TEST_CASE("Transformer masks: the float subsequent mask, the bool causal mask and is_causal agree") {
   const loom::Tensor m = nn::generate_square_subsequent_mask(3);
   CHECK(values(m) == std::vector<double>{0, -INFINITY, -INFINITY, 0, 0, -INFINITY, 0, 0, 0});
