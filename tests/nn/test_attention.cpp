@@ -270,6 +270,21 @@ TEST_CASE("Transformer masks: the float subsequent mask, the bool causal mask an
               1e-15, 0);
 }
 
+TEST_CASE("Transformer: unbatched inputs give the batch-of-one outputs; mismatched inputs are errors") {
+  nn::Transformer t(nn::TransformerOptions{.d_model = 4, .nhead = 2, .num_encoder_layers = 1, .num_decoder_layers = 1,
+                                           .dim_feedforward = 6, .dropout = 0.0});
+  t.to(kF64);
+  const loom::Tensor src = randn64({5, 4}, 50), tgt = randn64({3, 4}, 51);
+  const nn::TransformerMasks masks{.tgt_mask = nn::generate_square_subsequent_mask(3, kF64)};
+  const loom::Tensor unbatched = t.forward(src, tgt, masks);
+  REQUIRE(unbatched.sizes() == loom::Shape{3, 4});
+  check_close(values(unbatched), values(t.forward(src.unsqueeze(1), tgt.unsqueeze(1), masks).squeeze(1)), 1e-14, 0);
+  CHECK(contains(message_of<loom::ShapeError>([&] { t.forward(randn64({5, 2, 4}, 1), randn64({3, 3, 4}, 2)); }),
+                 "batch size"));
+  CHECK(contains(message_of<loom::ShapeError>([&] { t.forward(src, tgt.unsqueeze(1)); }), "unbatched"));
+  CHECK(contains(message_of<loom::ShapeError>([&] { t(loom::TensorList{src}); }), "2 to 8 inputs"));
+}
+
 TEST_CASE("positional encodings: the sinusoidal table, and length checks") {
   nn::SinusoidalPositionalEncoding pe(nn::PositionalEncodingOptions{.d_model = 4, .max_len = 10});
   const loom::Tensor table = pe.encoding(3, kF64);

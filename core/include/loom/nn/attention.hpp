@@ -41,7 +41,9 @@ struct MultiheadAttentionCall {
   Tensor key_padding_mask{};
   // (L, S) or (N·num_heads, L, S): bool, true = query i may NOT attend key j; or floating, added.
   Tensor attn_mask{};
-  bool need_weights = true;          // false: no weights (the SDPA dispatch point, fused when it can)
+  // The weights after dropout, as PyTorch 1.13 returns them; false: none (the SDPA dispatch
+  // point, fused when it can).
+  bool need_weights = true;
   bool average_attn_weights = true;  // weights (N, L, S) averaged over heads; false: (N, num_heads, L, S)
   // PyTorch's hint that attn_mask is the causal mask: with attn_mask, attn_mask is used; without
   // one (an error in PyTorch), the causal mask F::causal_mask(L, S) is.
