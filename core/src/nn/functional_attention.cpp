@@ -13,10 +13,12 @@ namespace {
 
 constexpr const char* kOp = "scaled_dot_product_attention";
 
-// Checked arguments: the mask is the caller's (undefined, bool "may attend" or additive floating),
-// or the causal bool mask built from is_causal; the scale is resolved.
+// Checked arguments: the mask is the caller's (undefined, bool "may attend" or additive floating);
+// is_causal stays a flag (a kernel can skip the tiles above the diagonal instead of reading a
+// mask; the math path builds the mask); the scale is resolved.
 struct AttentionArgs {
   Tensor q, k, v, mask;
+  bool is_causal = false;
   double dropout_p = 0.0;
   double scale = 1.0;
 };
@@ -65,10 +67,9 @@ AttentionArgs check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
   LOOM_CHECK(!(is_causal && attn_mask.defined()), ValueError,
              "{}: give attn_mask or is_causal, not both (attn_mask {})", kOp, attn_mask.sizes().str());
 
-  AttentionArgs args{q, k, v, attn_mask, dropout_p,
-                     scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))))};
+  const AttentionArgs args{q, k, v, attn_mask, is_causal, dropout_p,
+                           scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))))};
   const std::int64_t L = q.size(-2), S = k.size(-2);
-  if (is_causal) args.mask = causal_mask(L, S, q.device());
   if (attn_mask.defined()) {
     LOOM_CHECK(attn_mask.dtype() == DType::Bool || attn_mask.dtype() == q.dtype(), DTypeError,
                "{}: attn_mask must be bool (true: may attend) or the query's dtype {} (added to the scores), found {}",
@@ -96,12 +97,13 @@ Tensor masked_softmax(const Tensor& scores, const Tensor& mask) {
 // The composed path: every op differentiable to any order, any floating dtype.
 AttentionResult attention_math(const AttentionArgs& a) {
   Tensor scores = matmul(a.q * a.scale, a.k.transpose(-2, -1));  // (..., L, S)
+  const Tensor mask = a.is_causal ? causal_mask(a.q.size(-2), a.k.size(-2), a.q.device()) : a.mask;
   Tensor weights;
-  if (!a.mask.defined()) {
+  if (!mask.defined()) {
     weights = softmax(scores, -1);
   } else {
-    scores = a.mask.dtype() == DType::Bool ? where(a.mask, scores, -INFINITY) : scores + a.mask;
-    weights = masked_softmax(scores, a.mask);
+    scores = mask.dtype() == DType::Bool ? where(mask, scores, -INFINITY) : scores + mask;
+    weights = masked_softmax(scores, mask);
   }
   if (a.dropout_p > 0) weights = dropout(weights, a.dropout_p, true);
   return {matmul(weights, a.v), weights};
