@@ -1,6 +1,7 @@
 // MultiheadAttention: projections, PyTorch's masks brought to SDPA's polarity, heads.
 #include <cmath>
 
+#include "layer_inputs.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/attention.hpp"
 #include "loom/nn/functional/linear.hpp"
@@ -85,20 +86,67 @@ void MultiheadAttention::reset_parameters() {
   }
 }
 
-functional::AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
-                                                        const MultiheadAttentionCall& call) {
-  const std::int64_t E = options.embed_dim, H = options.num_heads, hd = E / H;
+void MultiheadAttention::check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const {
   for (const Tensor* t : {&query, &key, &value}) {
     LOOM_CHECK(t->defined() && t->is_floating_point(), DTypeError,
                "{}: query, key and value must be floating tensors, found {}", kName,
                t->defined() ? dtype_name(t->dtype()) : "undefined");
   }
   LOOM_CHECK((query.dim() == 3 || query.dim() == 2) && key.dim() == query.dim() && value.dim() == query.dim(),
-             ShapeError, "{}: expected query, key and value all 3-D (batched) or all 2-D (unbatched), found {}, {} and {}",
-             kName, query.sizes().str(), key.sizes().str(), value.sizes().str());
-  LOOM_CHECK(query.size(-1) == E && key.size(-1) == options.kdim && value.size(-1) == options.vdim, ShapeError,
-             "{}: expected features embed_dim = {}, kdim = {}, vdim = {} in the last dims of query {}, key {} and value {}",
-             kName, E, options.kdim, options.vdim, query.sizes().str(), key.sizes().str(), value.sizes().str());
+             ShapeError,
+             "{}: expected query, key and value all 3-D (batched) or all 2-D (unbatched), found {}, {} and {}", kName,
+             query.sizes().str(), key.sizes().str(), value.sizes().str());
+  LOOM_CHECK(query.size(-1) == options.embed_dim && key.size(-1) == options.kdim && value.size(-1) == options.vdim,
+             ShapeError,
+             "{}: expected features embed_dim = {}, kdim = {}, vdim = {} in the last dims of query {}, key {} and "
+             "value {}",
+             kName, options.embed_dim, options.kdim, options.vdim, query.sizes().str(), key.sizes().str(),
+             value.sizes().str());
+}
+
+MultiheadAttention::ScoreMasks MultiheadAttention::score_masks(const MultiheadAttentionCall& call, const Shape& nls,
+                                                               bool batched, DType dtype) const {
+  const std::int64_t N = nls[0], L = nls[1], S = nls[2], H = options.num_heads;
+  ScoreMasks m{call.key_padding_mask, call.attn_mask};
+  if (m.padding.defined()) {
+    check_mask_dtype("key_padding_mask", m.padding, dtype);
+    const Shape expected = batched ? Shape{N, S} : Shape{S};
+    LOOM_CHECK(m.padding.sizes() == expected, ShapeError,
+               "{}: key_padding_mask must be {} (batch, key length), found {}", kName, expected.str(),
+               m.padding.sizes().str());
+    m.padding = m.padding.reshape({N, 1, 1, S});
+  }
+  if (m.attn.defined()) {
+    check_mask_dtype("attn_mask", m.attn, dtype);
+    LOOM_CHECK(m.attn.sizes() == Shape({L, S}) || m.attn.sizes() == Shape({N * H, L, S}), ShapeError,
+               "{}: attn_mask must be (L, S) = {} or (N·num_heads, L, S) = {}, found {}", kName, Shape({L, S}).str(),
+               Shape({N * H, L, S}).str(), m.attn.sizes().str());
+    if (m.attn.dim() == 3) m.attn = m.attn.reshape({N, H, L, S});
+  }
+  return m;
+}
+
+std::array<Tensor, 3> MultiheadAttention::project(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
+                                                  bool self_attention) const {
+  const std::int64_t E = options.embed_dim;
+  if (self_attention && same_dims()) {
+    // One GEMM with the packed in_proj_weight instead of three.
+    const Tensor qkv = functional::linear(q_in, in_proj_weight, in_proj_bias);  // (N, L, 3E)
+    return {qkv.narrow(-1, 0, E), qkv.narrow(-1, E, E), qkv.narrow(-1, 2 * E, E)};
+  }
+  auto weight_of = [&](int i, const Tensor& separate) {
+    return same_dims() ? in_proj_weight.narrow(0, i * E, E) : separate;
+  };
+  auto bias_of = [&](int i) { return in_proj_bias.defined() ? in_proj_bias.narrow(0, i * E, E) : Tensor(); };
+  return {functional::linear(q_in, weight_of(0, q_proj_weight), bias_of(0)),
+          functional::linear(k_in, weight_of(1, k_proj_weight), bias_of(1)),
+          functional::linear(v_in, weight_of(2, v_proj_weight), bias_of(2))};
+}
+
+functional::AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                                        const MultiheadAttentionCall& call) {
+  check_inputs(query, key, value);
+  const std::int64_t E = options.embed_dim, H = options.num_heads, hd = E / H;
   const bool batched = query.dim() == 3;
   // (N, L, E) from here on.
   auto batch_major = [&](const Tensor& t) {
@@ -110,36 +158,13 @@ functional::AttentionResult MultiheadAttention::forward(const Tensor& query, con
   LOOM_CHECK(k_in.size(0) == N && v_in.size(0) == N && v_in.size(1) == S, ShapeError,
              "{}: query {}, key {} and value {} must share the batch size, and key and value the length", kName,
              query.sizes().str(), key.sizes().str(), value.sizes().str());
+  ScoreMasks masks = score_masks(call, {N, L, S}, batched, query.dtype());
 
-  // Masks, still in PyTorch's polarity, shaped to broadcast against the scores (N, H, L, S).
-  Tensor padding = call.key_padding_mask, attn = call.attn_mask;
-  if (padding.defined()) {
-    check_mask_dtype("key_padding_mask", padding, query.dtype());
-    const Shape expected = batched ? Shape{N, S} : Shape{S};
-    LOOM_CHECK(padding.sizes() == expected, ShapeError, "{}: key_padding_mask must be {} (batch, key length), found {}",
-               kName, expected.str(), padding.sizes().str());
-    padding = padding.reshape({N, 1, 1, S});
-  }
-  if (attn.defined()) {
-    check_mask_dtype("attn_mask", attn, query.dtype());
-    LOOM_CHECK(attn.sizes() == Shape({L, S}) || attn.sizes() == Shape({N * H, L, S}), ShapeError,
-               "{}: attn_mask must be (L, S) = {} or (N·num_heads, L, S) = {}, found {}", kName, Shape({L, S}).str(),
-               Shape({N * H, L, S}).str(), attn.sizes().str());
-    if (attn.dim() == 3) attn = attn.reshape({N, H, L, S});
-  }
-
-  auto weight_of = [&](int i, const Tensor& separate) {
-    return same_dims() ? in_proj_weight.narrow(0, i * E, E) : separate;
-  };
-  auto bias_of = [&](int i) { return in_proj_bias.defined() ? in_proj_bias.narrow(0, i * E, E) : Tensor(); };
-  Tensor q = functional::linear(q_in, weight_of(0, q_proj_weight), bias_of(0));  // (N, L, E)
-  Tensor k = functional::linear(k_in, weight_of(1, k_proj_weight), bias_of(1));  // (N, S, E)
-  Tensor v = functional::linear(v_in, weight_of(2, v_proj_weight), bias_of(2));
+  auto [q, k, v] = project(q_in, k_in, v_in, query.same_impl(key) && key.same_impl(value));  // (N, L|S, E)
   if (bias_k.defined()) {
     k = cat({k, bias_k.expand({N, 1, E})}, 1);
     v = cat({v, bias_v.expand({N, 1, E})}, 1);
-    padding = with_one_more_key(padding);
-    attn = with_one_more_key(attn);
+    masks = {with_one_more_key(masks.padding), with_one_more_key(masks.attn)};
     ++S;
   }
   auto heads = [&](const Tensor& t) { return t.reshape({N, t.size(1), H, hd}).transpose(1, 2); };
@@ -150,13 +175,12 @@ functional::AttentionResult MultiheadAttention::forward(const Tensor& query, con
     const Tensor zero = zeros({N, H, 1, hd}, TensorOptions(k.dtype(), k.device()));
     k = cat({k, zero}, 2);
     v = cat({v, zero}, 2);
-    padding = with_one_more_key(padding);
-    attn = with_one_more_key(attn);
+    masks = {with_one_more_key(masks.padding), with_one_more_key(masks.attn)};
     ++S;
   }
-  Tensor allowed = to_sdpa_polarity(attn);
+  Tensor allowed = to_sdpa_polarity(masks.attn);
   if (!allowed.defined() && call.is_causal) allowed = functional::causal_mask(L, S, query.device());
-  const Tensor mask = combined(allowed, to_sdpa_polarity(padding), q.dtype());
+  const Tensor mask = combined(allowed, to_sdpa_polarity(masks.padding), q.dtype());
 
   const double p = is_training() ? options.dropout : 0.0;
   functional::AttentionResult r;
@@ -177,12 +201,9 @@ Tensor MultiheadAttention::forward(const Tensor& x) {
 }
 
 TensorList MultiheadAttention::forward(const TensorList& xs) {
-  LOOM_CHECK(xs.size() >= 3 && xs.size() <= 5, ShapeError,
-             "{}: expected 3 to 5 inputs (query, key, value[, key_padding_mask[, attn_mask]]), found {}", kName,
-             xs.size());
-  MultiheadAttentionCall call;
-  if (xs.size() > 3) call.key_padding_mask = xs[3];
-  if (xs.size() > 4) call.attn_mask = xs[4];
+  detail::check_input_count(kName, xs, 3, 5, "query, key, value[, key_padding_mask[, attn_mask]]");
+  const MultiheadAttentionCall call{.key_padding_mask = detail::optional_input(xs, 3),
+                                    .attn_mask = detail::optional_input(xs, 4)};
   functional::AttentionResult r = forward(xs[0], xs[1], xs[2], call);
   return {r.output, r.weights};
 }
@@ -203,8 +224,8 @@ std::optional<LayerStats> MultiheadAttention::stats(const Shapes& inputs, const 
   const Shape& k = inputs.size() >= 3 ? inputs[1] : q;
   const Shape& v = inputs.size() >= 3 ? inputs[2] : q;
   const std::int64_t E = options.embed_dim;
-  return LayerStats{.multiply_adds = 2 * tokens(q) * E * E + tokens(k) * E * options.kdim + tokens(v) * E * options.vdim,
-                    .mixes_all_positions = true};
+  const std::int64_t projections = 2 * tokens(q) * E * E + tokens(k) * E * options.kdim + tokens(v) * E * options.vdim;
+  return LayerStats{.multiply_adds = projections, .mixes_all_positions = true};
 }
 
 }  // namespace loom::nn

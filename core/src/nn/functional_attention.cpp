@@ -14,15 +14,15 @@ namespace {
 
 constexpr const char* kOp = "scaled_dot_product_attention";
 
-// Checked arguments: the mask is the caller's (undefined, bool "may attend" or additive floating),
-// or the causal bool mask built from is_causal; the scale is resolved.
+// Checked arguments: the mask is the caller's (undefined, bool "may attend" or additive floating);
+// is_causal stays a flag (a kernel can skip the tiles above the diagonal instead of reading a
+// mask; the math path builds the mask); the scale is resolved.
 struct AttentionArgs {
   Tensor q, k, v, mask;
+  bool is_causal = false;
   double dropout_p = 0.0;
   double scale = 1.0;
 };
-
-std::string shape_of(const Tensor& t) { return t.defined() ? t.sizes().str() : std::string("undefined"); }
 
 void check_operand(const char* name, const Tensor& t) {
   LOOM_CHECK(t.defined(), ValueError, "{}: {} is undefined", kOp, name);
@@ -60,17 +60,17 @@ AttentionArgs check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
              "{}: key {} and value {} must have the same length S (dim -2), found {} and {}", kOp, k.sizes().str(),
              v.sizes().str(), k.size(-2), v.size(-2));
   LOOM_CHECK(k.size(-2) >= 1, ShapeError, "{}: key {} has no positions to attend", kOp, k.sizes().str());
-  const std::string shapes = fmt::format("query {}, key {} and value {}", q.sizes().str(), k.sizes().str(), v.sizes().str());
+  const std::string shapes =
+      fmt::format("query {}, key {} and value {}", q.sizes().str(), k.sizes().str(), v.sizes().str());
   Shape batch = broadcast_or_throw(batch_dims(q), batch_dims(k), "the batch dims of " + shapes + " do not broadcast");
   batch = broadcast_or_throw(batch, batch_dims(v), "the batch dims of " + shapes + " do not broadcast");
   LOOM_CHECK(dropout_p >= 0 && dropout_p <= 1, ValueError, "{}: dropout_p must be in [0, 1], found {}", kOp, dropout_p);
   LOOM_CHECK(!(is_causal && attn_mask.defined()), ValueError,
              "{}: give attn_mask or is_causal, not both (attn_mask {})", kOp, attn_mask.sizes().str());
 
-  AttentionArgs args{q, k, v, attn_mask, dropout_p,
-                     scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))))};
+  const AttentionArgs args{q, k, v, attn_mask, is_causal, dropout_p,
+                           scale.value_or(1.0 / std::sqrt(static_cast<double>(q.size(-1))))};
   const std::int64_t L = q.size(-2), S = k.size(-2);
-  if (is_causal) args.mask = causal_mask(L, S, q.device());
   if (attn_mask.defined()) {
     LOOM_CHECK(attn_mask.dtype() == DType::Bool || attn_mask.dtype() == q.dtype(), DTypeError,
                "{}: attn_mask must be bool (true: may attend) or the query's dtype {} (added to the scores), found {}",
@@ -80,14 +80,17 @@ AttentionArgs check_arguments(const Tensor& q, const Tensor& k, const Tensor& v,
     scores.push_back(S);
     broadcast_or_throw(scores, attn_mask.sizes(),
                        fmt::format("attn_mask {} does not broadcast to the scores (..., L, S) = {} of {}",
-                                   shape_of(attn_mask), scores.str(), shapes));
+                                   attn_mask.sizes().str(), scores.str(), shapes));
   }
   return args;
 }
 
-// softmax over the last dim, with all-zero weights for a row whose every score is −inf.
-Tensor masked_softmax(const Tensor& scores) {
-  const Tensor dead = max(scores.detach(), -1, true).values == -INFINITY;
+// softmax over the last dim of the masked scores, with all-zero weights for a query row that the
+// mask lets attend no key. The rows are found on the mask (often (L, S) or (N, 1, 1, S)), not on the
+// scores (..., L, S): a bool row without a true entry, a floating row of −inf only.
+Tensor masked_softmax(const Tensor& scores, const Tensor& mask) {
+  const Tensor allowed = mask.dtype() == DType::Bool ? mask : mask.detach() != -INFINITY;
+  const Tensor dead = sum(allowed, {-1}, true) == 0;
   if (sum(dead).item<std::int64_t>() == 0) return softmax(scores, -1);
   return where(dead, 0.0, softmax(where(dead, 0.0, scores), -1));
 }
@@ -95,12 +98,13 @@ Tensor masked_softmax(const Tensor& scores) {
 // The composed path: every op differentiable to any order, any floating dtype.
 AttentionResult attention_math(const AttentionArgs& a) {
   Tensor scores = matmul(a.q * a.scale, a.k.transpose(-2, -1));  // (..., L, S)
+  const Tensor mask = a.is_causal ? causal_mask(a.q.size(-2), a.k.size(-2), a.q.device()) : a.mask;
   Tensor weights;
-  if (!a.mask.defined()) {
+  if (!mask.defined()) {
     weights = softmax(scores, -1);
   } else {
-    scores = a.mask.dtype() == DType::Bool ? where(a.mask, scores, -INFINITY) : scores + a.mask;
-    weights = masked_softmax(scores);
+    scores = mask.dtype() == DType::Bool ? where(mask, scores, -INFINITY) : scores + mask;
+    weights = masked_softmax(scores, mask);
   }
   if (a.dropout_p > 0) weights = dropout(weights, a.dropout_p, true);
   return {matmul(weights, a.v), weights};

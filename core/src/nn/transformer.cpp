@@ -1,4 +1,5 @@
 // The encoder and decoder stacks and the Transformer: layers in sequence, an optional final norm.
+#include "layer_inputs.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/init.hpp"
 #include "loom/nn/transformer.hpp"
@@ -8,12 +9,8 @@ namespace loom::nn {
 
 namespace {
 
-Tensor optional_input(const TensorList& xs, std::size_t i) { return i < xs.size() ? xs[i] : Tensor(); }
-
-void check_input_count(const char* name, const TensorList& xs, std::size_t lo, std::size_t hi, const char* layout) {
-  LOOM_CHECK(xs.size() >= lo && xs.size() <= hi, ShapeError, "{}: expected {} to {} inputs ({}), found {}", name, lo,
-             hi, layout, xs.size());
-}
+using detail::check_input_count;
+using detail::optional_input;
 
 std::shared_ptr<LayerNorm> final_norm(const TransformerLayerOptions& o) {
   return std::make_shared<LayerNorm>(LayerNormOptions{.normalized_shape = {o.d_model}, .eps = o.layer_norm_eps});
@@ -148,8 +145,9 @@ std::string Transformer::extra_repr() const {
 std::optional<LayerStats> Transformer::stats(const Shapes& inputs, const Shapes& outputs) const {
   const Shape& src = inputs.at(0);
   const Shape& tgt = inputs.size() >= 2 ? inputs[1] : src;
-  const std::int64_t total = encoder->stats({src}, {src})->multiply_adds + decoder->stats({tgt, src}, outputs)->multiply_adds;
-  return LayerStats{.multiply_adds = total, .mixes_all_positions = true};
+  const std::int64_t encoding = encoder->stats({src}, {src})->multiply_adds;
+  const std::int64_t decoding = decoder->stats({tgt, src}, outputs)->multiply_adds;
+  return LayerStats{.multiply_adds = encoding + decoding, .mixes_all_positions = true};
 }
 
 }  // namespace loom::nn

@@ -1,5 +1,8 @@
-// Transformer encoder and decoder layers, their stacks and the Transformer (PyTorch 1.13's
-// forward, block by block).
+// Transformer encoder and decoder layers (PyTorch 1.13's forward, block by block) and the
+// subsequent mask.
+#include <cmath>
+
+#include "layer_inputs.hpp"
 #include "loom/check.hpp"
 #include "loom/nn/functional/activation.hpp"
 #include "loom/nn/init.hpp"
@@ -10,13 +13,8 @@ namespace loom::nn {
 
 namespace {
 
-// xs[i], or undefined (none) past the end.
-Tensor optional_input(const TensorList& xs, std::size_t i) { return i < xs.size() ? xs[i] : Tensor(); }
-
-void check_input_count(const char* name, const TensorList& xs, std::size_t lo, std::size_t hi, const char* layout) {
-  LOOM_CHECK(xs.size() >= lo && xs.size() <= hi, ShapeError, "{}: expected {} to {} inputs ({}), found {}", name, lo,
-             hi, layout, xs.size());
-}
+using detail::check_input_count;
+using detail::optional_input;
 
 std::int64_t tokens(const Shape& s) { return s.size() == 0 || s.back() == 0 ? 0 : s.numel() / s.back(); }
 

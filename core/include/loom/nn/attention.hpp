@@ -13,6 +13,7 @@
 // MASK POLARITY: in MultiheadAttention (and the Transformer layers) a TRUE mask entry means
 // "MASKED OUT" (PyTorch's nn.MultiheadAttention); in F::scaled_dot_product_attention it means
 // "may attend". A floating mask is added to the scores in both (−inf blocks).
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -40,7 +41,9 @@ struct MultiheadAttentionCall {
   Tensor key_padding_mask{};
   // (L, S) or (N·num_heads, L, S): bool, true = query i may NOT attend key j; or floating, added.
   Tensor attn_mask{};
-  bool need_weights = true;          // false: no weights (the SDPA dispatch point, fused when it can)
+  // The weights after dropout, as PyTorch 1.13 returns them; false: none (the SDPA dispatch
+  // point, fused when it can).
+  bool need_weights = true;
   bool average_attn_weights = true;  // weights (N, L, S) averaged over heads; false: (N, num_heads, L, S)
   // PyTorch's hint that attn_mask is the causal mask: with attn_mask, attn_mask is used; without
   // one (an error in PyTorch), the causal mask F::causal_mask(L, S) is.
@@ -88,7 +91,17 @@ class LOOM_API MultiheadAttention : public Module {
   std::shared_ptr<Linear> out_proj;
 
  private:
+  // key_padding_mask and attn_mask in PyTorch's polarity, checked and shaped to broadcast against
+  // the scores (N, num_heads, L, S).
+  struct ScoreMasks {
+    Tensor padding, attn;
+  };
   bool same_dims() const { return options.kdim == options.embed_dim && options.vdim == options.embed_dim; }
+  void check_inputs(const Tensor& query, const Tensor& key, const Tensor& value) const;
+  // nls: (N, L, S) of the call.
+  ScoreMasks score_masks(const MultiheadAttentionCall& call, const Shape& nls, bool batched, DType dtype) const;
+  // q (N, L, E), k and v (N, S, E) from batch-major inputs; one GEMM for self-attention.
+  std::array<Tensor, 3> project(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, bool self_attention) const;
 };
 
 }  // namespace loom::nn

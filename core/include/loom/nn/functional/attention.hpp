@@ -27,7 +27,9 @@
 // then spreads through every later layer and the loss. A NaN in q, k, v or the mask still gives NaN.
 //
 // Gradients (and gradients of gradients, create_graph) come from the composed core ops of the
-// math path. The one place where a fused kernel would take over is named in attention.cpp.
+// math path. The one place where a fused kernel takes over is marked in
+// core/src/nn/functional_attention.cpp (scaled_dot_product_attention; the _with_weights variant
+// always composes).
 #include <cstdint>
 #include <optional>
 
