@@ -65,6 +65,7 @@ void register_builtin_modules() {
   register_conv_layers();
   register_pooling_layers();
   register_norm_layers();
+  register_recurrent_layers();
 }
 
 }  // namespace loom::nn::detail
