@@ -120,6 +120,7 @@ void run_matmul(Op op);
 void run_convolution(Op op);  // harness_conv_pool.cpp
 void run_pooling(Op op);
 void run_normalization(Op op);  // harness_norm.cpp
+void run_recurrent(Op op);      // harness_recurrent.cpp
 void run_index(Op op);
 void run_random(Op op);
 

@@ -1,7 +1,8 @@
 // Recurrent layers beyond the PyTorch fixture cases (test_layer_fixtures.cpp) and the gradcheck
 // rows (test_layer_gradcheck.cpp): the typed API against the multi-tensor one, what lengths
-// mean (padded steps against each sequence run alone), a gradgradcheck of a small LSTM, dropout
-// between layers (statistics), and the errors.
+// mean (padded steps against each sequence run alone), the fused path against the composed one,
+// a gradgradcheck of a small LSTM (the fused node's create_graph fallback), dropout between
+// layers (statistics), and the errors.
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -219,4 +220,60 @@ TEST_CASE("recurrent layers: errors name the layer, what was expected and what w
   CHECK(contains(shape_error([&] { nn::functional::lstm_cell(loom::randn({2, 3}), loom::zeros({2, 4}), loom::zeros({2, 4}),
                                                       lcell.weight_ih.narrow(0, 0, 8), lcell.weight_hh); }),
                  "4·hidden"));
+}
+
+TEST_CASE("the fused path equals the composed path: outputs and every gradient, float32 and float64") {
+  struct Variant {
+    const char* type;
+    nn::RecurrentOptions options;
+    const char* nonlinearity = "tanh";
+  };
+  const nn::RecurrentOptions base{.input_size = 3, .hidden_size = 4, .num_layers = 2, .bidirectional = true};
+  nn::RecurrentOptions projected = base;
+  projected.proj_size = 2;
+  projected.batch_first = true;
+  const std::vector<Variant> variants = {{"lstm", base}, {"lstm", projected}, {"gru", base}, {"rnn", base},
+                                         {"rnn", base, "relu"}};
+  for (const loom::DType dtype : {loom::DType::Float32, kF64}) {
+    for (const Variant& v : variants) {
+      CAPTURE(v.type);
+      CAPTURE(v.nonlinearity);
+      CAPTURE(dtype_name(dtype));
+      loom::manual_seed(41);
+      std::shared_ptr<nn::RecurrentBase> m;
+      if (v.type == std::string("lstm")) m = std::make_shared<nn::LSTM>(v.options);
+      else if (v.type == std::string("gru")) m = std::make_shared<nn::GRU>(v.options);
+      else m = std::make_shared<nn::RNN>(v.options, v.nonlinearity);
+      m->to(dtype);
+      const bool lstm = v.type == std::string("lstm");
+      const std::int64_t h_out = v.options.proj_size > 0 ? v.options.proj_size : 4;
+      const loom::Shape xs = v.options.batch_first ? loom::Shape{3, 6, 3} : loom::Shape{6, 3, 3};
+      const Tensor x = randn64(xs, 42).to(dtype), h0 = randn64({4, 3, h_out}, 43).to(dtype),
+                   c0 = randn64({4, 3, 4}, 44).to(dtype), lengths = lengths_of({4, 6, 1});
+      auto run = [&](bool fused) {
+        m->fused = fused;
+        m->zero_grad();
+        loom::TensorList in{x.detach().requires_grad_(true), h0.detach().requires_grad_(true)};
+        if (lstm) in.push_back(c0.detach().requires_grad_(true));
+        loom::TensorList args = in;
+        args.push_back(lengths);
+        const loom::TensorList out = (*m)(args);
+        Tensor total = loom::zeros({}, dtype);
+        for (const Tensor& t : out) total = total + (t * randn64(t.sizes(), 45).to(dtype)).sum();
+        total.backward();
+        loom::TensorList results = out;
+        for (const Tensor& t : in) results.push_back(t.grad());
+        for (const Tensor& p : m->parameters()) results.push_back(p.grad());
+        return results;
+      };
+      const loom::TensorList fused = run(true), composed = run(false);
+      REQUIRE(fused.size() == composed.size());
+      const double tol = dtype == kF64 ? 1e-12 : 2e-5;
+      for (std::size_t k = 0; k < fused.size(); ++k) {
+        CAPTURE(k);
+        REQUIRE(fused[k].defined());
+        check_same(fused[k].to(kF64), composed[k].to(kF64), tol);
+      }
+    }
+  }
 }

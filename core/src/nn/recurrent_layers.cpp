@@ -88,6 +88,8 @@ RecurrentOutput RecurrentBase::run(const Tensor& x, const Tensor& h0, const Tens
              "{}: expected an input {} with input_size = {} features, found shape {}", name, layout, options.input_size,
              x.sizes().str());
   const std::int64_t steps = seq.size(0), batch = seq.size(1), states = options.num_layers * directions();
+  LOOM_CHECK(steps >= 1, ShapeError, "{}: expected a sequence of at least one step, found input of shape {}", name,
+             x.sizes().str());
   const bool lstm = kind == RecurrentKind::LSTM;
 
   // A state given as (layers·D, N, size) (unbatched: (layers·D, size)), as (layers·D, N, size).
@@ -123,9 +125,9 @@ RecurrentOutput RecurrentBase::run(const Tensor& x, const Tensor& h0, const Tens
     std::vector<Tensor> outputs;
     for (std::int64_t dir = 0; dir < directions(); ++dir) {
       const std::int64_t k = layer * directions() + dir;
-      const detail::DirectionResult r = detail::run_direction(kind, input, weights_[static_cast<std::size_t>(k)],
-                                                              h.select(0, k), lstm ? c.select(0, k) : Tensor(),
-                                                              valid, dir == 1);
+      const auto pass = fused ? detail::run_direction_fused : detail::run_direction;
+      const detail::DirectionResult r = pass(kind, input, weights_[static_cast<std::size_t>(k)], h.select(0, k),
+                                             lstm ? c.select(0, k) : Tensor(), valid, dir == 1);
       outputs.push_back(r.output);
       h_n.push_back(r.h);
       c_n.push_back(r.c);

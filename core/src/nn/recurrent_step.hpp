@@ -23,5 +23,8 @@ struct DirectionResult {
 // before each sequence's length, or undefined (no padding). reverse runs from step L − 1 to 0.
 DirectionResult run_direction(RecurrentKind kind, const Tensor& x, const RecurrentWeights& w, const Tensor& h0,
                               const Tensor& c0, const Tensor& valid, bool reverse);
+// The same pass as one autograd node around the fused cell primitives (recurrent_fused.cpp).
+DirectionResult run_direction_fused(RecurrentKind kind, const Tensor& x, const RecurrentWeights& w, const Tensor& h0,
+                                    const Tensor& c0, const Tensor& valid, bool reverse);
 
 }  // namespace loom::nn::detail

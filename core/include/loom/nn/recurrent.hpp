@@ -87,6 +87,11 @@ class LOOM_API RecurrentBase : public Module {
 
   RecurrentKind kind;
   RecurrentOptions options;
+  // true: each layer and direction is one autograd node around the fused cell primitives (one
+  // GEMM per step, the input projections and the weight gradients one GEMM per layer); false:
+  // composed of differentiable ops (what the fused node's backward recomputes under create_graph;
+  // the two agree to rounding).
+  bool fused = true;
 
  protected:
   RecurrentBase(std::string type_name, RecurrentKind kind, RecurrentOptions options);
