@@ -43,7 +43,12 @@ Pass forward_pass(RecurrentKind kind, const Tensor& x, const RecurrentWeights& w
                   const Tensor& valid, bool reverse, bool save) {
   NoGradGuard no_grad;
   const std::int64_t steps = x.size(0), batch = x.size(1);
-  const Tensor gi_all = project(x.reshape({steps * batch, x.size(2)}), w.w_ih, w.b_ih).view({steps, batch, w.w_ih.size(0)});
+  // The LSTM and the RNN only use gi + gh: b_hh joins b_ih in the one GEMM over all steps, and
+  // the per-step GEMM needs no bias add. (The GRU's b_hn must stay inside r·(...).)
+  const bool fold = kind != RecurrentKind::GRU && w.b_hh.defined();
+  const Tensor b_i = fold ? w.b_ih + w.b_hh : w.b_ih, b_h = fold ? Tensor() : w.b_hh;
+  const Tensor gi_all =
+      project(x.reshape({steps * batch, x.size(2)}), w.w_ih, b_i).view({steps, batch, w.w_ih.size(0)});
   Pass p;
   Steps& s = p.steps;
   const auto count = static_cast<std::size_t>(steps);
@@ -58,7 +63,7 @@ Pass forward_pass(RecurrentKind kind, const Tensor& x, const RecurrentWeights& w
   for (std::int64_t k = 0; k < steps; ++k) {
     const std::int64_t t = reverse ? steps - 1 - k : k;
     const auto i = static_cast<std::size_t>(t);
-    const Tensor gi = gi_all.select(0, t), gh = project(h, w.w_hh, w.b_hh);
+    const Tensor gi = gi_all.select(0, t), gh = project(h, w.w_hh, b_h);
     Tensor h_next, c_next, act;
     if (kind == RecurrentKind::LSTM) {
       raw::LstmCellResult r = raw::lstm_cell(gi, gh, c);
