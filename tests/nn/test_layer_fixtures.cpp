@@ -1,5 +1,6 @@
 // Every registered layer against PyTorch 1.13 (layer_fixtures.json, written by
-// make_layer_fixtures.py), and built from JSON configs. A fixture case builds the layer with
+// make_layer_fixtures.py; norm_fixtures.json and recurrent_fixtures.json beside it), and built
+// from JSON configs. A fixture case builds the layer with
 // nn::build, converts it to float64, loads the case's parameters by dotted name (strict), and
 // compares forward(inputs) and the gradients of Σ sum(output · grad_output) over the floating
 // outputs with respect to every floating input and every parameter. The registry walk makes a
