@@ -38,6 +38,9 @@ def run_fields(cmd, env, keys):
 TRAIN_STEP_TARGETS = {"mlp": 1.5, "lenet": 2.0, "resnet8": 1.5, "conv_resnet8_shapes": None}
 TRAIN_STEP_COUNTS = {"mlp": (30, 5), "lenet": (20, 5), "resnet8": (10, 3), "conv_resnet8_shapes": (10, 3)}
 LOSS_TOLERANCE = 1e-3  # relative: float32 and different summation orders over 10 steps
+# Issue 16's bars for the recurrent training steps (Adam), and their step counts.
+SEQUENCE_STEP_TARGETS = {"row_lstm": 1.5, "lstm_lm": 1.2}
+SEQUENCE_STEP_COUNTS = {"row_lstm": (20, 5), "lstm_lm": (5, 2)}
 RSS_TARGET_PCT = 5.0
 
 
@@ -103,11 +106,59 @@ def train_steps(args, here, bindir, env, results):
     return failures
 
 
+def sequence_steps(args, here, bindir, env, results):
+    """Section 5 (issue 16): recurrent training steps (Adam) against PyTorch from the same initial
+    state, the loss after 10 steps checked first. Returns the list of failed checks."""
+    loom_bin = os.path.join(bindir, "bench_sequence_step")
+    peer = [SYSTEM_PYTHON, os.path.join(here, "peers", "sequence_step.py"), "--threads", str(args.threads)]
+    if not os.path.exists(loom_bin) or subprocess.run([SYSTEM_PYTHON, "-c", "import torch"],
+                                                      capture_output=True).returncode != 0:
+        print(f"\n(sequence steps skipped: {loom_bin} or PyTorch in {SYSTEM_PYTHON} missing)")
+        return []
+    failures = []
+    print(f"\n== loss after 10 Adam steps of the recurrent models from the same initial state ({args.threads} threads)")
+    print(f"{'model':<10} {'loom':>12} {'pytorch':>12} {'rel diff':>10}")
+    init = {}
+    for model in SEQUENCE_STEP_TARGETS:
+        init[model] = os.path.join(os.path.abspath(args.build), "sequence_step_init", model)
+        run_fields(peer + ["--model", model, "--write-init", init[model], "--steps", "0"], env, [])
+        check = ["--model", model, "--init", init[model], "--check-steps", "10", "--steps", "0"]
+        loom_loss, = run_fields([loom_bin] + check, env, ["loss_after_10"])
+        torch_loss, = run_fields(peer + check, env, ["loss_after_10"])
+        rel = abs(loom_loss - torch_loss) / max(abs(torch_loss), 1e-12)
+        ok = rel <= LOSS_TOLERANCE
+        print(f"{model:<10} {loom_loss:>12.7f} {torch_loss:>12.7f} {rel:>10.2e}  {'ok' if ok else 'FAIL'}")
+        if not ok:
+            failures.append(f"{model}: loss after 10 steps {loom_loss:.7g} (loom) vs {torch_loss:.7g} (pytorch), "
+                            f"relative difference {rel:.2e} > {LOSS_TOLERANCE:g}")
+        results.append({"name": f"loss_after_10_{model}", "loom_loss": loom_loss, "torch_loss": torch_loss,
+                        "relative_difference": rel, "ok": ok})
+    times = {(m, p): [] for m in SEQUENCE_STEP_TARGETS for p in ("loom", "pytorch")}
+    for _ in range(args.rounds):
+        for model, (steps, warmup) in SEQUENCE_STEP_COUNTS.items():
+            flags = ["--model", model, "--steps", str(steps), "--warmup", str(warmup), "--init", init[model]]
+            times[(model, "loom")].append(run_fields([loom_bin] + flags, env, ["step_ms"])[0])
+            times[(model, "pytorch")].append(run_fields(peer + flags, env, ["step_ms"])[0])
+    print(f"\n== recurrent training step (zero_grad, forward, cross-entropy, backward, Adam), {args.threads} threads, "
+          f"median of {args.rounds} interleaved rounds")
+    print(f"{'model':<20} {'loom ms':>9} {'torch ms':>9} {'torch/loom':>11} {'target':>7}")
+    for model, target in SEQUENCE_STEP_TARGETS.items():
+        loom_ms = statistics.median(times[(model, "loom")])
+        torch_ms = statistics.median(times[(model, "pytorch")])
+        ratio = torch_ms / loom_ms
+        print(f"{model:<20} {loom_ms:>9.2f} {torch_ms:>9.2f} {ratio:>11.2f} {target:>6.1f}x"
+              f"  {'met' if ratio >= target else 'not met'}")
+        results.append({"name": f"sequence_step_{model}", "loom_ms": loom_ms, "torch_ms": torch_ms,
+                        "peer": "pytorch", "peer_ms": torch_ms, "ratio": ratio, "target_ratio": target,
+                        "higher_is_better": True})
+    return failures
+
+
 SELECT_LENGTHS = (64, 256, 1024)
 
 
 def select_loop(args, here, bindir, env, results):
-    """Section 5 (issue 16): backward time per step of a loop over L steps that reads one row per
+    """Section 6 (issue 16): backward time per step of a loop over L steps that reads one row per
     step. Linear cost shows as a per-step time that does not grow with L."""
     loom_bin = os.path.join(bindir, "bench_select_loop")
     if not os.path.exists(loom_bin):
@@ -147,7 +198,7 @@ def select_loop(args, here, bindir, env, results):
 
 
 def attention(args, bindir, env, results):
-    """Section 6 (issue 16): scaled dot-product attention forward + backward, fused kernel vs the
+    """Section 7 (issue 16): scaled dot-product attention forward + backward, fused kernel vs the
     math path, head dim 64, 4 heads, batch 1: median time and the allocator's peak."""
     prog = os.path.join(bindir, "bench_attention")
     if not os.path.exists(prog):
@@ -242,9 +293,11 @@ def main():
         print(f"\n(data loading skipped: {data_file} or {loader_bin} missing; `make datasets/fashion-mnist.h5`)")
     # 4. training steps (issue 7), the loss check first.
     failures = train_steps(args, here, bindir, env, results)
-    # 5. linear-time part gradients (issue 16): a loop of select + small op over L steps.
+    # 5. recurrent training steps (issue 16), the loss check first.
+    failures += sequence_steps(args, here, bindir, env, results)
+    # 6. linear-time part gradients (issue 16): a loop of select + small op over L steps.
     select_loop(args, here, bindir, env, results)
-    # 6. fused attention against the math path (issue 16): time and memory.
+    # 7. fused attention against the math path (issue 16): time and memory.
     attention(args, bindir, env, results)
 
     peer_info = "absent"

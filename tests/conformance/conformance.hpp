@@ -121,6 +121,7 @@ void run_convolution(Op op);  // harness_conv_pool.cpp
 void run_pooling(Op op);
 void run_normalization(Op op);  // harness_norm.cpp
 void run_attention(Op op);      // harness_attention.cpp
+void run_recurrent(Op op);      // harness_recurrent.cpp
 void run_index(Op op);
 void run_random(Op op);
 

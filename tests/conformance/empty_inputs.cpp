@@ -7,6 +7,7 @@
 #include "loom/nn/functional/conv.hpp"
 #include "loom/nn/functional/pooling.hpp"
 #include "loom/nn/functional/normalization.hpp"
+#include "loom/nn/recurrent.hpp"
 
 namespace conformance {
 namespace {
@@ -44,6 +45,7 @@ bool elementwise(Op op) {
 #define LOOM_CONFORMANCE_EMPTY_pooling(name)
 #define LOOM_CONFORMANCE_EMPTY_normalization(name)
 #define LOOM_CONFORMANCE_EMPTY_attention(name)
+#define LOOM_CONFORMANCE_EMPTY_recurrent(name)
 #define LOOM_CONFORMANCE_EMPTY_index(name)
 #define LOOM_CONFORMANCE_EMPTY_random(name)
 #include "loom/ops.def"
@@ -187,6 +189,23 @@ void check_empty_through_public_api(Op op) {
         check_shape(q.grad(), qs, "fused attention's query gradient");
         check_shape(k.grad(), {qs[0], 5, 4}, "fused attention's key gradient");
         CHECK(loom::sum(loom::abs(v.grad())).item<float>() == 0.0f);
+      }
+      return;
+    }
+    case Op::lstm_cell:
+    case Op::lstm_cell_backward:
+    case Op::gru_cell:
+    case Op::gru_cell_backward: {
+      // A batch of no sequences through the recurrent layers' fused path, forward and backward.
+      loom::nn::LSTM lstm(loom::nn::RecurrentOptions{.input_size = 3, .hidden_size = 2});
+      loom::nn::GRU gru(loom::nn::RecurrentOptions{.input_size = 3, .hidden_size = 2});
+      for (loom::nn::RecurrentBase* m : {static_cast<loom::nn::RecurrentBase*>(&lstm), static_cast<loom::nn::RecurrentBase*>(&gru)}) {
+        const Tensor x = loom::zeros({4, 0, 3}).requires_grad_(true);
+        const loom::TensorList out = (*m)(loom::TensorList{x});
+        check_shape(out[0], {4, 0, 2}, "recurrent output, no sequences");
+        check_shape(out[1], {1, 0, 2}, "recurrent h_n, no sequences");
+        out[0].sum().backward();
+        check_shape(x.grad(), {4, 0, 3}, "recurrent input gradient, no sequences");
       }
       return;
     }

@@ -141,6 +141,11 @@ const std::map<Op, OpSpec>& table() {
         // ---- attention: float32 tiles (OpenBLAS, online softmax) vs the double-accumulating reference
         {Op::attention, plain(range(-1, 1), kFloats, {1e-4, 1e-5}, {1e-11, 1e-12})},
         {Op::attention_backward, plain(range(-1, 1), kFloats, {1e-4, 1e-5}, {1e-11, 1e-12})},
+        // ---- recurrent: pre-activations and states in [-2, 2]; float32 math vs the double reference
+        {Op::lstm_cell, plain(range(-2, 2), kFloats, {1e-5, 2e-6}, {1e-12, 1e-13})},
+        {Op::lstm_cell_backward, plain(range(-2, 2), kFloats, {1e-5, 2e-6}, {1e-12, 1e-13})},
+        {Op::gru_cell, plain(range(-2, 2), kFloats, {1e-5, 2e-6}, {1e-12, 1e-13})},
+        {Op::gru_cell_backward, plain(range(-2, 2), kFloats, {1e-5, 2e-6}, {1e-12, 1e-13})},
         // ---- index: sums of multiples of 0.5 are exact in any order
         {Op::index_select, plain(range(-10, 10), kAll)},
         {Op::gather, plain(range(-10, 10), kAll)},

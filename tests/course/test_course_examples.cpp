@@ -4,9 +4,9 @@
 // printed with k decimals is met within half a unit of its last digit (0.447: ±0.0005); an
 // integer within 1e-6.
 //
-// Omitted: example 8's LSTM parameter count (input 128, hidden 128 → 132,096). Loom has no LSTM
-// layer yet, so that number cannot be built with the public API, and re-deriving the formula by
-// hand would check nothing; example 8's Conv2d and MLP counts are checked.
+// Example 8's LSTM (input 128, hidden 128 → 132,096 with PyTorch's two bias vectors) is
+// nn::LSTM; the seed's LSTM shapes Wx (D, 4H), Wh (H, 4H), b (4H) are weight_ih_l0ᵀ, weight_hh_l0ᵀ
+// and bias_ih_l0 + bias_hh_l0 (gate order i, f, g, o, as COURSE.md's conventions fix it).
 //
 // Example 13 is statistical: with seed 13 and 4000 masks of 64 inputs x ∈ [0.5, 1.5], each mean
 // output must be within 5 standard errors of the eval output, 5·x·√(p/(1 − p)/4000) ≈ 0.079·x.
@@ -150,7 +150,7 @@ TEST_CASE("course example 7: 2x2 stride-2 max and average pooling") {
   check_integers(values(x.grad()), {0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0});
 }
 
-TEST_CASE("course example 8: parameter counts (Conv2d and MLP; no LSTM yet, see the header)") {
+TEST_CASE("course example 8: parameter counts (Conv2d, LSTM, MLP)") {
   loom::nn::Conv2d conv(3, 8, 3);
   check_integers({static_cast<double>(conv.num_parameters())}, {224});
   loom::nn::Sequential mlp{std::make_shared<loom::nn::Linear>(64, 10), std::make_shared<loom::nn::ReLU>(),
@@ -158,6 +158,29 @@ TEST_CASE("course example 8: parameter counts (Conv2d and MLP; no LSTM yet, see 
                            std::make_shared<loom::nn::Linear>(5, 3)};
   check_integers({static_cast<double>(mlp.num_parameters())}, {723});
   check_integers({static_cast<double>(loom::nn::summary(mlp, {64}).total_parameters)}, {723});
+  loom::nn::LSTM lstm(loom::nn::RecurrentOptions{.input_size = 128, .hidden_size = 128});
+  check_integers({static_cast<double>(lstm.num_parameters())}, {132096});
+}
+
+TEST_CASE("course: the seed's LSTM step with Wx (D, 4H), Wh (H, 4H), b (4H)") {
+  const std::int64_t N = 2, D = 5, H = 3;
+  loom::manual_seed(8);
+  loom::nn::LSTM lstm(loom::nn::RecurrentOptions{.input_size = D, .hidden_size = H});
+  const loom::nn::RecurrentWeights& w = lstm.weights(0);
+  const Tensor Wx = w.w_ih.t(), Wh = w.w_hh.t(), b = w.b_ih + w.b_hh;
+  CHECK(Wx.sizes() == loom::Shape{D, 4 * H});
+  CHECK(Wh.sizes() == loom::Shape{H, 4 * H});
+  CHECK(b.sizes() == loom::Shape{4 * H});
+  // One step of the seed's lstm_step_forward, a = x·Wx + prev_h·Wh + b, against the layer's.
+  const Tensor x = loom::randn({1, N, D}), prev_h = loom::randn({1, N, H}), prev_c = loom::randn({1, N, H});
+  const Tensor a = loom::matmul(x.select(0, 0), Wx) + loom::matmul(prev_h.select(0, 0), Wh) + b;
+  const Tensor i = a.narrow(1, 0, H).sigmoid(), f = a.narrow(1, H, H).sigmoid();
+  const Tensor g = a.narrow(1, 2 * H, H).tanh(), o = a.narrow(1, 3 * H, H).sigmoid();
+  const Tensor next_c = f * prev_c.select(0, 0) + i * g, next_h = o * next_c.tanh();
+  const loom::nn::RecurrentOutput r = lstm.forward(x, {prev_h, prev_c});
+  CHECK(loom::allclose(r.h_n.select(0, 0), next_h, 1e-5, 1e-6));
+  CHECK(loom::allclose(r.c_n.select(0, 0), next_c, 1e-5, 1e-6));
+  CHECK(loom::allclose(r.output.select(0, 0), next_h, 1e-5, 1e-6));
 }
 
 TEST_CASE("course example 9: receptive fields and multiply-adds from summary()") {

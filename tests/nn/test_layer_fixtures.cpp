@@ -1,5 +1,6 @@
 // Every registered layer against PyTorch 1.13 (layer_fixtures.json, written by
-// make_layer_fixtures.py), and built from JSON configs. A fixture case builds the layer with
+// make_layer_fixtures.py; norm_fixtures.json and recurrent_fixtures.json beside it), and built
+// from JSON configs. A fixture case builds the layer with
 // nn::build, converts it to float64, loads the case's parameters by dotted name (strict), and
 // compares forward(inputs) and the gradients of Σ sum(output · grad_output) over the floating
 // outputs with respect to every floating input and every parameter. The registry walk makes a
@@ -41,19 +42,23 @@ nlohmann::json cases_of(const std::string& path) {
   return nlohmann::json::parse(in)["cases"];
 }
 
+// A fixture file next to layer_fixtures.json.
+std::string sibling(const std::string& file) {
+  return (std::filesystem::path(LOOM_NN_LAYER_FIXTURES).parent_path() / file).string();
+}
+
 // The cases of layer_fixtures.json, then those of norm_fixtures.json (next to it, written by
 // make_norm_fixtures.py for the normalisation and resampling layers). The norm cases name their
 // fields differently; they are brought to the layer cases' form here: "train" (bool) becomes
 // "mode", "input", "output" and "grad_output" become one-element lists, grads["input"] becomes
 // "grad_inputs", the other grads "grad_parameters", and their "buffers" (running statistics) are
 // loaded with the parameters. Then the cases of attention_fixtures.json (make_attention_fixtures.py:
-// attention, Transformer and positional-encoding layers), already in the layer cases' form.
+// attention, Transformer and positional-encoding layers) and of recurrent_fixtures.json
+// (make_recurrent_fixtures.py), already in the layer cases' form.
 const nlohmann::json& fixtures() {
   static const nlohmann::json cases = [] {
     nlohmann::json all = cases_of(LOOM_NN_LAYER_FIXTURES);
-    const std::string norm_path =
-        (std::filesystem::path(LOOM_NN_LAYER_FIXTURES).parent_path() / "norm_fixtures.json").string();
-    for (nlohmann::json c : cases_of(norm_path)) {
+    for (nlohmann::json c : cases_of(sibling("norm_fixtures.json"))) {
       c["mode"] = c["train"].get<bool>() ? "train" : "eval";
       c["inputs"] = nlohmann::json::array({c["input"]});
       c["outputs"] = nlohmann::json::array({c["output"]});
@@ -64,10 +69,9 @@ const nlohmann::json& fixtures() {
         if (key != "input") c["grad_parameters"][key] = g;
       all.push_back(std::move(c));
     }
-    const auto sibling = [](const char* file) {
-      return (std::filesystem::path(LOOM_NN_LAYER_FIXTURES).parent_path() / file).string();
-    };
     for (nlohmann::json c : cases_of(sibling("attention_fixtures.json"))) all.push_back(std::move(c));
+    // Recurrent layers (make_recurrent_fixtures.py): already in the layer cases' form.
+    for (nlohmann::json c : cases_of(sibling("recurrent_fixtures.json"))) all.push_back(std::move(c));
     return all;
   }();
   return cases;
@@ -235,6 +239,44 @@ const std::map<std::string, BuildRow>& build_rows() {
       {"adaptive_avg_pool2d",
        {R"({"output_size": [3, 4]})", "AdaptiveAvgPool2d", "output_size=[3, 4]", {}, {"output_size"},
         R"({"output_size": "3"})", "output_size"}},
+      // ---- recurrent layers ----
+      {"rnn",
+       {R"({"input_size": 3, "hidden_size": 4, "num_layers": 2, "nonlinearity": "relu", "bias": false,
+           "batch_first": true, "dropout": 0.25, "bidirectional": true})",
+        "RNN", "3, 4, num_layers=2, nonlinearity='relu', bias=false, batch_first=true, dropout=0.25, bidirectional=true",
+        {{"weight_ih_l0", {4, 3}}, {"weight_hh_l0", {4, 4}}, {"weight_ih_l0_reverse", {4, 3}},
+         {"weight_hh_l0_reverse", {4, 4}}, {"weight_ih_l1", {4, 8}}, {"weight_hh_l1", {4, 4}},
+         {"weight_ih_l1_reverse", {4, 8}}, {"weight_hh_l1_reverse", {4, 4}}},
+        {"input_size", "hidden_size"}, R"({"input_size": 3, "hidden_size": 4, "nonlinearity": "sigmoid"})",
+        "nonlinearity"}},
+      {"lstm",
+       {R"({"input_size": 3, "hidden_size": 4, "proj_size": 2, "num_layers": 2})", "LSTM",
+        "3, 4, proj_size=2, num_layers=2",
+        {{"weight_ih_l0", {16, 3}}, {"weight_hh_l0", {16, 2}}, {"bias_ih_l0", {16}}, {"bias_hh_l0", {16}},
+         {"weight_hr_l0", {2, 4}}, {"weight_ih_l1", {16, 2}}, {"weight_hh_l1", {16, 2}}, {"bias_ih_l1", {16}},
+         {"bias_hh_l1", {16}}, {"weight_hr_l1", {2, 4}}},
+        {"input_size", "hidden_size"}, R"({"input_size": 3, "hidden_size": 4, "bidirectional": "yes"})",
+        "bidirectional"}},
+      {"gru",
+       {R"({"input_size": 3, "hidden_size": 2, "bidirectional": true, "batch_first": true})", "GRU",
+        "3, 2, batch_first=true, bidirectional=true",
+        {{"weight_ih_l0", {6, 3}}, {"weight_hh_l0", {6, 2}}, {"bias_ih_l0", {6}}, {"bias_hh_l0", {6}},
+         {"weight_ih_l0_reverse", {6, 3}}, {"weight_hh_l0_reverse", {6, 2}}, {"bias_ih_l0_reverse", {6}},
+         {"bias_hh_l0_reverse", {6}}},
+        {"input_size", "hidden_size"}, R"({"input_size": 3, "hidden_size": 2, "dropout": "some"})", "dropout"}},
+      {"rnn_cell",
+       {R"({"input_size": 3, "hidden_size": 2, "nonlinearity": "relu"})", "RNNCell", "3, 2, nonlinearity='relu'",
+        {{"weight_ih", {2, 3}}, {"weight_hh", {2, 2}}, {"bias_ih", {2}}, {"bias_hh", {2}}},
+        {"input_size", "hidden_size"}, R"({"input_size": "3", "hidden_size": 2})", "input_size"}},
+      {"lstm_cell",
+       {R"({"input_size": 3, "hidden_size": 2, "bias": false})", "LSTMCell", "3, 2, bias=false",
+        {{"weight_ih", {8, 3}}, {"weight_hh", {8, 2}}}, {"input_size", "hidden_size"},
+        R"({"input_size": 3, "hidden_size": 2, "bias": 1})", "bias"}},
+      {"gru_cell",
+       {R"({"input_size": 3, "hidden_size": 2})", "GRUCell", "3, 2",
+        {{"weight_ih", {6, 3}}, {"weight_hh", {6, 2}}, {"bias_ih", {6}}, {"bias_hh", {6}}},
+        {"input_size", "hidden_size"}, R"({"input_size": 3, "hidden_size": 2.5})", "hidden_size"}},
+      // ---- end of recurrent layers ----
       {"sequential",
        {R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 2}, {"type": "relu"},
                        {"type": "linear", "in_features": 2, "out_features": 1, "bias": false}]})",

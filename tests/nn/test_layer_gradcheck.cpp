@@ -153,6 +153,26 @@ const std::map<std::string, std::vector<Row>>& rows() {
                         x({3, 3}, 22)},
                        {R"({"layers": [{"type": "linear", "in_features": 3, "out_features": 2}, {"type": "tanh"}]})",
                         inputs({x({4, 3}, 23)})}};  // Sequential's multi-tensor forward
+    // ---- recurrent layers: states and lengths (int64, unsorted) through the multi-tensor forward ----
+    auto lengths = [](std::vector<std::int64_t> v) {
+      return [v] { return loom::from_vector(v, {static_cast<std::int64_t>(v.size())}); };
+    };
+    t["rnn"] = {{R"({"input_size": 2, "hidden_size": 3, "num_layers": 2, "bidirectional": true})",
+                 inputs({x({3, 2, 2}, 80), x({4, 2, 3}, 81)})},
+                {R"({"input_size": 2, "hidden_size": 2, "nonlinearity": "relu", "batch_first": true})",
+                 inputs({x({3, 4, 2}, 82), lengths({4, 1, 3})})}};
+    t["lstm"] = {{R"({"input_size": 2, "hidden_size": 3, "proj_size": 2, "num_layers": 2})",
+                  inputs({x({3, 2, 2}, 83), x({2, 2, 2}, 84), x({2, 2, 3}, 85)})},
+                 {R"({"input_size": 2, "hidden_size": 2, "bidirectional": true})",
+                  inputs({x({4, 3, 2}, 86), x({2, 3, 2}, 87), x({2, 3, 2}, 88), lengths({2, 4, 3})})},
+                 {R"({"input_size": 2, "hidden_size": 2, "num_layers": 2, "dropout": 0.5})", x({3, 2, 2}, 89), true}};
+    t["gru"] = {{R"({"input_size": 2, "hidden_size": 2, "bidirectional": true, "batch_first": true})",
+                 inputs({x({3, 4, 2}, 90), lengths({3, 4, 1})})},
+                {R"({"input_size": 3, "hidden_size": 2, "num_layers": 2})", inputs({x({3, 2, 3}, 91), x({2, 2, 2}, 92)})}};
+    t["rnn_cell"] = {{R"({"input_size": 3, "hidden_size": 2})", inputs({x({2, 3}, 93), x({2, 2}, 94)})}};
+    t["lstm_cell"] = {{R"({"input_size": 3, "hidden_size": 2})", inputs({x({2, 3}, 95), x({2, 2}, 96), x({2, 2}, 97)})}};
+    t["gru_cell"] = {{R"({"input_size": 3, "hidden_size": 2})", inputs({x({2, 3}, 98), x({2, 2}, 99)})}};
+    // ---- end of recurrent layers ----
     // The harness module: three floating inputs and a bool mask; two floating outputs and an int64 one.
     auto key_padding_mask = [] {
       return loom::tensor({{false, true, false, false, true}, {false, false, false, true, false}});

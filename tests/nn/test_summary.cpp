@@ -222,6 +222,22 @@ TEST_CASE("the numbers: multiply-adds and receptive-field transfers of the core 
     nn::AdaptiveAvgPool2d global(std::vector<std::int64_t>{1});
     CHECK(global.stats({{1, 1, 5, 5}}, {{1, 1, 1, 1}})->mixes_all_positions);
   }
+  SUBCASE("recurrent layers: G·hidden·(input + H_out) per step, layer and direction (+ the projection)") {
+    nn::LSTM lstm(nn::RecurrentOptions{.input_size = 3, .hidden_size = 4, .num_layers = 2, .batch_first = true,
+                                       .bidirectional = true, .proj_size = 2});
+    const auto s = nn::summary(lstm, {5, 3});  // x (1, 5, 3): N 1, L 5
+    REQUIRE(s.rows.size() == 1);
+    CHECK(s.rows[0].multiply_adds == 5 * 2 * (16 * (3 + 2) + 2 * 4 + 16 * (4 + 2) + 2 * 4));
+    CHECK(s.rows[0].receptive_field == SummaryRow::whole_input);
+    nn::GRU gru(nn::RecurrentOptions{.input_size = 3, .hidden_size = 2});
+    CHECK(gru.stats({{7, 4, 3}}, {{7, 4, 2}, {1, 4, 2}})->multiply_adds == 7 * 4 * 6 * (3 + 2));
+    nn::RNN unbatched(nn::RecurrentOptions{.input_size = 3, .hidden_size = 2});
+    CHECK(unbatched.stats({{7, 3}}, {{7, 2}, {1, 2}})->multiply_adds == 7 * 2 * (3 + 2));
+    nn::LSTMCell cell(3, 2);
+    const auto c = nn::summary(cell, {3});
+    CHECK(c.rows[0].multiply_adds == 8 * (3 + 2));
+    CHECK(nn::GRUCell(3, 2).stats({{4, 3}}, {{4, 2}})->multiply_adds == 4 * 6 * 5);
+  }
   SUBCASE("Upsample: bilinear reads two pixels, nearest one") {
     nn::Upsample bilinear(nn::UpsampleOptions{.scale_factor = {2}, .mode = loom::F::InterpolateMode::Bilinear});
     CHECK(bilinear.stats({{1, 1, 4, 4}}, {{1, 1, 8, 8}})->kernel->size == 2);

@@ -46,8 +46,8 @@ inline constexpr int kNumOps = 0
 #undef LOOM_OP
     ;
 enum class OpFamily : std::uint8_t {
-  memory, unary, binary, compare, ternary, reduce, matmul, convolution, pooling, normalization, attention, index,
-  random
+  memory, unary, binary, compare, ternary, reduce, matmul, convolution, pooling, normalization, attention,
+  recurrent, index, random
 };
 LOOM_API std::string_view op_name(Op op);
 LOOM_API OpFamily op_family(Op op);

@@ -16,6 +16,7 @@
 #include "loom/nn/module.hpp"
 #include "loom/nn/normalization.hpp"
 #include "loom/nn/pooling.hpp"
+#include "loom/nn/recurrent.hpp"
 #include "loom/nn/registry.hpp"
 #include "loom/nn/summary.hpp"
 #include "loom/nn/transformer.hpp"

@@ -38,6 +38,7 @@ LOOM_API Tensor scalar_tensor(Scalar value, TensorOptions options);
 #define LOOM_DECLARE_pooling LOOM_DECLARE_NOTHING
 #define LOOM_DECLARE_normalization LOOM_DECLARE_NOTHING
 #define LOOM_DECLARE_attention LOOM_DECLARE_NOTHING
+#define LOOM_DECLARE_recurrent LOOM_DECLARE_NOTHING
 #define LOOM_DECLARE_index LOOM_DECLARE_NOTHING
 #define LOOM_DECLARE_random LOOM_DECLARE_NOTHING
 #define LOOM_OP(family, name, params) LOOM_DECLARE_##family(name)

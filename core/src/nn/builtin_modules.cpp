@@ -66,6 +66,7 @@ void register_builtin_modules() {
   register_pooling_layers();
   register_norm_layers();
   register_attention_layers();
+  register_recurrent_layers();
 }
 
 }  // namespace loom::nn::detail

@@ -35,6 +35,7 @@ void register_core_layers();     // builtin_modules.cpp
 void register_conv_layers();     // conv_layers.cpp
 void register_pooling_layers();  // pooling_layers.cpp
 void register_norm_layers();     // norm_layers.cpp
+void register_recurrent_layers();  // recurrent_registration.cpp
 void register_losses();          // loss_modules.cpp
 void register_attention_layers();  // transformer_registration.cpp
 

@@ -29,6 +29,7 @@ namespace loom::raw {
 #define LOOM_RAW_pooling LOOM_RAW_OTHER
 #define LOOM_RAW_normalization LOOM_RAW_OTHER
 #define LOOM_RAW_attention LOOM_RAW_OTHER
+#define LOOM_RAW_recurrent LOOM_RAW_OTHER
 #define LOOM_RAW_index LOOM_RAW_OTHER
 #define LOOM_RAW_random LOOM_RAW_OTHER
 #include "loom/ops.def"
@@ -108,6 +109,27 @@ struct LayerNormGrads {
 };
 LayerNormGrads layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& var,
                                    const Tensor& weight, double eps, bool weight_grad, bool bias_grad);
+
+// ---- recurrent cells' pointwise parts (ops/recurrent.cpp; formulas in loom/ops.def) ----
+// gi and gh (N, G·H), states (N, H); outputs dense row-major. Not differentiable: the recurrent
+// layers' fused path records one node per layer and direction around them.
+struct LstmCellResult {
+  Tensor h, c, act;
+};
+LstmCellResult lstm_cell(const Tensor& gi, const Tensor& gh, const Tensor& c_prev);
+struct LstmCellGrads {
+  Tensor dgates, dc_prev;
+};
+LstmCellGrads lstm_cell_backward(const Tensor& dh, const Tensor& dc, const Tensor& act, const Tensor& c,
+                                 const Tensor& c_prev);
+struct GruCellResult {
+  Tensor h, act;
+};
+GruCellResult gru_cell(const Tensor& gi, const Tensor& gh, const Tensor& h_prev);
+struct GruCellGrads {
+  Tensor dgi, dgh, dh_prev;
+};
+GruCellGrads gru_cell_backward(const Tensor& dh, const Tensor& act, const Tensor& gh, const Tensor& h_prev);
 
 // ---- indexing and joining ----
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);

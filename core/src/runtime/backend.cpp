@@ -25,8 +25,8 @@ std::string_view op_family_name(OpFamily family) {
 #define LOOM_FAMILY(f) case OpFamily::f: return #f;
     LOOM_FAMILY(memory) LOOM_FAMILY(unary) LOOM_FAMILY(binary) LOOM_FAMILY(compare)
     LOOM_FAMILY(ternary) LOOM_FAMILY(reduce) LOOM_FAMILY(matmul) LOOM_FAMILY(convolution)
-    LOOM_FAMILY(pooling) LOOM_FAMILY(normalization) LOOM_FAMILY(attention) LOOM_FAMILY(index)
-    LOOM_FAMILY(random)
+    LOOM_FAMILY(pooling) LOOM_FAMILY(normalization) LOOM_FAMILY(attention) LOOM_FAMILY(recurrent)
+    LOOM_FAMILY(index) LOOM_FAMILY(random)
 #undef LOOM_FAMILY
   }
   return "unknown";

@@ -57,6 +57,8 @@ constexpr DTypeSet kernel_dtypes(Op op) {
     case Op::batch_norm: case Op::batch_norm_backward: return kFloatingDTypes;
     case Op::layer_norm: case Op::layer_norm_backward: return kFloatingDTypes;
     case Op::attention: case Op::attention_backward: return kFloatingDTypes;
+    case Op::lstm_cell: case Op::lstm_cell_backward: case Op::gru_cell: case Op::gru_cell_backward:
+      return kFloatingDTypes;
 
     case Op::index_select: case Op::gather: case Op::masked_fill: return kAllDTypes;
     case Op::scatter_add: return kNumericDTypes;

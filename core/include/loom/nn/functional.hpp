@@ -7,6 +7,7 @@
 #include "loom/nn/functional/loss.hpp"
 #include "loom/nn/functional/normalization.hpp"
 #include "loom/nn/functional/pooling.hpp"
+#include "loom/nn/functional/recurrent.hpp"
 #include "loom/nn/functional/upsample.hpp"
 
 namespace loom {
