@@ -9,7 +9,7 @@
 
 #include "leaves.hpp"
 #include "helpers.hpp"
-#include "loom/profile.hpp"
+#include "common/profile_counts.hpp"
 #include "loom/tensor_ops.hpp"
 
 namespace loom_autograd_test {
@@ -18,22 +18,6 @@ using loom::Tensor;
 using loom::TensorList;
 
 namespace {
-
-std::uint64_t calls_of(std::string_view name) {
-  for (const loom::ProfileRow& row : loom::profile_rows())
-    if (row.name == name) return row.calls;
-  return 0;
-}
-
-// Profiling on for a scope, with the table emptied at its start.
-struct Profiling {
-  bool was = loom::profiling_enabled();
-  Profiling() {
-    loom::set_profiling(true);
-    loom::reset_profile();
-  }
-  ~Profiling() { loom::set_profiling(was); }
-};
 
 // An RNN-like loop: step t reads row t of x (select), or a window of rows (narrow), and the
 // loss weights each step differently.
@@ -61,11 +45,11 @@ TEST_CASE("a loop of selects or narrows sums its parts into one buffer, equal to
     CAPTURE(narrow);
     Tensor x = randn_leaf({64, 5});
     Tensor expected = composed_grad([narrow](const Tensor& v) { return time_loop(v, narrow); }, x);
-    Profiling profiling;
+    loom_test::ProfilingScope profiling;
     time_loop(x, narrow).backward();
     check_close(values(x.grad()), values(expected), 1e-12);
-    CHECK(calls_of("slice_scatter") == 0);
-    CHECK(calls_of(narrow ? "backward slice" : "backward select") == 64);
+    CHECK(loom_test::profile_calls("slice_scatter") == 0);
+    CHECK(loom_test::profile_calls(narrow ? "backward slice" : "backward select") == 64);
   }
 }
 
@@ -101,11 +85,11 @@ TEST_CASE("slices with a step, negative indices and index_select/gather parts") 
            loom::sin(loom::index_select(v, 0, idx)).sum() + loom::gather(v, 1, gidx).exp().sum();
   };
   Tensor expected = composed_grad(fn, x);
-  Profiling profiling;
+  loom_test::ProfilingScope profiling;
   fn(x).backward();
   check_close(values(x.grad()), values(expected), 1e-12);
-  CHECK(calls_of("slice_scatter") == 0);
-  CHECK(calls_of("scatter_add") == 0);
+  CHECK(loom_test::profile_calls("slice_scatter") == 0);
+  CHECK(loom_test::profile_calls("scatter_add") == 0);
 }
 
 TEST_CASE("retain_graph, hooks and grad() see the same gradients through parts") {

@@ -7,7 +7,7 @@
 #include "helpers.hpp"
 #include "loom/autograd.hpp"
 #include "loom/nn/functional/attention.hpp"
-#include "loom/profile.hpp"
+#include "common/profile_counts.hpp"
 #include "loom/random.hpp"
 #include "loom/tensor_ops.hpp"
 
@@ -20,21 +20,6 @@ using loom_nn_test::message_of;
 using loom_nn_test::values;
 
 namespace {
-
-std::uint64_t fused_calls() {
-  for (const loom::ProfileRow& row : loom::profile_rows())
-    if (row.name == "attention") return row.calls;
-  return 0;
-}
-
-struct Profiling {
-  bool was = loom::profiling_enabled();
-  Profiling() {
-    loom::set_profiling(true);
-    loom::reset_profile();
-  }
-  ~Profiling() { loom::set_profiling(was); }
-};
 
 struct Case {
   const char* what;
@@ -72,10 +57,10 @@ TEST_CASE("float32: the fused kernel gives the math path's outputs and gradients
     Tensor fused_out, math_out;
     for (bool fused : {true, false}) {
       Tensor q = q0.clone().requires_grad_(), k = k0.clone().requires_grad_(), v = v0.clone().requires_grad_();
-      Profiling profiling;
+      loom_test::ProfilingScope profiling;
       Tensor out = fused ? F::scaled_dot_product_attention(q, k, v, c.mask, 0.0, c.causal)
                          : F::scaled_dot_product_attention_with_weights(q, k, v, c.mask, 0.0, c.causal).output;
-      CHECK(fused_calls() == (fused ? 1 : 0));
+      CHECK(loom_test::profile_calls("attention") == (fused ? 1 : 0));
       (out * g).sum().backward();
       (fused ? fused_out : math_out) = out.detach();
       (fused ? fused_grads : math_grads) = {q.grad(), k.grad(), v.grad()};
@@ -89,14 +74,14 @@ TEST_CASE("float32: the fused kernel gives the math path's outputs and gradients
 }
 
 TEST_CASE("the math path serves float64, dropout and broadcast batch dims") {
-  Profiling profiling;
+  loom_test::ProfilingScope profiling;
   const Tensor q = loom::randn({2, 4, 8}), k = loom::randn({2, 6, 8}), v = loom::randn({2, 6, 8});
   F::scaled_dot_product_attention(q.to(loom::DType::Float64), k.to(loom::DType::Float64), v.to(loom::DType::Float64));
   F::scaled_dot_product_attention(q, k, v, {}, 0.5);
   F::scaled_dot_product_attention(q, k.select(0, 0), v.select(0, 0));
-  CHECK(fused_calls() == 0);
+  CHECK(loom_test::profile_calls("attention") == 0);
   F::scaled_dot_product_attention(q, k, v);
-  CHECK(fused_calls() == 1);
+  CHECK(loom_test::profile_calls("attention") == 1);
 }
 
 TEST_CASE("gradients of gradients through the fused node (float64, reference kernel)") {
