@@ -1,6 +1,6 @@
 // F::scaled_dot_product_attention's fused kernel against its math path through the public API:
 // the same outputs and gradients (float32, masks of each kind, causal, fully masked rows), the
-// dispatch (which calls take the kernel: profiler counts of the "attention" node), gradients of
+// dispatch (large float32 weights only: profiler counts of the "attention" node), gradients of
 // gradients through the fused node (gradgradcheck, float64 on the reference kernel), and errors.
 #include <cmath>
 
@@ -58,7 +58,7 @@ TEST_CASE("float32: the fused kernel gives the math path's outputs and gradients
     for (bool fused : {true, false}) {
       Tensor q = q0.clone().requires_grad_(), k = k0.clone().requires_grad_(), v = v0.clone().requires_grad_();
       loom_test::ProfilingScope profiling;
-      Tensor out = fused ? F::scaled_dot_product_attention(q, k, v, c.mask, 0.0, c.causal)
+      Tensor out = fused ? F::fused_scaled_dot_product_attention(q, k, v, c.mask, c.causal)
                          : F::scaled_dot_product_attention_with_weights(q, k, v, c.mask, 0.0, c.causal).output;
       CHECK(loom_test::profile_calls("attention") == (fused ? 1 : 0));
       (out * g).sum().backward();
@@ -73,15 +73,21 @@ TEST_CASE("float32: the fused kernel gives the math path's outputs and gradients
   }
 }
 
-TEST_CASE("the math path serves float64, dropout and broadcast batch dims") {
-  loom_test::ProfilingScope profiling;
+TEST_CASE("scaled_dot_product_attention takes the kernel for large float32 weights only") {
+  // 2^24 weights or more: (1, 4, 2048, 8)·(1, 4, 2048, 8)ᵀ is 4·2048·2048 = 2^24.
+  const Tensor big_q = loom::randn({1, 4, 2048, 8}), big_k = loom::randn({1, 4, 2048, 8});
   const Tensor q = loom::randn({2, 4, 8}), k = loom::randn({2, 6, 8}), v = loom::randn({2, 6, 8});
-  F::scaled_dot_product_attention(q.to(loom::DType::Float64), k.to(loom::DType::Float64), v.to(loom::DType::Float64));
-  F::scaled_dot_product_attention(q, k, v, {}, 0.5);
-  F::scaled_dot_product_attention(q, k.select(0, 0), v.select(0, 0));
+  loom_test::ProfilingScope profiling;
+  F::scaled_dot_product_attention(q, k, v);  // small: the math path
+  F::scaled_dot_product_attention(big_q.to(loom::DType::Float64), big_k.to(loom::DType::Float64),
+                                  big_k.to(loom::DType::Float64));
+  F::scaled_dot_product_attention(big_q, big_k, big_k, {}, 0.5);
+  F::scaled_dot_product_attention(big_q, big_k.select(0, 0), big_k.select(0, 0));  // broadcast batch dims
   CHECK(loom_test::profile_calls("attention") == 0);
-  F::scaled_dot_product_attention(q, k, v);
+  const Tensor fused = F::scaled_dot_product_attention(big_q, big_k, big_k, {}, 0.0, true);
   CHECK(loom_test::profile_calls("attention") == 1);
+  const Tensor math = F::scaled_dot_product_attention_with_weights(big_q, big_k, big_k, {}, 0.0, true).output;
+  check_close(values(fused), values(math), 1e-4, 1e-5);
 }
 
 TEST_CASE("gradients of gradients through the fused node (float64, reference kernel)") {
@@ -109,7 +115,7 @@ TEST_CASE("the fused function refuses broadcast batch dims and checks like the m
 TEST_CASE("changing the output in place before backward is an error, not a wrong gradient") {
   Tensor q = loom::randn({1, 4, 8}).requires_grad_();
   const Tensor k = loom::randn({1, 4, 8}), v = loom::randn({1, 4, 8});
-  Tensor out = F::scaled_dot_product_attention(q, k, v);
+  Tensor out = F::fused_scaled_dot_product_attention(q, k, v);
   {
     loom::NoGradGuard no_grad;
     out.add_(1.0);

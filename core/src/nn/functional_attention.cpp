@@ -122,9 +122,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
                                     double dropout_p, bool is_causal, std::optional<double> scale) {
   const AttentionArgs args = check_arguments(q, k, v, attn_mask, dropout_p, is_causal, scale);
   // The fused-kernel dispatch point: the tiled, online-softmax kernel (ops/attention.cpp) takes
-  // float32 without dropout; its gradient under create_graph goes through the math path. The math
-  // path serves everything else: float64, dropout, broadcast batch dims, and the weights of
-  // scaled_dot_product_attention_with_weights.
+  // float32 without dropout when the weights would be large (2^24 or more); its gradient under
+  // create_graph goes through the math path. The math path serves everything else: float64,
+  // dropout, small weights, broadcast batch dims, and scaled_dot_product_attention_with_weights.
   if (detail::fused_attention_applies(q, k, v, attn_mask, dropout_p))
     return detail::fused_attention(q, k, v, attn_mask, is_causal, args.scale);
   return attention_math(args).output;

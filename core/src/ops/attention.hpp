@@ -20,8 +20,9 @@ TensorList attention_backward(const Tensor& dout, const Tensor& q, const Tensor&
 namespace loom::nn::functional::detail {
 
 // Whether the fused kernel serves a checked call of scaled_dot_product_attention: float32, no
-// dropout, q, k and v with the same batch dims (no broadcasting between them), a mask with no
-// batch dims of its own, and a backend with the primitive.
+// dropout, at least 2^24 attention weights (B·L·S; below that the math path is faster), q, k and
+// v with the same batch dims (no broadcasting between them), a mask with no batch dims of its
+// own, and a backend with the primitive.
 bool fused_attention_applies(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
                              double dropout_p);
 

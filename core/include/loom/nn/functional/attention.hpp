@@ -45,8 +45,10 @@ LOOM_API Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
 // The fused kernel alone (FlashAttention-2: keys streamed in blocks with an online softmax, the
 // (L, S) weights never stored; the backward recomputes them from each row's log-sum-exp), which
 // scaled_dot_product_attention picks by itself for float32 without dropout when q, k and v have
-// the same batch dims. Here for tests and benchmarks: float64 runs the backend's reference kernel.
-// No dropout; q, k and v must have equal batch dims. Gradients of gradients take the math path.
+// the same batch dims and the weights would be large (B·L·S ≥ 2^24, 64 MiB; below that the math
+// path is faster on the CPU, whose kernel loops are not yet AVX-512). Here for tests and
+// benchmarks: float64 runs the backend's reference kernel. No dropout; q, k and v must have equal
+// batch dims. Gradients of gradients take the math path.
 LOOM_API Tensor fused_scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                                    const Tensor& attn_mask = {}, bool is_causal = false,
                                                    std::optional<double> scale = std::nullopt);
