@@ -44,23 +44,16 @@ SEQUENCE_STEP_COUNTS = {"row_lstm": (20, 5), "lstm_lm": (5, 2)}
 RSS_TARGET_PCT = 5.0
 
 
-def train_steps(args, here, bindir, env, results):
-    """Section 4 (issue 7): training steps against PyTorch from the same initial state. Returns
-    the list of failed checks (losses that differ), printed again at the end."""
-    loom_bin = os.path.join(bindir, "bench_train_step")
-    peer = [SYSTEM_PYTHON, os.path.join(here, "peers", "train_step.py"), "--threads", str(args.threads)]
-    if not os.path.exists(loom_bin) or subprocess.run([SYSTEM_PYTHON, "-c", "import torch"],
-                                                      capture_output=True).returncode != 0:
-        print(f"\n(training steps skipped: {loom_bin} or PyTorch in {SYSTEM_PYTHON} missing)")
-        return []
+def check_losses(title, loom_bin, peer, models, init_dir, args, env, results):
+    """The loss after 10 steps of Loom and of the peer from the peer's initial state and batch (written
+    to BUILD/<init_dir>/<model>), so that the timings compare the same computation. Returns
+    ({model: its initial-state folder}, the failed checks)."""
     failures = []
-    # The same computation is timed: both start from the peer's initial state and batch, and
-    # their losses after 10 steps must agree.
-    print(f"\n== loss after 10 SGD steps from the same initial state and batch ({args.threads} threads)")
+    print(f"\n== loss after 10 {title} from the same initial state and batch ({args.threads} threads)")
     print(f"{'model':<10} {'loom':>12} {'pytorch':>12} {'rel diff':>10}")
     init = {}
-    for model in ("mlp", "lenet", "resnet8"):
-        init[model] = os.path.join(os.path.abspath(args.build), "train_step_init", model)
+    for model in models:
+        init[model] = os.path.join(os.path.abspath(args.build), init_dir, model)
         run_fields(peer + ["--model", model, "--write-init", init[model], "--steps", "0"], env, [])
         check = ["--model", model, "--init", init[model], "--check-steps", "10", "--steps", "0"]
         loom_loss, = run_fields([loom_bin] + check, env, ["loss_after_10"])
@@ -73,28 +66,56 @@ def train_steps(args, here, bindir, env, results):
                             f"relative difference {rel:.2e} > {LOSS_TOLERANCE:g}")
         results.append({"name": f"loss_after_10_{model}", "loom_loss": loom_loss, "torch_loss": torch_loss,
                         "relative_difference": rel, "ok": ok})
+    return init, failures
 
-    times = {(m, p): [] for m in TRAIN_STEP_TARGETS for p in ("loom", "pytorch")}
+
+def time_steps(title, loom_bin, peer, counts, targets, init, result_name, args, env, results):
+    """Step times of Loom and the peer, interleaved over args.rounds rounds, against the targets
+    (peer / Loom; None: no bar). counts: {model: (steps, warmup)}; result_name(model, target)
+    names the JSON row."""
+    times = {(m, p): [] for m in targets for p in ("loom", "pytorch")}
     for _ in range(args.rounds):
-        for model, (steps, warmup) in TRAIN_STEP_COUNTS.items():
+        for model, (steps, warmup) in counts.items():
             flags = ["--model", model, "--steps", str(steps), "--warmup", str(warmup)]
             if model in init:
                 flags += ["--init", init[model]]
             times[(model, "loom")].append(run_fields([loom_bin] + flags, env, ["step_ms"])[0])
             times[(model, "pytorch")].append(run_fields(peer + flags, env, ["step_ms"])[0])
-    print(f"\n== training step (zero_grad, forward, cross-entropy, backward, SGD momentum), {args.threads} threads, "
-          f"median of {args.rounds} interleaved rounds")
+    print(f"\n== {title}, {args.threads} threads, median of {args.rounds} interleaved rounds")
     print(f"{'model':<20} {'loom ms':>9} {'torch ms':>9} {'torch/loom':>11} {'target':>7}")
-    for model, target in TRAIN_STEP_TARGETS.items():
+    for model, target in targets.items():
         loom_ms = statistics.median(times[(model, "loom")])
         torch_ms = statistics.median(times[(model, "pytorch")])
         ratio = torch_ms / loom_ms
         verdict = "" if target is None else ("  met" if ratio >= target else "  not met")
         target_text = "-" if target is None else f"{target:.1f}x"
         print(f"{model:<20} {loom_ms:>9.2f} {torch_ms:>9.2f} {ratio:>11.2f} {target_text:>7}{verdict}")
-        results.append({"name": f"train_step_{model}" if target else model, "loom_ms": loom_ms, "torch_ms": torch_ms,
+        results.append({"name": result_name(model, target), "loom_ms": loom_ms, "torch_ms": torch_ms,
                         "peer": "pytorch", "peer_ms": torch_ms, "ratio": ratio, "target_ratio": target,
                         "higher_is_better": True})
+
+
+def torch_peer_missing(loom_bin, what):
+    """True (and says so) when Loom's program or PyTorch in the system Python is missing."""
+    if os.path.exists(loom_bin) and subprocess.run([SYSTEM_PYTHON, "-c", "import torch"],
+                                                   capture_output=True).returncode == 0:
+        return False
+    print(f"\n({what} skipped: {loom_bin} or PyTorch in {SYSTEM_PYTHON} missing)")
+    return True
+
+
+def train_steps(args, here, bindir, env, results):
+    """Section 4 (issue 7): training steps against PyTorch from the same initial state. Returns
+    the list of failed checks (losses that differ), printed again at the end."""
+    loom_bin = os.path.join(bindir, "bench_train_step")
+    peer = [SYSTEM_PYTHON, os.path.join(here, "peers", "train_step.py"), "--threads", str(args.threads)]
+    if torch_peer_missing(loom_bin, "training steps"):
+        return []
+    init, failures = check_losses("SGD steps", loom_bin, peer, ("mlp", "lenet", "resnet8"), "train_step_init",
+                                  args, env, results)
+    time_steps("training step (zero_grad, forward, cross-entropy, backward, SGD momentum)", loom_bin, peer,
+               TRAIN_STEP_COUNTS, TRAIN_STEP_TARGETS, init,
+               lambda model, target: f"train_step_{model}" if target else model, args, env, results)
 
     rss_100, rss_end, growth = run_fields([loom_bin, "--rss-steps", "1000"], env,
                                           ["rss_mb_after_100", "rss_mb_after_1000", "rss_growth_pct"])
@@ -111,46 +132,13 @@ def sequence_steps(args, here, bindir, env, results):
     state, the loss after 10 steps checked first. Returns the list of failed checks."""
     loom_bin = os.path.join(bindir, "bench_sequence_step")
     peer = [SYSTEM_PYTHON, os.path.join(here, "peers", "sequence_step.py"), "--threads", str(args.threads)]
-    if not os.path.exists(loom_bin) or subprocess.run([SYSTEM_PYTHON, "-c", "import torch"],
-                                                      capture_output=True).returncode != 0:
-        print(f"\n(sequence steps skipped: {loom_bin} or PyTorch in {SYSTEM_PYTHON} missing)")
+    if torch_peer_missing(loom_bin, "sequence steps"):
         return []
-    failures = []
-    print(f"\n== loss after 10 Adam steps of the recurrent models from the same initial state ({args.threads} threads)")
-    print(f"{'model':<10} {'loom':>12} {'pytorch':>12} {'rel diff':>10}")
-    init = {}
-    for model in SEQUENCE_STEP_TARGETS:
-        init[model] = os.path.join(os.path.abspath(args.build), "sequence_step_init", model)
-        run_fields(peer + ["--model", model, "--write-init", init[model], "--steps", "0"], env, [])
-        check = ["--model", model, "--init", init[model], "--check-steps", "10", "--steps", "0"]
-        loom_loss, = run_fields([loom_bin] + check, env, ["loss_after_10"])
-        torch_loss, = run_fields(peer + check, env, ["loss_after_10"])
-        rel = abs(loom_loss - torch_loss) / max(abs(torch_loss), 1e-12)
-        ok = rel <= LOSS_TOLERANCE
-        print(f"{model:<10} {loom_loss:>12.7f} {torch_loss:>12.7f} {rel:>10.2e}  {'ok' if ok else 'FAIL'}")
-        if not ok:
-            failures.append(f"{model}: loss after 10 steps {loom_loss:.7g} (loom) vs {torch_loss:.7g} (pytorch), "
-                            f"relative difference {rel:.2e} > {LOSS_TOLERANCE:g}")
-        results.append({"name": f"loss_after_10_{model}", "loom_loss": loom_loss, "torch_loss": torch_loss,
-                        "relative_difference": rel, "ok": ok})
-    times = {(m, p): [] for m in SEQUENCE_STEP_TARGETS for p in ("loom", "pytorch")}
-    for _ in range(args.rounds):
-        for model, (steps, warmup) in SEQUENCE_STEP_COUNTS.items():
-            flags = ["--model", model, "--steps", str(steps), "--warmup", str(warmup), "--init", init[model]]
-            times[(model, "loom")].append(run_fields([loom_bin] + flags, env, ["step_ms"])[0])
-            times[(model, "pytorch")].append(run_fields(peer + flags, env, ["step_ms"])[0])
-    print(f"\n== recurrent training step (zero_grad, forward, cross-entropy, backward, Adam), {args.threads} threads, "
-          f"median of {args.rounds} interleaved rounds")
-    print(f"{'model':<20} {'loom ms':>9} {'torch ms':>9} {'torch/loom':>11} {'target':>7}")
-    for model, target in SEQUENCE_STEP_TARGETS.items():
-        loom_ms = statistics.median(times[(model, "loom")])
-        torch_ms = statistics.median(times[(model, "pytorch")])
-        ratio = torch_ms / loom_ms
-        print(f"{model:<20} {loom_ms:>9.2f} {torch_ms:>9.2f} {ratio:>11.2f} {target:>6.1f}x"
-              f"  {'met' if ratio >= target else 'not met'}")
-        results.append({"name": f"sequence_step_{model}", "loom_ms": loom_ms, "torch_ms": torch_ms,
-                        "peer": "pytorch", "peer_ms": torch_ms, "ratio": ratio, "target_ratio": target,
-                        "higher_is_better": True})
+    init, failures = check_losses("Adam steps of the recurrent models", loom_bin, peer, SEQUENCE_STEP_TARGETS,
+                                  "sequence_step_init", args, env, results)
+    time_steps("recurrent training step (zero_grad, forward, cross-entropy, backward, Adam)", loom_bin, peer,
+               SEQUENCE_STEP_COUNTS, SEQUENCE_STEP_TARGETS, init, lambda model, target: f"sequence_step_{model}",
+               args, env, results)
     return failures
 
 
