@@ -12,14 +12,11 @@
 // usage: bench_sequence_step --model row_lstm|lstm_lm [--steps N] [--warmup N] [--init DIR] [--check-steps K]
 //        threads: LOOM_NUM_THREADS
 // prints: model=<m> batch=<b> step_ms=<median> seq_per_s=<...>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "loom/autograd.hpp"
 #include "loom/nn.hpp"
@@ -27,6 +24,7 @@
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
 #include "npy.hpp"
+#include "step_timing.hpp"
 
 namespace nn = loom::nn;
 namespace F = loom::F;
@@ -70,10 +68,6 @@ class LanguageModel : public nn::Module {
   std::shared_ptr<nn::Linear> fc;
 };
 
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 struct Args {
   std::string model;
   int steps = 20, warmup = 5, check_steps = 0;
@@ -115,14 +109,7 @@ int run(const Args& args) {
     std::printf("loss_after_%d=%.8g\n", args.check_steps, F::cross_entropy((*model)(x), targets).item<double>());
   }
   if (args.steps > 0) {
-    std::vector<double> ts;
-    for (int i = 0; i < args.warmup + args.steps; ++i) {
-      const double t0 = now_ms();
-      step();
-      if (i >= args.warmup) ts.push_back(now_ms() - t0);
-    }
-    std::sort(ts.begin(), ts.end());
-    const double ms = ts[ts.size() / 2];
+    const double ms = loom_bench::median_step_ms(step, args.warmup, args.steps);
     std::printf("model=%s batch=%lld step_ms=%.3f seq_per_s=%.0f\n", args.model.c_str(), static_cast<long long>(batch),
                 ms, static_cast<double>(batch) / ms * 1000.0);
   }

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +38,7 @@
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
 #include "npy.hpp"
+#include "step_timing.hpp"
 
 namespace nn = loom::nn;
 namespace F = loom::F;
@@ -105,22 +105,7 @@ std::shared_ptr<nn::Module> resnet8() {
 
 // ---- measuring ----
 
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-template <typename Step>
-double median_step_ms(Step&& step, int warmup, int steps) {
-  std::vector<double> ts;
-  for (int i = 0; i < warmup + steps; ++i) {
-    if (i == warmup) loom::reset_profile();  // LOOM_PROFILE=1 then shows the timed steps only
-    const double t0 = now_ms();
-    step();
-    if (i >= warmup) ts.push_back(now_ms() - t0);
-  }
-  std::sort(ts.begin(), ts.end());
-  return ts[ts.size() / 2];
-}
+using loom_bench::median_step_ms;
 
 double rss_mb() {
   std::ifstream statm("/proc/self/statm");
