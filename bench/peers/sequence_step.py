@@ -16,10 +16,11 @@ recurrent models, measured as train_step.py measures (the median of --steps time
 
 prints: model=<m> batch=<b> step_ms=<median> seq_per_s=<...>   (and loss_after_K=<...>)
 """
-import argparse, os, statistics, time
+import argparse, os
 
-import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
+
+from train_step import read_init, time_steps, write_init  # the initial-state files and timer of the SGD bench
 
 
 class RowLSTM(nn.Module):
@@ -54,21 +55,6 @@ def make(model):
     return LanguageModel(), torch.randint(0, V, (32, 256)), torch.randint(0, V, (32, 256))
 
 
-def write_init(model, x, y, folder):
-    os.makedirs(os.path.join(folder, "state"), exist_ok=True)
-    for name, t in model.state_dict().items():
-        np.save(os.path.join(folder, "state", name + ".npy"), t.detach().numpy().astype(np.float32))
-    np.save(os.path.join(folder, "x.npy"), x.numpy().astype(np.int64 if x.dtype == torch.int64 else np.float32))
-    np.save(os.path.join(folder, "y.npy"), y.numpy().astype(np.int64))
-
-
-def read_init(model, folder):
-    state = {name: torch.from_numpy(np.load(os.path.join(folder, "state", name + ".npy")))
-             for name in model.state_dict()}
-    model.load_state_dict(state)
-    return torch.from_numpy(np.load(os.path.join(folder, "x.npy"))), torch.from_numpy(np.load(os.path.join(folder, "y.npy")))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True, choices=["row_lstm", "lstm_lm"])
@@ -99,13 +85,7 @@ def main():
             loss = F.cross_entropy(model(x), targets).item()
         print(f"loss_after_{args.check_steps}={loss:.8g}")
     if args.steps > 0:
-        ts = []
-        for i in range(args.warmup + args.steps):
-            t = time.perf_counter()
-            step()
-            if i >= args.warmup:
-                ts.append(time.perf_counter() - t)
-        med = statistics.median(ts)
+        med = time_steps(step, args.warmup, args.steps)
         print(f"model={args.model} batch={x.shape[0]} step_ms={med * 1e3:.3f} seq_per_s={x.shape[0] / med:.0f}")
 
 

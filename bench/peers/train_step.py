@@ -73,7 +73,7 @@ def write_init(model, x, y, folder):
     for name, t in model.state_dict().items():
         a = t.detach().numpy()
         np.save(os.path.join(folder, "state", name + ".npy"), a.astype(np.int64 if a.dtype.kind in "iu" else np.float32))
-    np.save(os.path.join(folder, "x.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(folder, "x.npy"), x.numpy().astype(np.int64 if x.dtype == torch.int64 else np.float32))
     np.save(os.path.join(folder, "y.npy"), y.numpy().astype(np.int64))
 
 
