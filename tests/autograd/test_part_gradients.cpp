@@ -118,6 +118,19 @@ TEST_CASE("double backward through select and index_select still takes the compo
   CHECK(result.ok);
 }
 
+TEST_CASE("a node without an in-place form refuses add_to_input_grad, naming itself") {
+  struct Plain final : loom::autograd::Node {
+    std::string_view name() const override { return "PlainBackward"; }
+    TensorList apply(TensorList&& g) override { return std::move(g); }
+  } node;
+  CHECK_FALSE(node.adds_to_input_grad());
+  Tensor buffer;
+  const std::string message = message_of<loom::ValueError>([&] { node.add_to_input_grad(loom::ones({2}), buffer); });
+  CHECK(contains(message, "PlainBackward"));
+  CHECK(contains(message, "no in-place form"));
+  CHECK_FALSE(buffer.defined());
+}
+
 TEST_CASE("matmul of a batch by one matrix: one GEMM over the rows, the batched gradient") {
   // (2, 3, 4)·(4, 5) and a transposed (non-contiguous) batch: values per batch, gradient of
   // the shared matrix summed over every row.
