@@ -83,11 +83,11 @@ inline bool needs_grad(Inputs inputs) {
   return false;
 }
 
-// Runs `forward` (a raw op) without recording, then records `backward` as the rule of `op`
-// when an input requires grad. Nothing is allocated for autograd when none does. Rules are
-// written with the public (recording) ops, so under create_graph they are differentiable too.
-template <typename Forward, typename Backward>
-Tensor differentiable(GradOp op, Inputs inputs, Forward&& forward, Backward&& backward) {
+// Runs `forward` (a raw op) without recording, then records the node make_node() returns as the
+// rule of `op` when an input requires grad. Nothing is allocated for autograd when none does, and
+// an op that returned one of its inputs unchanged records nothing.
+template <typename Forward, typename MakeNode>
+Tensor record_forward(GradOp op, Inputs inputs, Forward&& forward, MakeNode&& make_node) {
   ProfileScope profile(grad_op_name(op));
   if (!needs_grad(inputs)) return forward();
   Tensor out;
@@ -95,32 +95,30 @@ Tensor differentiable(GradOp op, Inputs inputs, Forward&& forward, Backward&& ba
     NoGradGuard no_grad;
     out = forward();
   }
-  for (InputRef in : inputs)  // an op that returned its input unchanged records nothing
+  for (InputRef in : inputs)
     if (in->defined() && in->same_impl(out)) return out;
-  using F = std::decay_t<Backward>;
-  // Pooled: a node (with its closure) is made per recorded op and freed after backward.
-  record_node(detail::make_pooled<ClosureNode<F>>(grad_op_name(op), std::forward<Backward>(backward)), inputs, out);
+  record_node(make_node(), inputs, out);
   return out;
+}
+
+// record_forward() with `backward` as the rule. Rules are written with the public (recording) ops,
+// so under create_graph they are differentiable too.
+template <typename Forward, typename Backward>
+Tensor differentiable(GradOp op, Inputs inputs, Forward&& forward, Backward&& backward) {
+  // Pooled: a node (with its closure) is made per recorded op and freed after backward.
+  return record_forward(op, inputs, std::forward<Forward>(forward), [&] {
+    return detail::make_pooled<ClosureNode<std::decay_t<Backward>>>(grad_op_name(op), std::forward<Backward>(backward));
+  });
 }
 
 // differentiable() for an op of one input whose gradient is a part (see PartClosureNode):
 // `backward` is the composed rule, `add_part` the engine's in-place form of it.
 template <typename Forward, typename Backward, typename AddPart>
 Tensor differentiable_part(GradOp op, const Tensor& input, Forward&& forward, Backward&& backward, AddPart&& add_part) {
-  ProfileScope profile(grad_op_name(op));
-  if (!needs_grad(input)) return forward();
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    out = forward();
-  }
-  if (input.same_impl(out)) return out;
-  using F = std::decay_t<Backward>;
-  using P = std::decay_t<AddPart>;
-  record_node(detail::make_pooled<PartClosureNode<F, P>>(grad_op_name(op), std::forward<Backward>(backward),
-                                                         std::forward<AddPart>(add_part)),
-              {input}, out);
-  return out;
+  return record_forward(op, {input}, std::forward<Forward>(forward), [&] {
+    return detail::make_pooled<PartClosureNode<std::decay_t<Backward>, std::decay_t<AddPart>>>(
+        grad_op_name(op), std::forward<Backward>(backward), std::forward<AddPart>(add_part));
+  });
 }
 
 // The forward alone, timed as `op`: for ops that return early when no input needs a gradient,
