@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "fast_math.hpp"
 
 namespace loom::cpu {
 namespace {
@@ -22,29 +23,28 @@ constexpr std::int64_t kQueryBlock = 64;
 constexpr std::int64_t kKeyBlock = 128;
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-// e^x for the softmax's x ≤ 0 (a score minus its row's maximum), in operations the compiler
-// vectorises (glibc's expf is a call per element, most of the kernel's time): x = n·ln2 + f·ln2,
-// 2^f by a degree-6 polynomial on [−0.5, 0.5] (relative error < 2e-7), 2^n by the exponent bits.
-// Below −87 the result is 0 (−∞ included: masked scores); NaN stays NaN.
-inline float softmax_exp(float x) {
-  const float t = x * 1.44269504088896341f;  // x·log2(e)
-  const float clamped = t < -126.0f ? -126.0f : (t > 126.0f ? 126.0f : t);
-  const int n = static_cast<int>(clamped + (clamped >= 0 ? 0.5f : -0.5f));
-  const float f = clamped - static_cast<float>(n);  // [−0.5, 0.5]
-  float p = 1.535336188319500e-4f;
-  p = p * f + 1.339887440266574e-3f;
-  p = p * f + 9.618437357674640e-3f;
-  p = p * f + 5.550332471162809e-2f;
-  p = p * f + 2.402264791363012e-1f;
-  p = p * f + 6.931472028550421e-1f;
-  p = p * f + 1.0f;
-  std::int32_t bits;
-  std::memcpy(&bits, &p, sizeof bits);
-  bits += n << 23;
-  float r;
-  std::memcpy(&r, &bits, sizeof r);
-  r = x < -87.0f ? 0.0f : r;
-  return x != x ? x : r;
+// The row loops of the online softmax, compiled per instruction set (fast_math.hpp).
+LOOM_CPU_CLONES float row_maximum(const float* s, std::int64_t n, float m) {
+#pragma omp simd reduction(max : m)
+  for (std::int64_t c = 0; c < n; ++c) m = std::max(m, s[c]);
+  return m;
+}
+
+// s ← e^(s − shift) (0 where s is −∞, a masked score); returns the row's sum.
+LOOM_CPU_CLONES float exp_shifted(float* s, std::int64_t n, float shift) {
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (std::int64_t c = 0; c < n; ++c) {
+    s[c] = fast_exp(s[c] - shift);
+    sum += s[c];
+  }
+  return sum;
+}
+
+// dS = P∘(dP − delta) for one row, into p.
+LOOM_CPU_CLONES void softmax_backward_row(float* p, const float* dp, float delta, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t c = 0; c < n; ++c) p[c] *= dp[c] - delta;
 }
 
 // c (m, n) = alpha·op(a)·op(b) + beta·c, row-major: oneDNN's sgemm, whose JIT kernels cost far
@@ -115,18 +115,13 @@ void forward_block(const Problem& p, std::int64_t b, std::int64_t i0, float* out
     p.scores(b, i0, rows, j0, cols, s.data());
     for (std::int64_t r = 0; r < rows; ++r) {
       float* sr = s.data() + r * cols;
-      float m = row_max[r];
-#pragma omp simd reduction(max : m)
-      for (std::int64_t c = 0; c < cols; ++c) m = std::max(m, sr[c]);
+      const float m = row_maximum(sr, cols, row_max[r]);
       if (m == kMinusInf) {  // every score so far masked: nothing to add yet
         std::fill(sr, sr + cols, 0.0f);
         continue;
       }
-      const float rescale = softmax_exp(row_max[r] - m);  // 0 when the row had no score before
-      float sum = 0;
-      for (std::int64_t c = 0; c < cols; ++c) sr[c] = softmax_exp(sr[c] - m);
-#pragma omp simd reduction(+ : sum)
-      for (std::int64_t c = 0; c < cols; ++c) sum += sr[c];
+      const float rescale = fast_exp(row_max[r] - m);  // 0 when the row had no score before
+      const float sum = exp_shifted(sr, cols, m);
       row_sum[r] = row_sum[r] * rescale + sum;
       row_max[r] = m;
       if (rescale != 1.0f)
@@ -164,7 +159,7 @@ void backward_keys(const Problem& p, const BackwardInputs& in, std::int64_t b, s
         std::fill(sr, sr + cols, 0.0f);
         continue;
       }
-      for (std::int64_t c = 0; c < cols; ++c) sr[c] = softmax_exp(sr[c] - l);
+      exp_shifted(sr, cols, l);
     }
     const float* g = in.dout + (b * p.L + i0) * p.Ev;
     // dv[j0..] += Pᵀ·dout;  dP = dout·v[j0..]ᵀ
@@ -172,10 +167,8 @@ void backward_keys(const Problem& p, const BackwardInputs& in, std::int64_t b, s
                 dv + j0 * p.Ev, p.Ev);
     gemm(false, true, rows, cols, p.Ev, 1.0f, g, p.Ev, p.v_row(b, j0), p.Ev, 0.0f,
                 dp.data(), cols);
-    for (std::int64_t r = 0; r < rows; ++r) {  // dS = P∘(dP − delta), kept in s
-      const float d = delta[i0 + r];
-      for (std::int64_t c = 0; c < cols; ++c) s[r * cols + c] *= dp[r * cols + c] - d;
-    }
+    for (std::int64_t r = 0; r < rows; ++r)  // dS = P∘(dP − delta), kept in s
+      softmax_backward_row(s.data() + r * cols, dp.data() + r * cols, delta[i0 + r], cols);
     // dq[i0..] += scale·dS·k[j0..];  dk[j0..] += scale·dSᵀ·q[i0..]
     gemm(false, false, rows, p.E, cols, p.scale, s.data(), cols, p.k_row(b, j0), p.E,
                 1.0f, dq + i0 * p.E, p.E);
