@@ -39,8 +39,8 @@ TRAIN_STEP_TARGETS = {"mlp": 1.5, "lenet": 2.0, "resnet8": 1.5, "conv_resnet8_sh
 TRAIN_STEP_COUNTS = {"mlp": (30, 5), "lenet": (20, 5), "resnet8": (10, 3), "conv_resnet8_shapes": (10, 3)}
 LOSS_TOLERANCE = 1e-3  # relative: float32 and different summation orders over 10 steps
 # Issue 16's bars for the recurrent training steps (Adam), and their step counts.
-SEQUENCE_STEP_TARGETS = {"row_lstm": 1.5, "lstm_lm": 1.2}
-SEQUENCE_STEP_COUNTS = {"row_lstm": (20, 5), "lstm_lm": (5, 2)}
+SEQUENCE_STEP_TARGETS = {"row_lstm": 1.5, "lstm_lm": 1.2, "tiny_vit": 2.0}
+SEQUENCE_STEP_COUNTS = {"row_lstm": (20, 5), "lstm_lm": (5, 2), "tiny_vit": (20, 5)}
 RSS_TARGET_PCT = 5.0
 
 

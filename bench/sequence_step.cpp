@@ -5,11 +5,15 @@
 //             on the last step's h; x (128, 28, 28), y (128)                               batch 128
 //   lstm_lm   a language-model step: Embedding(128, 512), LSTM(512 → 512, 2 layers, batch_first),
 //             Linear(512, 128) on every step; tokens (32, 256), targets (32, 256)          batch 32
+//   tiny_vit  a ViT on Fashion-MNIST-sized images: Conv2d(1, 64, 4, stride 4) patches (49 tokens of
+//             64) + a learned position embedding, TransformerEncoder(2 pre-norm layers of 4 heads,
+//             feed-forward 128, GELU, dropout 0, batch_first, final LayerNorm), mean over tokens,
+//             Linear(64, 10); x (128, 1, 28, 28), y (128)                                  batch 128
 // --init DIR loads the initial state written by `sequence_step.py --write-init DIR` (DIR/state/<name>.npy,
 // DIR/x.npy, DIR/y.npy); --check-steps K then runs K steps and prints loss_after_K: the loss of one
 // more forward pass (no gradient) after the K updates, as the peer does.
 //
-// usage: bench_sequence_step --model row_lstm|lstm_lm [--steps N] [--warmup N] [--init DIR] [--check-steps K]
+// usage: bench_sequence_step --model row_lstm|lstm_lm|tiny_vit [--steps N] [--warmup N] [--init DIR] [--check-steps K]
 //        threads: LOOM_NUM_THREADS
 // prints: model=<m> batch=<b> step_ms=<median> seq_per_s=<...>
 #include <cstdio>
@@ -20,6 +24,7 @@
 
 #include "loom/autograd.hpp"
 #include "loom/nn.hpp"
+#include "loom/nn/transformer.hpp"
 #include "loom/optim/adam.hpp"
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
@@ -68,6 +73,32 @@ class LanguageModel : public nn::Module {
   std::shared_ptr<nn::Linear> fc;
 };
 
+// Patches of 4x4 pixels as 49 tokens through a pre-norm Transformer encoder; class logits (N, 10).
+class TinyViT : public nn::Module {
+ public:
+  static constexpr std::int64_t kWidth = 64, kTokens = 49;
+  TinyViT() : Module("TinyViT") {
+    patch = register_module("patch", std::make_shared<nn::Conv2d>(nn::Conv2dOptions{
+                                         .in_channels = 1, .out_channels = kWidth, .kernel_size = {4, 4},
+                                         .stride = {4, 4}}));
+    pos = register_parameter("pos", loom::randn({1, kTokens, kWidth}) * 0.02);
+    encoder = register_module("encoder", std::make_shared<nn::TransformerEncoder>(nn::TransformerEncoderOptions{
+                                             .layer = {.d_model = kWidth, .nhead = 4, .dim_feedforward = 128,
+                                                       .dropout = 0.0, .activation = nn::TransformerActivation::GELU,
+                                                       .batch_first = true, .norm_first = true},
+                                             .num_layers = 2, .norm = true}));
+    fc = register_module("fc", std::make_shared<nn::Linear>(kWidth, 10));
+  }
+  Tensor forward(const Tensor& x) override {
+    const Tensor tokens = (*patch)(x).flatten(2).transpose(1, 2) + pos;  // (N, 49, 64)
+    return (*fc)((*encoder)(tokens).mean({1}));
+  }
+  std::shared_ptr<nn::Conv2d> patch;
+  Tensor pos;
+  std::shared_ptr<nn::TransformerEncoder> encoder;
+  std::shared_ptr<nn::Linear> fc;
+};
+
 struct Args {
   std::string model;
   int steps = 20, warmup = 5, check_steps = 0;
@@ -84,8 +115,11 @@ int run(const Args& args) {
   } else if (args.model == "lstm_lm") {
     model = std::make_shared<LanguageModel>(), batch = 32;
     x = loom::randint(0, LanguageModel::kVocab, {batch, 256}), y = loom::randint(0, LanguageModel::kVocab, {batch, 256});
+  } else if (args.model == "tiny_vit") {
+    model = std::make_shared<TinyViT>(), batch = 128;
+    x = loom::randn({batch, 1, 28, 28}), y = loom::randint(0, 10, {batch});
   } else {
-    throw std::runtime_error("--model: expected row_lstm or lstm_lm, found " + args.model);
+    throw std::runtime_error("--model: expected row_lstm, lstm_lm or tiny_vit, found " + args.model);
   }
   if (!args.init.empty()) {
     nn::StateDict state;
@@ -129,7 +163,7 @@ int main(int argc, char** argv) {
     else if (a == "--init" && has_value) args.init = argv[++i];
     else if (a == "--check-steps" && has_value) args.check_steps = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: bench_sequence_step --model row_lstm|lstm_lm [--steps N] [--warmup N] [--init DIR]"
+      std::fprintf(stderr, "usage: bench_sequence_step --model row_lstm|lstm_lm|tiny_vit [--steps N] [--warmup N] [--init DIR]"
                            " [--check-steps K]\n");
       return 2;
     }

@@ -8,6 +8,9 @@ recurrent models, measured as train_step.py measures (the median of --steps time
   row_lstm  LSTM(28 -> 128, batch_first) over 28 rows, Linear(128, 10) on h_n; x (128, 28, 28)
   lstm_lm   Embedding(128, 512), LSTM(512 -> 512, 2 layers, batch_first), Linear(512, 128) on every
             step; tokens and targets (32, 256)
+  tiny_vit  Conv2d(1, 64, 4, stride 4) patches (49 tokens) + learned positions, TransformerEncoder(2
+            pre-norm layers, 4 heads, feed-forward 128, GELU, dropout 0, batch_first, final LayerNorm),
+            mean over tokens, Linear(64, 10); x (128, 1, 28, 28)
 
 --write-init DIR writes DIR/state/<name>.npy, DIR/x.npy, DIR/y.npy for bench_sequence_step --init DIR
 (float32 parameters; x float32 rows or int64 tokens; y int64); --init DIR reads them back.
@@ -48,7 +51,26 @@ class LanguageModel(nn.Module):
         return self.fc(h.reshape(-1, self.WIDTH))
 
 
+class TinyViT(nn.Module):
+    WIDTH, TOKENS = 64, 49
+
+    def __init__(self):
+        super().__init__()
+        self.patch = nn.Conv2d(1, self.WIDTH, 4, stride=4)
+        self.pos = nn.Parameter(torch.randn(1, self.TOKENS, self.WIDTH) * 0.02)
+        layer = nn.TransformerEncoderLayer(self.WIDTH, 4, 128, dropout=0.0, activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(self.WIDTH), enable_nested_tensor=False)
+        self.fc = nn.Linear(self.WIDTH, 10)
+
+    def forward(self, x):
+        tokens = self.patch(x).flatten(2).transpose(1, 2) + self.pos
+        return self.fc(self.encoder(tokens).mean(1))
+
+
 def make(model):
+    if model == "tiny_vit":
+        return TinyViT(), torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,))
     if model == "row_lstm":
         return RowLSTM(), torch.randn(128, 28, 28), torch.randint(0, 10, (128,))
     V = LanguageModel.VOCAB
@@ -57,7 +79,7 @@ def make(model):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True, choices=["row_lstm", "lstm_lm"])
+    ap.add_argument("--model", required=True, choices=["row_lstm", "lstm_lm", "tiny_vit"])
     ap.add_argument("--threads", type=int, default=int(os.environ.get("LOOM_NUM_THREADS", "2")))
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)

@@ -37,16 +37,15 @@ struct Activations {
 };
 template <>
 struct Activations<float> {
-  static float logistic(float x) { return fast_logistic(x); }
-  static float tanh(float x) { return fast_tanh(x); }
+  LOOM_FAST_MATH static float logistic(float x) { return fast_logistic(x); }
+  LOOM_FAST_MATH static float tanh(float x) { return fast_tanh(x); }
 };
 
-#define LOOM_ROW inline __attribute__((always_inline))
 
 // One row of each cell, forward and backward: gate blocks of `hidden` units (LSTM i, f, g, o;
 // GRU r, z, n), as loom/ops.def documents the primitives.
 template <typename T>
-LOOM_ROW void lstm_row(const T* gi, const T* gh, const T* cp, T* a, T* hn, T* cn, std::int64_t hidden) {
+LOOM_FAST_MATH void lstm_row(const T* gi, const T* gh, const T* cp, T* a, T* hn, T* cn, std::int64_t hidden) {
   using A = Activations<T>;
 #pragma omp simd
   for (std::int64_t j = 0; j < hidden; ++j) {
@@ -65,7 +64,7 @@ LOOM_ROW void lstm_row(const T* gi, const T* gh, const T* cp, T* a, T* hn, T* cn
 }
 
 template <typename T>
-LOOM_ROW void lstm_backward_row(const T* a, const T* dhn, const T* dcn, const T* cn, const T* cp, T* dg, T* dcp,
+LOOM_FAST_MATH void lstm_backward_row(const T* a, const T* dhn, const T* dcn, const T* cn, const T* cp, T* dg, T* dcp,
                                 std::int64_t hidden) {
 #pragma omp simd
   for (std::int64_t j = 0; j < hidden; ++j) {
@@ -81,7 +80,7 @@ LOOM_ROW void lstm_backward_row(const T* a, const T* dhn, const T* dcn, const T*
 }
 
 template <typename T>
-LOOM_ROW void gru_row(const T* gi, const T* gh, const T* hp, T* a, T* hn, std::int64_t hidden) {
+LOOM_FAST_MATH void gru_row(const T* gi, const T* gh, const T* hp, T* a, T* hn, std::int64_t hidden) {
   using A = Activations<T>;
 #pragma omp simd
   for (std::int64_t j = 0; j < hidden; ++j) {
@@ -96,7 +95,7 @@ LOOM_ROW void gru_row(const T* gi, const T* gh, const T* hp, T* a, T* hn, std::i
 }
 
 template <typename T>
-LOOM_ROW void gru_backward_row(const T* a, const T* d, const T* gh, const T* hp, T* dgi, T* dgh, T* dhp,
+LOOM_FAST_MATH void gru_backward_row(const T* a, const T* d, const T* gh, const T* hp, T* dgi, T* dgh, T* dhp,
                                std::int64_t hidden) {
 #pragma omp simd
   for (std::int64_t j = 0; j < hidden; ++j) {
