@@ -1,8 +1,9 @@
 // bench_attention — scaled dot-product attention forward + backward, the fused kernel against the
 // math path (softmax(q·kᵀ·scale)·v composed of ops, the (L, S) weights stored), float32, head dim
-// 64. One path per process, so that the allocator's peak is that path's alone.
+// 64 unless --head-dim says otherwise. One path per process, so that the allocator's peak is that
+// path's alone.
 //
-// usage: bench_attention --path fused|math --seq S [--heads 4] [--batch 1] [--causal] [--repeats 5]
+// usage: bench_attention --path fused|math --seq S [--heads 4] [--head-dim 64] [--batch 1] [--causal] [--repeats 5]
 // prints: path=<p> seq=<S> ms=<median forward + backward> peak_mib=<allocator peak, inputs included>
 #include <algorithm>
 #include <chrono>
@@ -20,7 +21,7 @@ namespace F = loom::nn::functional;
 
 int main(int argc, char** argv) {
   std::string path = "fused";
-  std::int64_t seq = 512, heads = 4, batch = 1;
+  std::int64_t seq = 512, heads = 4, batch = 1, head_dim = 64;
   bool causal = false;
   int repeats = 5;
   for (int i = 1; i < argc; ++i) {
@@ -31,13 +32,14 @@ int main(int argc, char** argv) {
     if (flag == "--path") path = value;
     else if (flag == "--seq") seq = std::stoll(value);
     else if (flag == "--heads") heads = std::stoll(value);
+    else if (flag == "--head-dim") head_dim = std::stoll(value);
     else if (flag == "--batch") batch = std::stoll(value);
     else if (flag == "--repeats") repeats = std::stoi(value);
     else { std::fprintf(stderr, "bench_attention: unknown flag %s\n", flag.c_str()); return 2; }
   }
   if (path != "fused" && path != "math") { std::fprintf(stderr, "bench_attention: --path fused|math\n"); return 2; }
   loom::manual_seed(0);
-  const loom::Shape shape{batch, heads, seq, 64};
+  const loom::Shape shape{batch, heads, seq, head_dim};
   loom::Tensor q = loom::randn(shape).requires_grad_(), k = loom::randn(shape).requires_grad_(),
                v = loom::randn(shape).requires_grad_();
   const loom::Tensor g = loom::randn(shape);
