@@ -3,7 +3,8 @@
 // by name through nn::build and the plugin registry, then
 //   - its parameter count equals PyTorch's, and where the row lists them ("names": the torchvision
 //     variants), its parameter names in order equal PyTorch's;
-//   - forward on a random batch of 2 gives (2, output...) (training mode);
+//   - forward on a random batch of 2 gives (2, output...) (training mode); the batch is int64
+//     tokens from [0, vocab) for rows with "vocab" (the embedding models), N(0, 1) floats otherwise;
 //   - the gradient of a random projection of the output is finite and non-zero for every
 //     parameter tensor;
 //   - a second model built with another seed gives another output in eval mode, and the first's
@@ -69,7 +70,9 @@ void check_row(const FixtureRow& f) {
   if (!f.row.value("forward", true)) return;
 
   loom::manual_seed(7);
-  const loom::Tensor x = loom::randn(batch_shape(2, f.row.at("input")));
+  const loom::Shape input = batch_shape(2, f.row.at("input"));
+  const loom::Tensor x = f.row.contains("vocab") ? loom::randint(0, f.row.at("vocab").get<std::int64_t>(), input)
+                                                 : loom::randn(input);
   model->train();
   const loom::Tensor y = (*model)(x);
   REQUIRE(y.sizes() == batch_shape(2, f.row.at("output")));
