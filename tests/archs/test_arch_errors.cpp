@@ -145,3 +145,30 @@ TEST_CASE("a batch that does not fit the built network is a ShapeError naming wh
   CHECK(contains(shape_error({{"type", "lstm_lm"}, {"vocab_size", 5}, {"hidden_size", 4}}, {2, 7}),
                  "lstm_lm: expected int64 tokens (N, T) (option vocab_size), found float32 (2, 7)"));
 }
+
+TEST_CASE("the transformer types' bad options name the type and the option") {
+  CHECK(contains(build_error({{"type", "transformer_lm"}}), "transformer_lm: option 'vocab_size' is required"));
+  CHECK(contains(build_error({{"type", "transformer_lm"}, {"vocab_size", 10}, {"num_encoder_layers", 2}}),
+                 "transformer_lm: unknown option 'num_encoder_layers'"));
+  CHECK(contains(build_error({{"type", "transformer_lm"}, {"vocab_size", 10}, {"d_model", 30}, {"nhead", 4}}),
+                 "transformer_lm: option 'd_model' (30) must be divisible by 'nhead' (4)"));
+  CHECK(contains(build_error({{"type", "transformer_lm"}, {"vocab_size", 10}, {"positional", "rotary"}}),
+                 "transformer_lm: option 'positional' must be one of"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"num_layers", 2}}),
+                 "transformer_seq2seq: unknown option 'num_layers'"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"src_vocab_size", 10}}),
+                 "transformer_seq2seq: give either 'vocab_size' or both 'src_vocab_size' and 'tgt_vocab_size'"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"src_vocab_size", 10}}),
+                 "transformer_seq2seq: 'src_vocab_size' and 'tgt_vocab_size' go together"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"pad_id", 10}}),
+                 "transformer_seq2seq: option 'pad_id' must be -1 (no padding) or a token id below both"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"num_decoder_layers", 0}}),
+                 "transformer_seq2seq: option 'num_decoder_layers' must be at least 1, found 0"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"dropout", 1}}),
+                 "transformer_seq2seq: option 'dropout' must be in [0, 1)"));
+  CHECK(contains(build_error({{"type", "vit"}, {"patch_size", 5}}),
+                 "vit: input 28x28 is not divisible into 5x5 patches (options input_size and patch_size"));
+  CHECK(contains(build_error({{"type", "vit"}, {"pool", "max"}}), "vit: option 'pool' must be one of"));
+  CHECK(contains(build_error({{"type", "vit"}, {"norm_first", false}}), "vit: unknown option 'norm_first'"));
+  CHECK(contains(build_error({{"type", "vit"}, {"depth", 0}}), "vit: option 'depth' must be at least 1, found 0"));
+}

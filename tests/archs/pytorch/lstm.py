@@ -63,12 +63,13 @@ class LSTMLanguageModel(nn.Module):
 
 
 def classifier(config, input_shape):
-    return ("lstm_classifier", config, input_shape, LSTMClassifier(config), *(
-        [config["vocab_size"]] if "vocab_size" in config else []))
+    if "vocab_size" in config:  # int64 tokens (N, T): input_shape is [T]
+        return ("lstm_classifier", config, [input_shape], LSTMClassifier(config), config["vocab_size"])
+    return ("lstm_classifier", config, input_shape, LSTMClassifier(config))
 
 
 def language_model(config, steps):
-    return ("lstm_lm", config, [steps], LSTMLanguageModel(config), config["vocab_size"])
+    return ("lstm_lm", config, [[steps]], LSTMLanguageModel(config), config["vocab_size"])
 
 
 if __name__ == "__main__":
