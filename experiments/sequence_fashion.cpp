@@ -12,10 +12,12 @@
 // --hidden (128) units over the rows, the last layer's final hidden state → fc 10 (--dropout 0);
 // LSTM 82,186 parameters, GRU 61,962. One layer of 128 is the size the shared machine allowed
 // (bench_sequence_step's row_lstm: ~22 ms a step of 128 quiet, ~10 s an epoch).
-// Training: AdamW (lr 2e-3, weight decay 1e-4), batch 128, 8 epochs, cosine decay of the
+// Training: AdamW (lr 2e-3, weight decay 1e-4), batch 128, 12 epochs, cosine decay of the
 // learning rate to 0 over the epochs, gradients clipped to total 2-norm --clip (1.0), seed 1.
-// Expected: ≥ 90 % test accuracy for each cell. Measured (seed 1, 2 threads, shared machine,
-// results/reference/sequence_fashion/{lstm,gru}/): see the summary.csv files and the README.
+// Expected: ≥ 90 % test accuracy for each cell. Measured (seed 1, 1 thread, the defaults, on a
+// machine shared with three other trainings; results/reference/sequence_fashion/{lstm,gru}/):
+// LSTM 90.06 % test accuracy (best epoch 12, 90.63 % validation; 368 s of training), GRU
+// 90.13 % (best epoch 8, 90.80 % validation; 268 s). With 8 epochs the LSTM reached 89.32 %.
 // Outputs in results/sequence_fashion/<run>/: config.json, metrics.csv (one row per epoch),
 // summary.csv, learning_curves.png, confusion_test.png, best.h5, last.h5. --resume continues a
 // killed run from last.h5 (as lenet_fashion).
@@ -58,7 +60,7 @@ struct Config : experiments::RunFlags {
   std::int64_t hidden = 128;
   std::int64_t layers = 1;
   double dropout = 0.0;
-  int epochs = 8;
+  int epochs = 12;
   std::int64_t batch_size = 128;
   double lr = 2e-3;
   double weight_decay = 1e-4;
