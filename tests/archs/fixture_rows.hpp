@@ -1,6 +1,7 @@
 #pragma once
 // The rows of every tests/archs/fixtures/*.json file (one file per architecture family, written
-// by tests/archs/pytorch/<family>.py): {"type", "config", "input": [C, H, W], "parameters",
+// by tests/archs/pytorch/<family>.py): {"type", "config", "input": [C, H, W] (or, for token
+// models, "inputs": one per-sample shape per model input and "tokens": the ids' bound), "parameters",
 // "output": per-sample output shape, optional "forward": false (only counted), optional "names":
 // the parameter names in order, where the PyTorch script's model follows a published layout name
 // for name (torchvision's)}.

@@ -1,4 +1,4 @@
-// Errors of the classification architectures: an input too small for a
+// Errors of the architectures (classification and the lstm plugin's recurrent ones): an input too small for a
 // network's downsampling is a ValueError naming the type, the input size, what empties the map
 // and the smallest input that works — never a crash or a shape error inside forward — and bad
 // options are ValueErrors naming the type and the option; a batch the network was not built for
@@ -94,6 +94,26 @@ TEST_CASE("bad options name the type and the option") {
                  "has depth 9n + 2 (n ≥ 1), found depth 26"));
   CHECK(contains(build_error({{"type", "resnet"}, {"depth", 50}, {"style", "imagenet"}}),
                  "resnet: an ImageNet-style ResNet with basic blocks has depth 18, 34, found depth 50"));
+  // lstm plugin
+  CHECK(contains(build_error({{"type", "lstm_classifier"}, {"width", 2}}), "lstm_classifier: unknown option 'width'"));
+  CHECK(contains(build_error({{"type", "lstm_classifier"}, {"cell", "lstm2"}}),
+                 "lstm_classifier: option 'cell' must be one of"));
+  CHECK(contains(build_error({{"type", "lstm_classifier"}, {"pooling", "max"}}),
+                 "lstm_classifier: option 'pooling' must be one of"));
+  CHECK(contains(build_error({{"type", "lstm_classifier"}, {"hidden_size", 0}}),
+                 "lstm_classifier: option 'hidden_size' must be at least 1, found 0"));
+  CHECK(contains(build_error({{"type", "lstm_classifier"}, {"vocab_size", 10}, {"input_size", 28}}),
+                 "lstm_classifier: options 'vocab_size' (token input) and 'input_size' (float input) exclude each other"));
+  CHECK(contains(build_error({{"type", "lstm_classifier"}, {"embed_dim", 8}}),
+                 "lstm_classifier: option 'embed_dim' needs 'vocab_size'"));
+  CHECK(contains(build_error({{"type", "lstm_lm"}}), "lstm_lm: option 'vocab_size' is required"));
+  CHECK(contains(build_error({{"type", "lstm_lm"}, {"vocab_size", 0}}), "lstm_lm: option 'vocab_size' must be at least 1"));
+  CHECK(contains(build_error({{"type", "lstm_lm"}, {"vocab_size", 9}, {"pooling", "mean"}}),
+                 "lstm_lm: unknown option 'pooling'"));
+  CHECK(contains(build_error({{"type", "lstm_lm"}, {"vocab_size", 9}, {"dropout", 1}}),
+                 "lstm_lm: option 'dropout' must be in [0, 1)"));
+  CHECK(contains(build_error({{"type", "lstm_lm"}, {"vocab_size", 9}, {"tie_weights", true}}),
+                 "lstm_lm: option 'tie_weights' needs embed_dim == hidden_size, found embed_dim 64 and hidden_size 256"));
 }
 
 TEST_CASE("a batch that does not fit the built network is a ShapeError naming what was expected") {
@@ -114,4 +134,41 @@ TEST_CASE("a batch that does not fit the built network is a ShapeError naming wh
                  "resnet8: expected an input batch (N, 1, H, W) (options in_channels), found (2, 3, 28, 28)"));
   CHECK(contains(shape_error({{"type", "inception"}, {"width", 0.125}}, {1, 28, 28}),
                  "inception: expected an input batch (N, 1, H, W)"));
+  // lstm plugin
+  CHECK(contains(shape_error({{"type", "lstm_classifier"}, {"hidden_size", 4}}, {2, 28, 20}),
+                 "lstm_classifier: expected a float batch (N, T, 28) or (N, 1, T, 28) (option input_size), found "
+                 "float32 (2, 28, 20)"));
+  CHECK(contains(shape_error({{"type", "lstm_classifier"}, {"hidden_size", 4}}, {2, 3, 28, 28}),
+                 "found float32 (2, 3, 28, 28)"));
+  CHECK(contains(shape_error({{"type", "lstm_classifier"}, {"vocab_size", 5}, {"hidden_size", 4}}, {2, 7}),
+                 "lstm_classifier: expected int64 tokens (N, T) (option vocab_size), found float32 (2, 7)"));
+  CHECK(contains(shape_error({{"type", "lstm_lm"}, {"vocab_size", 5}, {"hidden_size", 4}}, {2, 7}),
+                 "lstm_lm: expected int64 tokens (N, T) (option vocab_size), found float32 (2, 7)"));
+}
+
+TEST_CASE("the transformer types' bad options name the type and the option") {
+  CHECK(contains(build_error({{"type", "transformer_lm"}}), "transformer_lm: option 'vocab_size' is required"));
+  CHECK(contains(build_error({{"type", "transformer_lm"}, {"vocab_size", 10}, {"num_encoder_layers", 2}}),
+                 "transformer_lm: unknown option 'num_encoder_layers'"));
+  CHECK(contains(build_error({{"type", "transformer_lm"}, {"vocab_size", 10}, {"d_model", 30}, {"nhead", 4}}),
+                 "transformer_lm: option 'd_model' (30) must be divisible by 'nhead' (4)"));
+  CHECK(contains(build_error({{"type", "transformer_lm"}, {"vocab_size", 10}, {"positional", "rotary"}}),
+                 "transformer_lm: option 'positional' must be one of"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"num_layers", 2}}),
+                 "transformer_seq2seq: unknown option 'num_layers'"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"src_vocab_size", 10}}),
+                 "transformer_seq2seq: give either 'vocab_size' or both 'src_vocab_size' and 'tgt_vocab_size'"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"src_vocab_size", 10}}),
+                 "transformer_seq2seq: 'src_vocab_size' and 'tgt_vocab_size' go together"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"pad_id", 10}}),
+                 "transformer_seq2seq: option 'pad_id' must be -1 (no padding) or a token id below both"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"num_decoder_layers", 0}}),
+                 "transformer_seq2seq: option 'num_decoder_layers' must be at least 1, found 0"));
+  CHECK(contains(build_error({{"type", "transformer_seq2seq"}, {"vocab_size", 10}, {"dropout", 1}}),
+                 "transformer_seq2seq: option 'dropout' must be in [0, 1)"));
+  CHECK(contains(build_error({{"type", "vit"}, {"patch_size", 5}}),
+                 "vit: input 28x28 is not divisible into 5x5 patches (options input_size and patch_size"));
+  CHECK(contains(build_error({{"type", "vit"}, {"pool", "max"}}), "vit: option 'pool' must be one of"));
+  CHECK(contains(build_error({{"type", "vit"}, {"norm_first", false}}), "vit: unknown option 'norm_first'"));
+  CHECK(contains(build_error({{"type", "vit"}, {"depth", 0}}), "vit: option 'depth' must be at least 1, found 0"));
 }

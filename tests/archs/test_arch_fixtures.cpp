@@ -3,7 +3,9 @@
 // by name through nn::build and the plugin registry, then
 //   - its parameter count equals PyTorch's, and where the row lists them ("names": the torchvision
 //     variants), its parameter names in order equal PyTorch's;
-//   - forward on a random batch of 2 gives (2, output...) (training mode);
+//   - forward on a random batch of 2 gives (2, output...) (training mode): a float batch of
+//     shape "input", or for token models one int64 batch per shape of "inputs", token ids below
+//     "tokens" (their first output);
 //   - the gradient of a random projection of the output is finite and non-zero for every
 //     parameter tensor;
 //   - a second model built with another seed gives another output in eval mode, and the first's
@@ -49,10 +51,19 @@ void check_gradients(loom::nn::Module& model) {
   }
 }
 
-loom::Tensor eval_forward(loom::nn::Module& model, const loom::Tensor& x) {
+// The row's inputs for a batch of 2: random floats, or random token ids.
+loom::TensorList batch_inputs(const nlohmann::json& row) {
+  if (!row.contains("inputs")) return {loom::randn(batch_shape(2, row.at("input")))};
+  loom::TensorList xs;
+  for (const auto& shape : row.at("inputs"))
+    xs.push_back(loom::randint(0, row.at("tokens").get<std::int64_t>(), batch_shape(2, shape)));
+  return xs;
+}
+
+loom::Tensor eval_forward(loom::nn::Module& model, const loom::TensorList& xs) {
   loom::NoGradGuard no_grad;
   model.eval();
-  return model(x);
+  return model(xs).at(0);
 }
 
 void check_row(const FixtureRow& f) {
@@ -69,9 +80,9 @@ void check_row(const FixtureRow& f) {
   if (!f.row.value("forward", true)) return;
 
   loom::manual_seed(7);
-  const loom::Tensor x = loom::randn(batch_shape(2, f.row.at("input")));
+  const loom::TensorList x = batch_inputs(f.row);
   model->train();
-  const loom::Tensor y = (*model)(x);
+  const loom::Tensor y = (*model)(x).at(0);
   REQUIRE(y.sizes() == batch_shape(2, f.row.at("output")));
   (y * loom::randn(y.sizes())).sum().backward();
   check_gradients(*model);

@@ -1,8 +1,10 @@
 """Shared by the per-family scripts: channel scaling and writing tests/archs/fixtures/<family>.json.
 
 A row is (type, config, input [C, H, W], model): the script's own PyTorch model built for that
-config from the published architecture. The fixture keeps its parameter count and output shape
-(checked here by a forward pass on a batch of 2); the C++ test builds the same config through
+config from the published architecture. Token models give (type, config, inputs, model, tokens):
+inputs a list of per-sample shapes (one per model input) filled with int64 token ids below
+`tokens`; the fixture keeps "inputs" and "tokens". The fixture keeps the parameter count and the
+output shape (checked here by a forward pass on a batch of 2); the C++ test builds the same config through
 loom::nn::build and compares.
 """
 import json
@@ -34,13 +36,20 @@ def write_fixture(family, rows, slow=(), named=()):
     indices of rows whose parameter names (in order) the C++ test compares too (those whose model
     here follows a published layout name for name, e.g. torchvision's)."""
     out = []
-    for i, (type_, config, input_shape, model) in enumerate(rows):
+    for i, (type_, config, input_shape, model, *tokens) in enumerate(rows):
         model.eval()
         with torch.no_grad():
-            y = model(torch.randn(2, *input_shape))
+            if tokens:
+                y = model(*(torch.randint(0, tokens[0], (2, *shape)) for shape in input_shape))
+            else:
+                y = model(torch.randn(2, *input_shape))
         parameters = sum(p.numel() for p in model.parameters())
-        row = {"type": type_, "config": config, "input": list(input_shape),
-               "parameters": parameters, "output": list(y.shape[1:])}
+        row = {"type": type_, "config": config}
+        if tokens:
+            row.update(inputs=[list(s) for s in input_shape], tokens=tokens[0])
+        else:
+            row["input"] = list(input_shape)
+        row.update(parameters=parameters, output=list(y.shape[1:]))
         if i in slow:
             row["forward"] = False
         if i in named:
