@@ -5,13 +5,20 @@
 // accuracy kept as best.h5), the test set evaluated once, at the end, on that checkpoint.
 // Dataset: datasets/fashion-mnist.h5 (60,000 training and 10,000 test images, 1×28×28, 10
 // classes), normalised with the file's mean and std.
-// Model: the "vit" architecture plugin (plugins/archs/transformer): PATCH_SIZE×PATCH_SIZE patches
-// embedded by a strided conv, class token, learned position embedding, pre-norm encoder layers
-// (GELU), final LayerNorm, linear head. See the defaults of Config below.
+// Model: the "vit" architecture plugin (plugins/archs/transformer): 7×7 patches (16 tokens)
+// embedded by a strided conv, class token, learned position embedding, 4 pre-norm encoder layers
+// (d_model 64, 4 heads, feed-forward 128, GELU), final LayerNorm, linear head; 139,018
+// parameters. Patch 7 rather than 4: 16 tokens instead of 49, about 3x cheaper per image, which
+// the CPU budget needs.
 // Training: AdamW, per-step linear warm-up then cosine decay to 0 (a function of the step, so a
 // resumed run continues it exactly), cross-entropy with label smoothing, random crop (padding
 // with the background) and horizontal flip, seed 1.
-// Expected: ≥ 92.0 % test accuracy (issue 16's target).
+// Expected: ≥ 92.0 % test accuracy (issue 16's target). NOT REACHED in the budget. Measured
+// (seed 1, 2 threads, 4 epochs, results/reference/vit_fashion/): 84.24 % test accuracy on the
+// best checkpoint (the last epoch, validation 84.38 %), 972 s of training on a machine shared
+// with three other trainings (the first epoch at 103 images/s, the others at about 360). The
+// model was still underfitting (training accuracy 82.8 % below validation, the loss falling every
+// epoch): more epochs are what it needs first, then patch 4 (49 tokens) at about 3x the cost.
 // Outputs in results/vit_fashion/<run>/: config.json, metrics.csv (one row per epoch),
 // summary.csv, learning_curves.png, confusion_test.png, best.h5, last.h5.
 // Resuming: last.h5 is written at every epoch end and every --checkpoint-every steps; --resume
@@ -206,8 +213,7 @@ int run(int argc, char** argv) {
   trainer.write_summary({{"experiment", std::string("vit_fashion")}, {"run", run.name()},
                          {"seed", static_cast<long long>(config.seed)}, {"threads", static_cast<long long>(num_threads())},
                          {"workers", static_cast<long long>(config.workers)}, {"epochs", static_cast<long long>(config.epochs)},
-                         {"batch_size", static_cast<long long>(config.batch_size)}, {"lr", config.lr},
-                         {"parameters", static_cast<long long>(model->num_parameters())}});
+                         {"batch_size", static_cast<long long>(config.batch_size)}, {"lr", config.lr}});
   fmt::print("outputs in {} (training {:.0f} s, {:.1f} s per epoch)\n", run.path().string(), fit.train_seconds,
              fit.train_seconds / static_cast<double>(fit.epochs));
   return 0;
