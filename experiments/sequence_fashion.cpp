@@ -153,16 +153,9 @@ int run(int argc, char** argv) {
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once ----------
   const experiments::FashionMnist fashion = experiments::open_fashion_mnist(config.data);
-  data::Split split = data::stratified_split(fashion.train->labels(), 0.1, config.seed);
-  if (config.limit_train > static_cast<std::int64_t>(split.train.size()))
-    throw std::runtime_error(fmt::format("--limit-train: expected at most {} (the training split), found {}",
-                                         split.train.size(), config.limit_train));
-  if (config.limit_train > 0) split.train.resize(static_cast<std::size_t>(config.limit_train));
-  data::DataLoader train_loader(fashion.train, {.batch_size = config.batch_size, .num_workers = config.workers, .seed = config.seed},
-                                std::make_shared<data::SubsetSampler>(split.train));
-  data::DataLoader val_loader(fashion.train, {.batch_size = 1000, .num_workers = config.workers},
-                              std::make_shared<data::SubsetSampler>(split.validation, /*shuffle=*/false));
-  data::DataLoader test_loader(fashion.test, {.batch_size = 1000, .num_workers = config.workers});
+  const data::Split split = experiments::selection_split(fashion, config.seed, config.limit_train);
+  const experiments::FashionLoaders loaders =
+      experiments::fashion_loaders(fashion, split, config.batch_size, config.workers, config.seed);
   train::RunDirectory run(config.out, "sequence_fashion", config.run, config.resume);
 
   // ---- model, optimizer, schedule --------------------------------------------------------------
@@ -173,7 +166,7 @@ int run(int argc, char** argv) {
   if (!config.resume) run.write_config(config_json);
   fmt::print("sequence_fashion: run {} — {} training / {} validation / {} test images, {} steps per epoch, {} "
              "threads, {} workers\n{}", run.path().string(), split.train.size(), split.validation.size(),
-             fashion.test->size(), train_loader.num_batches(), num_threads(), config.workers,
+             fashion.test->size(), loaders.train->num_batches(), num_threads(), config.workers,
              config.resume ? "" : nn::summary(*model, {1, 28, 28}).str());
 
   // ---- training: the best epoch by validation accuracy is kept as best.h5 -----------------------
@@ -185,13 +178,13 @@ int run(int argc, char** argv) {
                           .config = config_json.dump(), .architectures = {{"model", "lstm_classifier"}},
                           .progress = !config.quiet, .plot_title = title});
   trainer.set_step(clipped_step(*model, adamw, config.clip));
-  trainer.set_validation([&] { return experiments::evaluate(*model, val_loader, fashion.class_names).metrics(); });
-  const train::FitResult fit = trainer.fit(train_loader);
+  trainer.set_validation([&] { return experiments::evaluate(*model, *loaders.validation, fashion.class_names).metrics(); });
+  const train::FitResult fit = trainer.fit(*loaders.train);
 
   // ---- report: the test set, once, on the checkpoint with the best validation accuracy -------------
   std::optional<experiments::Evaluation> test;
   trainer.test([&] {
-    test = experiments::evaluate(*model, test_loader, fashion.class_names);
+    test = experiments::evaluate(*model, *loaders.test, fashion.class_names);
     return test->metrics();
   });
   fmt::print("test (best epoch {} by validation accuracy {:.2f}%): loss {:.4f}, accuracy {:.2f}%\n\n{}\n",

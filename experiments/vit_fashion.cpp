@@ -152,28 +152,21 @@ int run(int argc, char** argv) {
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once ----------
   const experiments::FashionMnist fashion = experiments::open_fashion_mnist(config.data);
-  data::Split split = data::stratified_split(fashion.train->labels(), 0.1, config.seed);
-  if (config.limit_train > static_cast<std::int64_t>(split.train.size()))
-    throw std::runtime_error(fmt::format("--limit-train: expected at most {} (the training split), found {}",
-                                         split.train.size(), config.limit_train));
-  if (config.limit_train > 0) split.train.resize(static_cast<std::size_t>(config.limit_train));
+  const data::Split split = experiments::selection_split(fashion, config.seed, config.limit_train);
   // The padding is the background: pixel 0 after the file's normalisation.
   const double background = fashion.train->mean().empty() ? 0.0 : -fashion.train->mean()[0] / fashion.train->std()[0];
   const data::TransformPtr augment =
       config.crop_padding > 0
           ? data::compose({data::random_crop(28, config.crop_padding, background), data::horizontal_flip()})
           : nullptr;
-  data::DataLoader train_loader(fashion.train, {.batch_size = config.batch_size, .num_workers = config.workers, .seed = config.seed},
-                                std::make_shared<data::SubsetSampler>(split.train), augment);
-  data::DataLoader val_loader(fashion.train, {.batch_size = 1000, .num_workers = config.workers},
-                              std::make_shared<data::SubsetSampler>(split.validation, /*shuffle=*/false));
-  data::DataLoader test_loader(fashion.test, {.batch_size = 1000, .num_workers = config.workers});
+  const experiments::FashionLoaders loaders =
+      experiments::fashion_loaders(fashion, split, config.batch_size, config.workers, config.seed, augment);
   train::RunDirectory run(config.out, "vit_fashion", config.run, config.resume);
 
   // ---- model, optimizer, schedule --------------------------------------------------------------
   std::shared_ptr<nn::Module> model = nn::build(model_spec(config));
   optim::AdamW adamw(model->parameters(), {.lr = config.lr, .weight_decay = config.weight_decay});
-  const std::int64_t steps_per_epoch = train_loader.num_batches();
+  const std::int64_t steps_per_epoch = loaders.train->num_batches();
   const std::int64_t total_steps = steps_per_epoch * config.epochs;
   const std::int64_t warmup_steps = std::clamp<std::int64_t>(
       std::llround(config.warmup_epochs * static_cast<double>(steps_per_epoch)), 1, std::max<std::int64_t>(1, total_steps - 1));
@@ -198,13 +191,13 @@ int run(int argc, char** argv) {
     adamw.set_lr(0, learning_rate(config.lr, batch.epoch * steps_per_epoch + batch.index, warmup_steps, total_steps));
     return step(batch);
   });
-  trainer.set_validation([&] { return experiments::evaluate(*model, val_loader, fashion.class_names).metrics(); });
-  const train::FitResult fit = trainer.fit(train_loader);
+  trainer.set_validation([&] { return experiments::evaluate(*model, *loaders.validation, fashion.class_names).metrics(); });
+  const train::FitResult fit = trainer.fit(*loaders.train);
 
   // ---- report: the test set, once, on the checkpoint with the best validation accuracy -------------
   std::optional<experiments::Evaluation> test;
   trainer.test([&] {
-    test = experiments::evaluate(*model, test_loader, fashion.class_names);
+    test = experiments::evaluate(*model, *loaders.test, fashion.class_names);
     return test->metrics();
   });
   fmt::print("test (best epoch {} by validation accuracy {:.2f}%): loss {:.4f}, accuracy {:.2f}%\n\n{}\n",

@@ -37,4 +37,27 @@ FashionMnist open_fashion_mnist(const std::string& path) {
   return data;
 }
 
+data::Split selection_split(const FashionMnist& fashion, std::uint64_t seed, std::int64_t limit_train) {
+  data::Split split = data::stratified_split(fashion.train->labels(), 0.1, seed);
+  if (limit_train > static_cast<std::int64_t>(split.train.size()))
+    throw std::runtime_error(fmt::format("--limit-train: expected at most {} (the training split), found {}",
+                                         split.train.size(), limit_train));
+  if (limit_train > 0) split.train.resize(static_cast<std::size_t>(limit_train));
+  return split;
+}
+
+FashionLoaders fashion_loaders(const FashionMnist& fashion, const data::Split& split, std::int64_t batch_size,
+                               int workers, std::uint64_t seed, data::TransformPtr augment) {
+  FashionLoaders loaders;
+  loaders.train = std::make_unique<data::DataLoader>(
+      fashion.train, data::DataLoaderOptions{.batch_size = batch_size, .num_workers = workers, .seed = seed},
+      std::make_shared<data::SubsetSampler>(split.train), std::move(augment));
+  loaders.validation = std::make_unique<data::DataLoader>(
+      fashion.train, data::DataLoaderOptions{.batch_size = 1000, .num_workers = workers},
+      std::make_shared<data::SubsetSampler>(split.validation, /*shuffle=*/false));
+  loaders.test = std::make_unique<data::DataLoader>(
+      fashion.test, data::DataLoaderOptions{.batch_size = 1000, .num_workers = workers});
+  return loaders;
+}
+
 }  // namespace loom::experiments

@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "loom/data/dataloader.hpp"
 #include "loom/data/hdf5_dataset.hpp"
+#include "loom/data/sampler.hpp"
+#include "loom/data/transforms.hpp"
 
 namespace loom::experiments {
 
@@ -22,5 +25,19 @@ std::string default_fashion_mnist_path();
 // A missing file is an error that says how to make it; a malformed one is the IOError of
 // HDF5Dataset naming the file and the dataset path.
 FashionMnist open_fashion_mnist(const std::string& path);
+
+// DESIGN §4's model selection: a stratified 90/10 split of the training set by `seed`, the
+// training part cut to its first `limit_train` examples when that is above 0 (--limit-train;
+// more than the part holds is an error naming both).
+data::Split selection_split(const FashionMnist& fashion, std::uint64_t seed, std::int64_t limit_train);
+
+// The loaders of a single-model Fashion-MNIST experiment: the training part in batches of
+// `batch_size` in a seeded shuffled order (through `augment` when given), the validation part
+// and the test set in batches of 1000, in order. (DataLoader does not move: hence the pointers.)
+struct FashionLoaders {
+  std::unique_ptr<data::DataLoader> train, validation, test;
+};
+FashionLoaders fashion_loaders(const FashionMnist& fashion, const data::Split& split, std::int64_t batch_size,
+                               int workers, std::uint64_t seed, data::TransformPtr augment = nullptr);
 
 }  // namespace loom::experiments
