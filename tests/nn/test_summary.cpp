@@ -57,6 +57,13 @@ struct Scaled : nn::Module {
   Tensor forward(const Tensor& x) override { return (*fc)(x) * scale; }
 };
 
+// The same model stating its own work only: the multiplication by its parameter.
+struct ScaledWithStats : Scaled {
+  std::optional<nn::LayerStats> stats(const nn::Shapes&, const nn::Shapes& out) const override {
+    return nn::LayerStats{.multiply_adds = out[0].numel(), .includes_children = false};
+  }
+};
+
 // The example at the top of loom/nn/module.hpp, as written there.
 struct Net : loom::nn::Module {
   std::shared_ptr<loom::nn::Linear> fc1, fc2;
@@ -111,7 +118,7 @@ TEST_CASE("a layer without stats shows ?, and so do the receptive fields after i
     if (contains(line, "1 (Silent)")) CHECK(line.substr(line.size() - 2) == " ?");
 }
 
-TEST_CASE("a module with children that answers stats is one row; one that does not shows its children") {
+TEST_CASE("a module with children that answers stats is one row; one that does not, or answers for its own work only, shows its children") {
   nn::Sequential model{std::make_shared<Block>(), std::make_shared<nn::ReLU>()};
   const nn::ModelSummary s = nn::summary(model, {4});
   CHECK(types_of(s) == std::vector<std::string>{"Block", "ReLU"});
@@ -127,6 +134,15 @@ TEST_CASE("a module with children that answers stats is one row; one that does n
   CHECK(t.rows[1].parameters == 1);  // its own only: fc has its row
   CHECK(t.rows[1].multiply_adds == SummaryRow::unknown);
   CHECK(t.total_parameters == 9);
+
+  ScaledWithStats own;  // its own row counts its own parameter and work; fc keeps its row
+  const nn::ModelSummary u = nn::summary(own, {3});
+  CHECK(types_of(u) == std::vector<std::string>{"Linear", "Scaled"});
+  CHECK(u.rows[0].multiply_adds == 6);
+  CHECK(u.rows[1].parameters == 1);
+  CHECK(u.rows[1].multiply_adds == 2);
+  CHECK(u.total_multiply_adds == 8);
+  CHECK(u.total_parameters == 9);
 }
 
 TEST_CASE("the example of loom/nn/module.hpp: children called through operator() are rows") {

@@ -43,7 +43,8 @@ Shapes shapes_of(const TensorList& tensors) {
 
 // Builds the rows from the hooks' calls. Calls nest (a module's pre-hook, its children's
 // calls, its hook), so a stack of open calls remembers where each began: a module with children
-// that answers stats() replaces its children's rows with its own.
+// that answers stats() replaces its children's rows with its own, unless its stats say they are
+// its own work only (LayerStats::includes_children).
 class Recorder {
  public:
   explicit Recorder(std::vector<SummaryRow>& rows) : rows_(rows) {}
@@ -55,7 +56,8 @@ class Recorder {
     open_.pop_back();
     const bool has_children = !m.named_children().empty();
     const std::optional<LayerStats> stats = m.stats(shapes_of(in), shapes_of(out));
-    if (stats && has_children) {  // one row for the module and everything inside it
+    const bool whole = stats && stats->includes_children;
+    if (whole && has_children) {  // one row for the module and everything inside it
       rows_.erase(rows_.begin() + static_cast<std::ptrdiff_t>(call.rows), rows_.end());
       field_ = call.field;
     }
@@ -67,7 +69,7 @@ class Recorder {
     row.name = name.empty() ? m.type_name() : name;
     row.type = m.type_name();
     if (!out.empty() && out[0].defined()) row.output_shape = out[0].sizes();
-    for (const Tensor& p : m.parameters(/*recurse=*/stats.has_value())) {
+    for (const Tensor& p : m.parameters(/*recurse=*/whole)) {
       row.parameters += p.numel();
       if (p.requires_grad()) row.trainable += p.numel();
     }

@@ -68,7 +68,7 @@ class LSTMClassifier final : public nn::Module {
   }
 
   Tensor forward(const Tensor& x) override {
-    const TensorList out = rnn->forward(TensorList{sequence(x)});
+    const TensorList out = (*rnn)(TensorList{sequence(x)});  // through operator(): summary() sees it
     return (*fc)((*dropout)(options_.mean_pooling ? out[0].mean({1}) : last_hidden(out[1])));
   }
 

@@ -54,8 +54,14 @@ class ViT final : public nn::Module {
     check_input(kType, x, options.in_channels, &options.input);
     Tensor tokens = (*patch_embed)(x).flatten(2).transpose(1, 2);  // (N, L, d_model)
     if (options.cls_pool) tokens = cat({cls_token.expand({x.size(0), 1, options.layer.d_model}), tokens}, 1);
-    const Tensor h = encoder->forward((*dropout)((*pos_embed)(tokens)));
+    const Tensor h = (*encoder)((*dropout)((*pos_embed)(tokens)));  // operator(): summary() sees it
     return (*head)(options.cls_pool ? h.select(1, 0) : h.mean({1}));
+  }
+
+  // Its own work beside its children's rows: prepending the class token or averaging the tokens
+  // (no multiply-adds), which mixes every position.
+  std::optional<nn::LayerStats> stats(const nn::Shapes&, const nn::Shapes&) const override {
+    return nn::LayerStats{.multiply_adds = 0, .mixes_all_positions = true, .includes_children = false};
   }
 
   std::string extra_repr() const override {

@@ -34,6 +34,11 @@ struct LayerStats {
   std::int64_t multiply_adds = 0;
   std::optional<Kernel> kernel = std::nullopt;  // none: output position p sees input position p
   bool mixes_all_positions = false;
+  // For a module with children: true (the default) when multiply_adds covers the whole call, its
+  // children's work included, and summary() shows it as one row; false when it is the module's
+  // own work only (a model with a parameter of its own, such as a ViT's class token), shown as a
+  // row of the module's own parameters beside its children's rows.
+  bool includes_children = true;
 };
 
 // The shapes of a forward call's tensors (an undefined tensor has the empty shape).
