@@ -300,12 +300,20 @@ TEST_CASE("positional encodings: the sinusoidal table, and length checks") {
   CHECK(loom::max(loom::abs(learned.weight)).item<double>() <= 0.04);
 }
 
-TEST_CASE("stats(): projection and feed-forward multiply-adds; summary() of a small encoder") {
+TEST_CASE("stats(): projection, attention-product and feed-forward multiply-adds; summary() of a small encoder") {
   nn::MultiheadAttention mha(nn::MultiheadAttentionOptions{.embed_dim = 8, .num_heads = 2, .kdim = 3, .vdim = 5});
-  // query (L = 4, N = 2, 8), key (6, 2, 3), value (6, 2, 5): q and out 2·8·8 per query token, k 8·3 and v 8·5 per key.
+  // query (L = 4, N = 2, 8), key (6, 2, 3), value (6, 2, 5): q and out 2·8·8 per query token, k 8·3 and v 8·5 per key;
+  // QKᵀ and PV 8 per (query token, key of its sequence): 2 · (2 · 4 · 6) · 8.
+  const std::int64_t products = 2 * (2 * 4 * 6) * 8;
   const auto s = mha.stats({{4, 2, 8}, {6, 2, 3}, {6, 2, 5}}, {{4, 2, 8}});
-  CHECK(s->multiply_adds == 8 * 2 * 8 * 8 + 12 * 8 * 3 + 12 * 8 * 5);
+  CHECK(s->multiply_adds == 8 * 2 * 8 * 8 + 12 * 8 * 3 + 12 * 8 * 5 + products);
   CHECK(s->mixes_all_positions);
+  // batch_first reads the batch from dimension 0; the added bias and zero keys are two more keys.
+  nn::MultiheadAttention bf(nn::MultiheadAttentionOptions{.embed_dim = 8, .num_heads = 2, .add_bias_kv = true,
+                                                          .add_zero_attn = true, .batch_first = true});
+  CHECK(bf.stats({{2, 4, 8}, {2, 6, 8}, {2, 6, 8}}, {{2, 4, 8}})->multiply_adds ==
+        8 * 2 * 8 * 8 + 12 * 2 * 8 * 8 + 2 * (2 * 4 * 8) * 8);
+  CHECK(nn::MultiheadAttention(8, 2).stats({{4, 8}}, {{4, 8}})->multiply_adds == 4 * 4 * 64 + 2 * 4 * 4 * 8);
   const nn::TransformerLayerOptions o{.d_model = 8, .nhead = 2, .dim_feedforward = 16, .batch_first = true};
   auto model = std::make_shared<nn::Sequential>();
   model->push_back(std::make_shared<nn::SinusoidalPositionalEncoding>(
@@ -313,7 +321,7 @@ TEST_CASE("stats(): projection and feed-forward multiply-adds; summary() of a sm
   model->push_back(std::make_shared<nn::TransformerEncoder>(nn::TransformerEncoderOptions{.layer = o, .num_layers = 2}));
   const nn::ModelSummary summary = nn::summary(*model, {5, 8});  // (1, 5, 8): 5 tokens
   REQUIRE(summary.rows.size() == 2);
-  const std::int64_t per_layer = 4 * 5 * 8 * 8 + 2 * 5 * 8 * 16;
+  const std::int64_t per_layer = 4 * 5 * 8 * 8 + 2 * 5 * 5 * 8 + 2 * 5 * 8 * 16;
   CHECK(summary.rows[0].multiply_adds == 0);
   CHECK(summary.rows[1].multiply_adds == 2 * per_layer);
   CHECK(summary.rows[1].parameters == model->num_parameters());
@@ -321,7 +329,8 @@ TEST_CASE("stats(): projection and feed-forward multiply-adds; summary() of a sm
                                                      .num_decoder_layers = 1, .dim_feedforward = 16});
   // src 5 tokens, tgt 3: the encoder layer, then decoder self-attention, cross-attention, feed-forward.
   const auto t = transformer.stats({{5, 1, 8}, {3, 1, 8}}, {{3, 1, 8}});
-  CHECK(t->multiply_adds == per_layer + 4 * 3 * 64 + (2 * 3 * 64 + 2 * 5 * 64) + 2 * 3 * 8 * 16);
+  CHECK(t->multiply_adds == per_layer + (4 * 3 * 64 + 2 * 3 * 3 * 8) + (2 * 3 * 64 + 2 * 5 * 64 + 2 * 3 * 5 * 8) +
+                                2 * 3 * 8 * 16);
 }
 
 TEST_CASE("out-of-domain options are errors naming the layer") {

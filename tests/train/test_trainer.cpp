@@ -309,3 +309,40 @@ TEST_CASE("a resume from another experiment's checkpoint names both experiments"
         std::string::npos);
   CHECK(message.find("null") == std::string::npos);
 }
+
+TEST_CASE("supervised_step clips the gradients' norm to max_grad_norm and reports the norm before") {
+  // The same first step twice (same seed, batch and dropout draws): unclipped, then clipped to a
+  // quarter of its norm. The gradients the update used (left in .grad) are then a quarter of the
+  // unclipped ones, element by element, and the parameters moved.
+  auto first_step = [](double max_grad_norm, std::vector<std::vector<double>>& grads) {
+    Run run(1);
+    const std::string before = train::state_fingerprint(*run.model);
+    const loom::data::Batch batch = *run.train_loader->epoch(0).begin();
+    const train::StepResult result = train::supervised_step(*run.model, *run.sgd, {.max_grad_norm = max_grad_norm})(batch);
+    for (const loom::Tensor& p : run.model->parameters()) grads.push_back(p.grad().to_vector<double>());
+    CHECK(train::state_fingerprint(*run.model) != before);
+    return result.grad_norm;
+  };
+  std::vector<std::vector<double>> free_grads, clipped_grads;
+  const double norm = first_step(std::numeric_limits<double>::infinity(), free_grads);
+  REQUIRE(norm > 0);
+  CHECK(first_step(norm / 4, clipped_grads) == doctest::Approx(norm).epsilon(1e-6));
+  REQUIRE(clipped_grads.size() == free_grads.size());
+  double squares = 0;
+  for (std::size_t i = 0; i < free_grads.size(); ++i)
+    for (std::size_t j = 0; j < free_grads[i].size(); ++j) {
+      CHECK(clipped_grads[i][j] == doctest::Approx(free_grads[i][j] / 4).epsilon(1e-5).scale(1e-9));
+      squares += clipped_grads[i][j] * clipped_grads[i][j];
+    }
+  CHECK(std::sqrt(squares) == doctest::Approx(norm / 4).epsilon(1e-5));
+}
+
+TEST_CASE("supervised_step refuses a max_grad_norm it cannot apply") {
+  Run run(1);
+  CHECK_THROWS_WITH_AS(train::supervised_step(*run.model, *run.sgd, {.max_grad_norm = 0.0}),
+                       doctest::Contains("expected max_grad_norm > 0 (infinity: no clipping), found 0"), loom::ValueError);
+  CHECK_THROWS_WITH_AS(train::supervised_step(*run.model, *run.sgd, {.max_grad_norm = std::nan("")}),
+                       doctest::Contains("found nan"), loom::ValueError);
+  CHECK_THROWS_WITH_AS(train::supervised_step(*run.model, *run.sgd, {.measure_grad_norm = false, .max_grad_norm = 1.0}),
+                       doctest::Contains("needs measure_grad_norm true"), loom::ValueError);
+}

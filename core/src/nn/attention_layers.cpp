@@ -225,7 +225,12 @@ std::optional<LayerStats> MultiheadAttention::stats(const Shapes& inputs, const 
   const Shape& v = inputs.size() >= 3 ? inputs[2] : q;
   const std::int64_t E = options.embed_dim;
   const std::int64_t projections = 2 * tokens(q) * E * E + tokens(k) * E * options.kdim + tokens(v) * E * options.vdim;
-  return LayerStats{.multiply_adds = projections, .mixes_all_positions = true};
+  // The two products of every head, QKᵀ and PV: each query token meets every key (the added bias
+  // and zero keys included; a mask does not shorten the dense computation) in E multiply-adds.
+  const std::int64_t batches = k.size() == 3 ? (options.batch_first ? k[0] : k[1]) : 1;
+  const std::int64_t keys = (batches == 0 ? 0 : tokens(k) / batches) + (options.add_bias_kv ? 1 : 0) +
+                            (options.add_zero_attn ? 1 : 0);
+  return LayerStats{.multiply_adds = projections + 2 * tokens(q) * keys * E, .mixes_all_positions = true};
 }
 
 }  // namespace loom::nn

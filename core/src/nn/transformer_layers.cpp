@@ -18,9 +18,13 @@ using detail::optional_input;
 
 std::int64_t tokens(const Shape& s) { return s.size() == 0 || s.back() == 0 ? 0 : s.numel() / s.back(); }
 
-// Multiply-adds of one attention's projections: queries and outputs (E² each), keys and values.
-std::int64_t attention_multiply_adds(std::int64_t query_tokens, std::int64_t key_tokens, std::int64_t E) {
-  return 2 * query_tokens * E * E + 2 * key_tokens * E * E;
+// Multiply-adds of one attention: its projections (queries and outputs E² a query token, keys and
+// values E² a key token), and QKᵀ and PV (E for each query token and key of its sequence).
+std::int64_t attention_multiply_adds(const Shape& query, const Shape& key, std::int64_t E, bool batch_first) {
+  const std::int64_t query_tokens = tokens(query), key_tokens = tokens(key);
+  const std::int64_t batches = key.size() == 3 ? (batch_first ? key[0] : key[1]) : 1;
+  const std::int64_t keys_per_query = batches == 0 ? 0 : key_tokens / batches;
+  return 2 * query_tokens * E * E + 2 * key_tokens * E * E + 2 * query_tokens * keys_per_query * E;
 }
 
 const char* activation_name(TransformerActivation a) { return a == TransformerActivation::GELU ? "gelu" : "relu"; }
@@ -109,8 +113,9 @@ TensorList TransformerEncoderLayer::forward(const TensorList& xs) {
 std::string TransformerEncoderLayer::extra_repr() const { return layer_repr(options); }
 
 std::optional<LayerStats> TransformerEncoderLayer::stats(const Shapes& inputs, const Shapes&) const {
-  const std::int64_t n = tokens(inputs.at(0));
-  return LayerStats{.multiply_adds = attention_multiply_adds(n, n, options.d_model) + feed_forward_multiply_adds(n),
+  const Shape& x = inputs.at(0);
+  return LayerStats{.multiply_adds = attention_multiply_adds(x, x, options.d_model, options.batch_first) +
+                                     feed_forward_multiply_adds(tokens(x)),
                     .mixes_all_positions = true};
 }
 
@@ -160,9 +165,12 @@ TensorList TransformerDecoderLayer::forward(const TensorList& xs) {
 std::string TransformerDecoderLayer::extra_repr() const { return layer_repr(options); }
 
 std::optional<LayerStats> TransformerDecoderLayer::stats(const Shapes& inputs, const Shapes&) const {
-  const std::int64_t t = tokens(inputs.at(0)), m = inputs.size() >= 2 ? tokens(inputs[1]) : t, E = options.d_model;
-  return LayerStats{.multiply_adds = attention_multiply_adds(t, t, E) + attention_multiply_adds(t, m, E) +
-                                     feed_forward_multiply_adds(t),
+  const Shape& tgt = inputs.at(0);
+  const Shape& memory = inputs.size() >= 2 ? inputs[1] : tgt;
+  const std::int64_t E = options.d_model;
+  return LayerStats{.multiply_adds = attention_multiply_adds(tgt, tgt, E, options.batch_first) +
+                                     attention_multiply_adds(tgt, memory, E, options.batch_first) +
+                                     feed_forward_multiply_adds(tokens(tgt)),
                     .mixes_all_positions = true};
 }
 

@@ -26,6 +26,12 @@ double metric(const Metrics& metrics, std::string_view name) {
 }
 
 StepFunction supervised_step(nn::Module& model, optim::Optimizer& optimizer, SupervisedStepOptions options) {
+  if (!(options.max_grad_norm > 0))
+    LOOM_THROW(ValueError, "train::supervised_step: expected max_grad_norm > 0 (infinity: no clipping), found {}",
+               options.max_grad_norm);
+  if (!options.measure_grad_norm && std::isfinite(options.max_grad_norm))
+    LOOM_THROW(ValueError, "train::supervised_step: max_grad_norm {} clips by the gradient norm, so it needs "
+               "measure_grad_norm true, found false", options.max_grad_norm);
   std::vector<Tensor> params;
   for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g)
     for (const Tensor& p : optimizer.group_params(g)) params.push_back(p);
@@ -39,7 +45,7 @@ StepFunction supervised_step(nn::Module& model, optim::Optimizer& optimizer, Sup
     loss.backward();
     if (options.measure_grad_norm) {
       // An infinite max_norm measures without clipping.
-      result.grad_norm = optim::clip_grad_norm_(params, optim::kInfNorm);
+      result.grad_norm = optim::clip_grad_norm_(params, options.max_grad_norm);
       if (!std::isfinite(result.grad_norm)) return result;
     }
     optimizer.step();

@@ -66,7 +66,7 @@ class TransformerLM final : public nn::Module {
     check_tokens(kType, "an input of", tokens, options.max_len);
     const Tensor x = (*embed)(tokens);
     const Tensor causal = nn::generate_square_subsequent_mask(tokens.size(1), TensorOptions(x.dtype(), x.device()));
-    return (*head)(encoder->forward(x, nn::TransformerMasks{.src_mask = causal}));
+    return (*head)((*encoder)(TensorList{x, causal})[0]);  // operator(): summary() sees the encoder
   }
 
   std::string extra_repr() const override {

@@ -51,17 +51,16 @@ Tensor TransformerSeq2Seq::padding(const Tensor& tokens) const {
 
 Tensor TransformerSeq2Seq::encode(const Tensor& source) {
   check_tokens(kType, "a source", source, options.max_len);
-  return transformer->encoder->forward((*src_embed)(source), nn::TransformerMasks{.src_key_padding_mask = padding(source)});
+  // operator() with the masks as inputs (src, src_mask, src_key_padding_mask): summary() sees it.
+  return (*transformer->encoder)(TensorList{(*src_embed)(source), Tensor(), padding(source)})[0];
 }
 
 Tensor TransformerSeq2Seq::decode(const Tensor& memory, const Tensor& source, const Tensor& target) {
   check_tokens(kType, "a decoder input", target, options.max_len);
   const Tensor x = (*tgt_embed)(target);
-  const nn::TransformerMasks masks{
-      .tgt_mask = nn::generate_square_subsequent_mask(target.size(1), TensorOptions(x.dtype(), x.device())),
-      .tgt_key_padding_mask = padding(target),
-      .memory_key_padding_mask = padding(source)};
-  return (*generator)(transformer->decoder->forward(x, memory, masks));
+  const Tensor causal = nn::generate_square_subsequent_mask(target.size(1), TensorOptions(x.dtype(), x.device()));
+  // (tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask)
+  return (*generator)((*transformer->decoder)(TensorList{x, memory, causal, Tensor(), padding(target), padding(source)})[0]);
 }
 
 TensorList TransformerSeq2Seq::forward(const TensorList& xs) {

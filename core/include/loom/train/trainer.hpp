@@ -51,6 +51,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -102,6 +103,10 @@ using LossFunction = std::function<Tensor(const Tensor& output, const Tensor& ta
 struct SupervisedStepOptions {
   LossFunction loss{};              // empty: cross-entropy (mean over the target's elements)
   bool measure_grad_norm = true;    // false: only the loss is guarded (saves a pass over the gradients)
+  // The gradients' total 2-norm is clipped to this before the update (optim::clip_grad_norm_);
+  // infinite: measured, not clipped. Clipping needs the norm, so a finite value with
+  // measure_grad_norm false is a ValueError.
+  double max_grad_norm = std::numeric_limits<double>::infinity();
 };
 LOOM_API StepFunction supervised_step(nn::Module& model, optim::Optimizer& optimizer,
                                       SupervisedStepOptions options = {});
