@@ -17,7 +17,10 @@
 // the list. A model's keys, each defaulting to "defaults" and then to the values below:
 //   epochs (10), batch_size (128), augment (false),
 //   optimizer ({"type": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "nesterov": true};
-//              any optim::build_optimizer spec), schedule ("cosine" over the epochs, or "none").
+//              any optim::build_optimizer spec), schedule ("cosine" over the epochs, stepped per
+//   epoch; "warmup_cosine": a linear warm-up over warmup_epochs (fractional) then a cosine to 0,
+//   set per step; or "none"), label_smoothing (0), max_grad_norm (none: the gradients' total
+//   2-norm is clipped to it before each update).
 // Outputs in results/compare_architectures/<run>/: config.json (the plan and flags),
 // comparison.csv (model, parameters, MFLOPs per image, epochs, train seconds, images/s, best
 // validation and test accuracy), learning_curves.png (all models), and per model <name>/:
@@ -30,13 +33,16 @@
 //   LOOM_NUM_THREADS=2 build/bin/compare_architectures --run demo                 (make demo)
 //   LOOM_NUM_THREADS=2 build/bin/compare_architectures --models experiments/specs/compare_full.json --run full
 //   build/bin/compare_architectures --models experiments/specs/compare_full.json --run full --resume
+//   build/bin/compare_architectures --models my_plan.json --check    (every model built; no training)
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -45,6 +51,7 @@
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
 #include "common/run_flags.hpp"
+#include "common/schedule.hpp"
 #include "loom/data.hpp"
 #include "loom/json.hpp"
 #include "loom/nn.hpp"
@@ -67,6 +74,7 @@ struct Config : experiments::RunFlags {
   std::vector<std::string> only;  // train these models of the plan only
   int epochs = 0;                 // > 0: overrides every model's epochs
   std::int64_t limit_test = 0;    // first N test examples; 0: all
+  bool check_only = false;        // check the plan (every model built and run once) and stop
 };
 
 constexpr std::int64_t kMaxEpochs = 100000, kMaxBatch = 1 << 20;
@@ -76,13 +84,21 @@ struct ModelPlan {
   std::string name;
   nlohmann::json model;      // nn::build spec
   nlohmann::json optimizer;  // optim::build_optimizer spec
-  std::string schedule;      // "cosine" | "none"
+  std::string schedule;      // "cosine" | "warmup_cosine" | "none"
+  double warmup_epochs = 0;  // "warmup_cosine" only
   int epochs = 10;
   std::int64_t batch_size = 128;
   bool augment = false;
+  double label_smoothing = 0;
+  double max_grad_norm = std::numeric_limits<double>::infinity();  // infinite: no clipping
   nlohmann::json to_json() const {
-    return {{"name", name}, {"model", model}, {"optimizer", optimizer}, {"schedule", schedule},
-            {"epochs", epochs}, {"batch_size", batch_size}, {"augment", augment}};
+    nlohmann::json j = {{"name", name}, {"model", model}, {"optimizer", optimizer}, {"schedule", schedule},
+                        {"epochs", epochs}, {"batch_size", batch_size}, {"augment", augment}};
+    // The later keys only when set, so that a run written before they existed still resumes.
+    if (schedule == "warmup_cosine") j["warmup_epochs"] = warmup_epochs;
+    if (label_smoothing > 0) j["label_smoothing"] = label_smoothing;
+    if (std::isfinite(max_grad_norm)) j["max_grad_norm"] = max_grad_norm;
+    return j;
   }
 };
 
@@ -125,7 +141,7 @@ std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) 
     p.optimizer = r.has("optimizer") ? r.raw("optimizer")
                                      : nlohmann::json{{"type", "sgd"}, {"lr", 0.05}, {"momentum", 0.9},
                                                       {"weight_decay", 5e-4}, {"nesterov", true}};
-    p.schedule = r.text("schedule", "cosine", {"cosine", "none"});
+    p.schedule = r.text("schedule", "cosine", {"cosine", "warmup_cosine", "none"});
     const std::int64_t epochs = r.integer("epochs", 10), batch_size = r.integer("batch_size", 128);
     if (epochs < 1 || epochs > kMaxEpochs || batch_size < 1 || batch_size > kMaxBatch)
       throw ValueError(fmt::format("{}: expected epochs in [1, {}] and batch_size in [1, {}], found {} and {}",
@@ -133,6 +149,20 @@ std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) 
     p.epochs = config.epochs > 0 ? config.epochs : static_cast<int>(epochs);
     p.batch_size = batch_size;
     p.augment = r.boolean("augment", false);
+    const bool has_warmup = r.has("warmup_epochs");
+    p.warmup_epochs = r.number("warmup_epochs", 0.0);
+    if (p.schedule == "warmup_cosine" && !(p.warmup_epochs > 0 && p.warmup_epochs < p.epochs))
+      throw ValueError(fmt::format("{}: schedule warmup_cosine expects warmup_epochs in (0, epochs = {}), found {}",
+                                   where, p.epochs, has_warmup ? fmt::format("{}", p.warmup_epochs) : "none"));
+    if (p.schedule != "warmup_cosine" && has_warmup)
+      throw ValueError(fmt::format("{}: warmup_epochs applies to schedule warmup_cosine only, found schedule {}", where,
+                                   p.schedule));
+    p.label_smoothing = r.number("label_smoothing", 0.0);
+    if (!(p.label_smoothing >= 0 && p.label_smoothing < 1))
+      throw ValueError(fmt::format("{}: expected label_smoothing in [0, 1), found {}", where, p.label_smoothing));
+    p.max_grad_norm = r.number("max_grad_norm", std::numeric_limits<double>::infinity());
+    if (!(p.max_grad_norm > 0))
+      throw ValueError(fmt::format("{}: expected max_grad_norm > 0, found {}", where, p.max_grad_norm));
     r.finish();
     if (config.only.empty() || std::find(config.only.begin(), config.only.end(), p.name) != config.only.end())
       plans.push_back(std::move(p));
@@ -146,10 +176,14 @@ std::vector<ModelPlan> read_plan(const std::string& path, const Config& config) 
 // Builds what one model of the plan will train with — the model, its optimizer, its schedule —
 // and runs a forward pass, so that a bad spec or a class count other than the data's fails now,
 // not after the models before it trained for an hour.
-void check_model_plan(const ModelPlan& plan, std::size_t classes, const std::string& path) {
+void check_model_plan(const ModelPlan& plan, std::size_t classes, const std::string& path, bool report) {
   try {
     std::shared_ptr<nn::Module> model = nn::build(plan.model);
-    nn::summary(*model, {1, 28, 28});
+    const nn::ModelSummary shape = nn::summary(*model, {1, 28, 28});
+    if (report)
+      fmt::print("{}: {} parameters, {:.2f} MFLOPs per image, {} epochs of batch {}, {} schedule{}\n", plan.name,
+                 shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds), plan.epochs,
+                 plan.batch_size, plan.schedule, plan.augment ? ", augmented" : "");
     model->eval();
     NoGradGuard no_grad;
     const Tensor logits = model->forward(zeros({2, 1, 28, 28}));
@@ -217,7 +251,27 @@ Result train_model(const ModelPlan& plan, const Data& d, const Config& config, c
                          {.epochs = plan.epochs, .resume = config.resume, .config = plan_json.dump(),
                           .resume_may_change = {}, .architectures = {{"model", plan.name}}, .progress = !config.quiet,
                           .log_prefix = plan.name + " ", .plot_title = plan.name + " on Fashion-MNIST"});
-  trainer.set_step(train::supervised_step(*model, *optimizer));
+  train::SupervisedStepOptions step_options{.max_grad_norm = plan.max_grad_norm};
+  if (plan.label_smoothing > 0)
+    step_options.loss = [smoothing = plan.label_smoothing](const Tensor& logits, const Tensor& labels) {
+      return F::cross_entropy(logits, labels, {.label_smoothing = smoothing});
+    };
+  train::StepFunction step = train::supervised_step(*model, *optimizer, step_options);
+  if (plan.schedule == "warmup_cosine") {
+    // Per step, from (epoch, batch index), so a resumed run continues the curve; every group's
+    // peak is the lr it was built with.
+    std::vector<double> peak;
+    for (std::size_t g = 0; g < optimizer->num_param_groups(); ++g) peak.push_back(optimizer->lr(g));
+    const std::int64_t steps_per_epoch = train_loader.num_batches(), total = steps_per_epoch * plan.epochs;
+    const std::int64_t warmup = experiments::warmup_steps(plan.warmup_epochs, steps_per_epoch, total);
+    step = [step, peak, steps_per_epoch, total, warmup, &optimizer](const data::Batch& batch) {
+      for (std::size_t g = 0; g < peak.size(); ++g)
+        optimizer->set_lr(g, experiments::warmup_cosine_lr(peak[g], batch.epoch * steps_per_epoch + batch.index,
+                                                            warmup, total));
+      return step(batch);
+    };
+  }
+  trainer.set_step(step);
   trainer.set_validation([&] { return experiments::evaluate(*model, val_loader, d.fashion.class_names).metrics(); });
   fmt::print("\n== {} — {} parameters, {:.2f} MFLOPs per image, {} epochs × {} steps of {}{}\n", plan.name,
              shape.total_parameters, 2e-6 * static_cast<double>(shape.total_multiply_adds), plan.epochs,
@@ -251,6 +305,7 @@ int run(int argc, char** argv) {
   app.add_option("--only", config.only, "train only these models of the plan (names)")->delimiter(',');
   app.add_option("--epochs", config.epochs, "epochs for every model (default: the plan's)")->check(CLI::Range(1, 100000));
   experiments::add_run_flags(app, config, {.resume = true});  // --resume: finished models are skipped
+  app.add_flag("--check", config.check_only, "check the plan (build every model, run a batch of 2 through it) and stop");
   app.add_option("--limit-test", config.limit_test, "evaluate on the first N test examples only (quick tests)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
   CLI11_PARSE(app, argc, argv);
   experiments::apply_run_flags(config);
@@ -259,7 +314,11 @@ int run(int argc, char** argv) {
   // ---- the plan and the data: the whole plan is checked before anything trains ------------------
   const std::vector<ModelPlan> plans = read_plan(config.models, config);
   Data d{experiments::open_fashion_mnist(config.data), {}, {}, nullptr};
-  for (const ModelPlan& plan : plans) check_model_plan(plan, d.fashion.class_names.size(), config.models);
+  for (const ModelPlan& plan : plans) check_model_plan(plan, d.fashion.class_names.size(), config.models, config.check_only);
+  if (config.check_only) {
+    fmt::print("{}: {} models checked; nothing trained (--check)\n", config.models, plans.size());
+    return 0;
+  }
 
   // ---- data: a stratified 90/10 split of the training set; the test set is read once per model --
   d.split = data::stratified_split(d.fashion.train->labels(), 0.1, config.seed);

@@ -26,7 +26,6 @@
 //   build/bin/lenet_fashion --run quick --resume       (the other flags: as the run had them)
 #include <CLI/CLI.hpp>
 #include <filesystem>
-#include <optional>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -69,25 +68,15 @@ nlohmann::json to_json(const Config& c) {
 // A resumed run takes the settings of the run it continues (its config.json) for every flag not
 // given again on the command line.
 void take_unset_flags_from_run(Config& c, const CLI::App& app) {
-  const std::filesystem::path path = std::filesystem::path(c.out) / "lenet_fashion" / c.run / "config.json";
-  std::ifstream file(path);
-  if (!file)
-    throw std::runtime_error(fmt::format("--resume: expected the run's {}, found none (is --run {} the name of an "
-                                         "earlier run in --out {}?)", path.string(), c.run, c.out));
-  const nlohmann::json saved = loom::read_json(file, path.string());
-  auto take = [&](const char* flag, const char* key, auto& value) {
-    if (app.count(flag) == 0 && saved.contains(key)) saved.at(key).get_to(value);
-  };
-  take("--data", "data", c.data);
-  take("--spec", "spec", c.spec);
-  take("--epochs", "epochs", c.epochs);
-  take("--batch-size", "batch_size", c.batch_size);
-  take("--lr", "lr", c.lr);
-  take("--momentum", "momentum", c.momentum);
-  take("--weight-decay", "weight_decay", c.weight_decay);
-  take("--seed", "seed", c.seed);
-  take("--checkpoint-every", "checkpoint_every", c.checkpoint_every);
-  take("--limit-train", "limit_train", c.limit_train);
+  const experiments::SavedSettings saved(c, "lenet_fashion", app);
+  saved.take("--data", "data", c.data);
+  saved.take("--spec", "spec", c.spec);
+  saved.take("--epochs", "epochs", c.epochs);
+  saved.take("--batch-size", "batch_size", c.batch_size);
+  saved.take("--lr", "lr", c.lr);
+  saved.take("--momentum", "momentum", c.momentum);
+  saved.take("--weight-decay", "weight_decay", c.weight_decay);
+  saved.take_run_flags(c);
 }
 
 nlohmann::json read_spec(const std::string& path) {
@@ -141,14 +130,7 @@ int run(int argc, char** argv) {
   const train::FitResult fit = trainer.fit(*loaders.train);
 
   // ---- report: the test set, once, on the checkpoint with the best validation accuracy -------------
-  std::optional<experiments::Evaluation> test;
-  trainer.test([&] {
-    test = experiments::evaluate(*model, *loaders.test, fashion.class_names);
-    return test->metrics();
-  });
-  fmt::print("test (best epoch {} by validation accuracy {:.2f}%): loss {:.4f}, accuracy {:.2f}%\n\n{}\n",
-             fit.best_epoch, 100 * fit.best, test->loss, 100 * test->accuracy, test->confusion.str());
-  experiments::write_png(run.file("confusion_test.png"), experiments::confusion_heatmap(test->confusion));
+  experiments::report_test(trainer, fit, *model, *loaders.test, fashion.class_names, run);
   experiments::write_png(run.file("samples_test.png"),
                          experiments::image_grid(loaders.test->batch(0, 0).input.slice(0, 0, 64), 16));
   trainer.write_summary({{"experiment", std::string("lenet_fashion")}, {"run", run.name()},
@@ -156,8 +138,7 @@ int run(int argc, char** argv) {
                          {"workers", static_cast<long long>(config.workers)}, {"epochs", static_cast<long long>(config.epochs)},
                          {"batch_size", static_cast<long long>(config.batch_size)}, {"lr", config.lr},
                          {"momentum", config.momentum}});
-  fmt::print("outputs in {} (training {:.0f} s, {:.1f} s per epoch)\n", run.path().string(), fit.train_seconds,
-             fit.train_seconds / static_cast<double>(fit.epochs));
+  experiments::print_outputs(run, fit);
   return 0;
 }
 

@@ -28,23 +28,16 @@
 // regions waiting on a descheduled thread.)
 //   build/bin/sequence_fashion --run quick --limit-train 6000 --epochs 1
 #include <CLI/CLI.hpp>
-#include <filesystem>
-#include <fstream>
-#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/evaluate.hpp"
 #include "common/fashion_mnist.hpp"
-#include "common/png.hpp"
 #include "common/run_flags.hpp"
 #include "loom/data.hpp"
-#include "loom/json.hpp"
-#include "loom/metrics.hpp"
 #include "loom/nn.hpp"
 #include "loom/optim/adam.hpp"
-#include "loom/optim/clip.hpp"
 #include "loom/optim/scheduler.hpp"
 #include "loom/random.hpp"
 #include "loom/runtime.hpp"
@@ -84,48 +77,18 @@ nlohmann::json to_json(const Config& c) {
 // A resumed run takes the settings of the run it continues (its config.json) for every flag not
 // given again on the command line.
 void take_unset_flags_from_run(Config& c, const CLI::App& app) {
-  const std::filesystem::path path = std::filesystem::path(c.out) / "sequence_fashion" / c.run / "config.json";
-  std::ifstream file(path);
-  if (!file)
-    throw std::runtime_error(fmt::format("--resume: expected the run's {}, found none (is --run {} the name of an "
-                                         "earlier run in --out {}?)", path.string(), c.run, c.out));
-  const nlohmann::json saved = loom::read_json(file, path.string());
-  auto take = [&](const char* flag, const char* key, auto& value) {
-    if (app.count(flag) == 0 && saved.contains(key)) saved.at(key).get_to(value);
-  };
-  take("--data", "data", c.data);
-  take("--cell", "cell", c.cell);
-  take("--hidden", "hidden", c.hidden);
-  take("--layers", "layers", c.layers);
-  take("--dropout", "dropout", c.dropout);
-  take("--epochs", "epochs", c.epochs);
-  take("--batch-size", "batch_size", c.batch_size);
-  take("--lr", "lr", c.lr);
-  take("--weight-decay", "weight_decay", c.weight_decay);
-  take("--clip", "clip", c.clip);
-  take("--seed", "seed", c.seed);
-  take("--checkpoint-every", "checkpoint_every", c.checkpoint_every);
-  take("--limit-train", "limit_train", c.limit_train);
-}
-
-// The supervised step with the gradients' total norm clipped before the update: recurrent
-// networks see occasional gradient spikes (a product over 28 steps), which clipping tames.
-train::StepFunction clipped_step(nn::Module& model, optim::Optimizer& optimizer, double max_norm) {
-  return [&model, &optimizer, max_norm, params = model.parameters()](const data::Batch& batch) {
-    const Tensor output = model(batch.input);
-    const Tensor loss = F::cross_entropy(output, batch.target);
-    train::StepResult result{.loss = loss.item<double>(), .examples = batch.size(),
-                             .weight = static_cast<double>(batch.size())};
-    if (!std::isfinite(result.loss)) return result;  // the Trainer stops: nothing is updated
-    optimizer.zero_grad();
-    loss.backward();
-    result.grad_norm = optim::clip_grad_norm_(params, max_norm);
-    if (!std::isfinite(result.grad_norm)) return result;
-    optimizer.step();
-    const double correct = std::round(metrics::accuracy(output.detach(), batch.target) * result.weight);
-    result.sums = {{"loss", result.loss * result.weight}, {"accuracy", correct}};
-    return result;
-  };
+  const experiments::SavedSettings saved(c, "sequence_fashion", app);
+  saved.take("--data", "data", c.data);
+  saved.take("--cell", "cell", c.cell);
+  saved.take("--hidden", "hidden", c.hidden);
+  saved.take("--layers", "layers", c.layers);
+  saved.take("--dropout", "dropout", c.dropout);
+  saved.take("--epochs", "epochs", c.epochs);
+  saved.take("--batch-size", "batch_size", c.batch_size);
+  saved.take("--lr", "lr", c.lr);
+  saved.take("--weight-decay", "weight_decay", c.weight_decay);
+  saved.take("--clip", "clip", c.clip);
+  saved.take_run_flags(c);
 }
 
 void add_flags(CLI::App& app, Config& config) {
@@ -177,27 +140,21 @@ int run(int argc, char** argv) {
                          {.epochs = config.epochs, .checkpoint_every = config.checkpoint_every, .resume = config.resume,
                           .config = config_json.dump(), .architectures = {{"model", "lstm_classifier"}},
                           .progress = !config.quiet, .plot_title = title});
-  trainer.set_step(clipped_step(*model, adamw, config.clip));
+  // Recurrent networks see occasional gradient spikes (a product over 28 steps); clipping the
+  // gradients' total norm tames them.
+  trainer.set_step(train::supervised_step(*model, adamw, {.max_grad_norm = config.clip}));
   trainer.set_validation([&] { return experiments::evaluate(*model, *loaders.validation, fashion.class_names).metrics(); });
   const train::FitResult fit = trainer.fit(*loaders.train);
 
   // ---- report: the test set, once, on the checkpoint with the best validation accuracy -------------
-  std::optional<experiments::Evaluation> test;
-  trainer.test([&] {
-    test = experiments::evaluate(*model, *loaders.test, fashion.class_names);
-    return test->metrics();
-  });
-  fmt::print("test (best epoch {} by validation accuracy {:.2f}%): loss {:.4f}, accuracy {:.2f}%\n\n{}\n",
-             fit.best_epoch, 100 * fit.best, test->loss, 100 * test->accuracy, test->confusion.str());
-  experiments::write_png(run.file("confusion_test.png"), experiments::confusion_heatmap(test->confusion));
+  experiments::report_test(trainer, fit, *model, *loaders.test, fashion.class_names, run);
   trainer.write_summary({{"experiment", std::string("sequence_fashion")}, {"run", run.name()},
                          {"cell", config.cell}, {"hidden", static_cast<long long>(config.hidden)},
                          {"layers", static_cast<long long>(config.layers)},
                          {"seed", static_cast<long long>(config.seed)}, {"threads", static_cast<long long>(num_threads())},
                          {"epochs", static_cast<long long>(config.epochs)},
                          {"batch_size", static_cast<long long>(config.batch_size)}, {"lr", config.lr}});
-  fmt::print("outputs in {} (training {:.0f} s, {:.1f} s per epoch)\n", run.path().string(), fit.train_seconds,
-             fit.train_seconds / static_cast<double>(fit.epochs));
+  experiments::print_outputs(run, fit);
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "loom/data/dataloader.hpp"
 #include "loom/metrics.hpp"
 #include "loom/nn/module.hpp"
+#include "loom/train/run_directory.hpp"
 #include "loom/train/trainer.hpp"
 
 namespace loom::experiments {
@@ -30,5 +31,14 @@ struct Evaluation {
 // Runs over loader.epoch(0) once (use an unshuffled loader). class_names gives the matrix's
 // number of classes and its labels.
 Evaluation evaluate(nn::Module& model, data::DataLoader& loader, const std::vector<std::string>& class_names);
+
+// The report of a classifier experiment: the test set evaluated once, on the checkpoint with the
+// best validation accuracy (trainer.test), printed with its confusion matrix, which is also
+// written to <run>/confusion_test.png.
+Evaluation report_test(train::Trainer& trainer, const train::FitResult& fit, nn::Module& model,
+                       data::DataLoader& test_loader, const std::vector<std::string>& class_names,
+                       const train::RunDirectory& run);
+// The last line of a run: where its outputs are and how long the training took.
+void print_outputs(const train::RunDirectory& run, const train::FitResult& fit);
 
 }  // namespace loom::experiments

@@ -1,11 +1,14 @@
 #include "run_flags.hpp"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "loom/error.hpp"
+#include "loom/json.hpp"
 #include "loom/runtime.hpp"
 
 namespace loom::experiments {
@@ -27,6 +30,26 @@ void add_run_flags(CLI::App& app, RunFlags& flags, RunFlagChoices choices) {
 void apply_run_flags(const RunFlags& flags) {
   if (flags.resume && flags.run.empty()) throw std::runtime_error("--resume: give the run to continue with --run NAME");
   if (flags.threads > 0) set_num_threads(flags.threads);
+}
+
+SavedSettings::SavedSettings(const RunFlags& flags, const std::string& experiment, const CLI::App& app) : app_(app) {
+  const std::filesystem::path path = std::filesystem::path(flags.out) / experiment / flags.run / "config.json";
+  std::ifstream file(path);
+  if (!file)
+    throw std::runtime_error(fmt::format("--resume: expected the run's {}, found none (is --run {} the name of an "
+                                         "earlier run in --out {}?)", path.string(), flags.run, flags.out));
+  saved_ = loom::read_json(file, path.string());
+}
+
+bool SavedSettings::given(const char* flag) const {
+  const CLI::Option* option = app_.get_option_no_throw(flag);
+  return option != nullptr && option->count() > 0;
+}
+
+void SavedSettings::take_run_flags(RunFlags& flags) const {
+  take("--seed", "seed", flags.seed);
+  take("--checkpoint-every", "checkpoint_every", flags.checkpoint_every);
+  take("--limit-train", "limit_train", flags.limit_train);
 }
 
 int main_reporting_errors(const char* program, int (*run)(int, char**), int argc, char** argv) {

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace CLI {
 class App;
 }
@@ -39,6 +41,32 @@ struct RunFlagChoices {
 void add_run_flags(CLI::App& app, RunFlags& flags, RunFlagChoices choices = {});
 // After parsing: sets the compute threads; --resume without --run is an error.
 void apply_run_flags(const RunFlags& flags);
+
+// The settings of the run a --resume continues (<out>/<experiment>/<run>/config.json): a resumed
+// run takes them for every flag not given again on the command line.
+//
+//   if (config.resume) {
+//     const experiments::SavedSettings saved(config, "vit_fashion", app);
+//     saved.take("--epochs", "epochs", config.epochs);
+//     saved.take("--depth", "depth", config.depth, "model");  // a key of the saved "model" object
+//     saved.take_run_flags(config);                           // --seed, --checkpoint-every, --limit-train
+//   }
+class SavedSettings {
+ public:
+  // Reads the config.json; a missing one is an error naming the path, --run and --out.
+  SavedSettings(const RunFlags& flags, const std::string& experiment, const CLI::App& app);
+  template <class T>
+  void take(const char* flag, const char* key, T& value, const char* section = nullptr) const {
+    const nlohmann::json& from = section == nullptr ? saved_ : saved_.contains(section) ? saved_.at(section) : empty_;
+    if (!given(flag) && from.is_object() && from.contains(key)) from.at(key).get_to(value);
+  }
+  void take_run_flags(RunFlags& flags) const;
+
+ private:
+  bool given(const char* flag) const;  // on the command line (a flag the program lacks: no)
+  const CLI::App& app_;
+  nlohmann::json saved_, empty_ = nlohmann::json::object();
+};
 
 // main(): runs `run`; an exception becomes "<program>: <message>" on stderr and exit code 1.
 int main_reporting_errors(const char* program, int (*run)(int, char**), int argc, char** argv);
