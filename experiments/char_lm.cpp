@@ -20,14 +20,14 @@
 // Samples: after training, on best.h5, --sample-chars characters after the fixed prompt at each
 // temperature of --temperatures (softmax(logits / T)), seeded, in samples.txt; the context is the
 // last --seq-len characters.
-// Measured (seed 1, 1 thread, the defaults, on a machine shared with three other trainings;
-// results/reference/char_lm/{lstm,transformer}/): lstm_lm (361,186 parameters) 2.7835 validation
-// and 2.8031 test bpc in 305 s of training; transformer_lm (356,194) 2.7938 and 2.8218 in 188 s.
+// Measured (seed 1, 2 threads on quiet cores, --epochs 12, results/reference/char_lm/{lstm,
+// transformer}/): lstm_lm (361,186 parameters) 2.3226 validation and 2.3427 test bpc in 353 s of
+// training; transformer_lm (356,194) 2.2566 and 2.2790 in 481 s. Both still improving at epoch 12.
 // Outputs in results/char_lm/<run>/: config.json, metrics.csv (one row per epoch: loss,
 // accuracy (next-character), bpc), summary.csv, learning_curves.png, samples.txt, best.h5, last.h5.
 //
-//   LOOM_NUM_THREADS=1 build/bin/char_lm --run lstm --spec experiments/specs/char_lstm.json
-//   LOOM_NUM_THREADS=1 build/bin/char_lm --run transformer --spec experiments/specs/char_transformer.json
+//   LOOM_NUM_THREADS=2 build/bin/char_lm --run lstm --spec experiments/specs/char_lstm.json --epochs 12
+//   LOOM_NUM_THREADS=2 build/bin/char_lm --run transformer --spec experiments/specs/char_transformer.json --epochs 12
 //   build/bin/char_lm --run quick --limit-train 200 --epochs 1
 #include <CLI/CLI.hpp>
 #include <cmath>

@@ -19,10 +19,10 @@
 // Evaluation: greedy decoding from <bos> until <eos> or the split's target width, batched, the
 // source encoded once; exact match overall and per source length (summary.csv, per_length_test.csv).
 // Expected: ≥ 99 % exact match on the test split of each task (issue 16). Measured (seed 1,
-// results/reference/seq2seq/<task>/, the README has the times): reverse 100.00 % (5,000 of
-// 5,000; every source length 2–20), validation 80.5 % after one epoch and 100 % from epoch 4;
-// add 98.96 % (4,948 of 5,000; 100 % up to 8 source tokens, 93 % at 20–21) after 24 epochs,
-// just short of the target (validation 98.7 %, still rising); 12 epochs gave 97.18 %.
+// results/reference/seq2seq/<task>/, 2 threads, the README has the times): reverse 100.00 %
+// (5,000 of 5,000; every source length 2–20), validation 94.9 % after one epoch and 100 % from
+// epoch 5; add (--epochs 36) 99.18 % (4,959 of 5,000; 100 % up to 6 source tokens, 96.5–98.7 %
+// at 17–21), best epoch 34; 24 epochs gave 98.96 %, 12 gave 97.18 %.
 // Outputs in results/seq2seq/<run>/: config.json, metrics.csv (one row per epoch: loss and
 // token accuracy under teacher forcing, validation exact match), summary.csv,
 // per_length_test.csv, learning_curves.png, best.h5, last.h5; decoded test examples in the log.
