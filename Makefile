@@ -34,7 +34,7 @@ SAN_ENV     := ASAN_OPTIONS=detect_leaks=1:intercept_tls_get_addr=0:halt_on_erro
                LSAN_OPTIONS=suppressions=$(SAN_DIR)/lsan.supp:print_suppressions=0 \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(SAN_DIR)/ubsan.supp
 CMAKE_FLAGS ?=
-FULL_HOURS  := 1.1
+FULL_HOURS  := 1.3
 
 .PHONY: all deps configure build demo test sanitize bench fuzz clean sequence-data
 all: build
