@@ -5,6 +5,7 @@
 # samples.txt with one sample per temperature among them.
 #   char_lm_smoke.sh <char_lm program> <fortunes-chars.h5> <scratch directory>
 set -eu
+. "$(dirname "$0")/smoke_lib.sh"
 program=$1
 data=$2
 out=$3
@@ -15,11 +16,7 @@ echo '{"type": "lstm_lm", "embed_dim": 16, "hidden_size": 64}' > "$spec"
 "$program" --out "$out" --run smoke --data "$data" --spec "$spec" --seq-len 64 --limit-train 1024 --batch-size 32 --lr 0.01 --epochs 1 \
   --sample-chars 50 --quiet > "$out.log" 2>&1 || { cat "$out.log"; echo "FAIL: char_lm exited with an error"; exit 1; }
 run="$out/char_lm/smoke"
-for file in config.json metrics.csv summary.csv best.h5 samples.txt; do
-  [ -s "$run/$file" ] || { echo "FAIL: $run/$file is missing or empty"; exit 1; }
-done
+require_files "$run" config.json metrics.csv summary.csv best.h5 samples.txt
 [ "$(grep -c '^==== temperature' "$run/samples.txt")" -eq 3 ] || { echo "FAIL: expected 3 samples in samples.txt"; exit 1; }
-bpc=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "test_bpc") c = i } NR == 2 { print $c }' "$run/summary.csv")
-echo "test bpc: $bpc"
-awk -v b="$bpc" 'BEGIN { exit !(b <= 4.5) }' || { echo "FAIL: expected a test bpc of at most 4.5, found $bpc"; exit 1; }
+expect "test bpc" "$(summary_value "$run/summary.csv" test_bpc)" "at most" 4.5
 echo "PASS"

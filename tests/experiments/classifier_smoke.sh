@@ -9,6 +9,7 @@
 #   vit_fashion: a 1-layer ViT (patch 7, d_model 32, feed-forward 64): ≥ 35 % (measured 49.4 %).
 #     Small, because the validation and test passes (16,000 images) cost more than the training.
 set -eu
+. "$(dirname "$0")/smoke_lib.sh"
 program=$1
 minimum=$2
 out=$3
@@ -18,12 +19,7 @@ rm -rf "$out"
 "$program" --out "$out" --run smoke --limit-train 3000 --epochs 2 --quiet "$@" > "$out.log" 2>&1 ||
   { cat "$out.log"; echo "FAIL: $name exited with an error"; exit 1; }
 run="$out/$name/smoke"
-for file in config.json metrics.csv summary.csv best.h5 confusion_test.png; do
-  [ -s "$run/$file" ] || { echo "FAIL: $run/$file is missing or empty"; exit 1; }
-done
+require_files "$run" config.json metrics.csv summary.csv best.h5 confusion_test.png
 [ "$(wc -l < "$run/metrics.csv")" -eq 3 ] || { echo "FAIL: expected a header and 2 epochs in metrics.csv"; exit 1; }
-accuracy=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "test_accuracy") c = i } NR == 2 { print $c }' "$run/summary.csv")
-echo "test accuracy: $accuracy"
-awk -v a="$accuracy" -v m="$minimum" 'BEGIN { exit !(a >= m) }' ||
-  { echo "FAIL: expected a test accuracy of at least $minimum, found $accuracy"; exit 1; }
+expect "test accuracy" "$(summary_value "$run/summary.csv" test_accuracy)" "at least" "$minimum"
 echo "PASS"

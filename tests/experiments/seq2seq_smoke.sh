@@ -5,6 +5,7 @@
 # outputs repeat digits up to the length limit), and the run's outputs are all there.
 #   seq2seq_smoke.sh <seq2seq program> <seq2seq_digits_to_h5 program> <scratch directory>
 set -eu
+. "$(dirname "$0")/smoke_lib.sh"
 program=$1
 generator=$2
 out=$3
@@ -15,12 +16,8 @@ mkdir -p "$out"
 "$program" --task reverse --data "$out/digits.h5" --out "$out" --run smoke --epochs 3 --quiet > "$out.log" 2>&1 ||
   { cat "$out.log"; echo "FAIL: seq2seq exited with an error"; exit 1; }
 run="$out/seq2seq/smoke"
-for file in config.json metrics.csv summary.csv per_length_test.csv best.h5; do
-  [ -s "$run/$file" ] || { echo "FAIL: $run/$file is missing or empty"; exit 1; }
-done
+require_files "$run" config.json metrics.csv summary.csv per_length_test.csv best.h5
 [ "$(wc -l < "$run/metrics.csv")" -eq 4 ] || { echo "FAIL: expected a header and 3 epochs in metrics.csv"; exit 1; }
 grep -q "→" "$out.log" || { echo "FAIL: no decoded examples in the log"; exit 1; }
-exact=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "test_exact_match") c = i } NR == 2 { print $c }' "$run/summary.csv")
-echo "test exact match: $exact"
-awk -v a="$exact" 'BEGIN { exit !(a >= 0.5) }' || { echo "FAIL: expected a test exact match of at least 0.5, found $exact"; exit 1; }
+expect "test exact match" "$(summary_value "$run/summary.csv" test_exact_match)" "at least" 0.5
 echo "PASS"
