@@ -18,13 +18,10 @@ using detail::optional_input;
 
 std::int64_t tokens(const Shape& s) { return s.size() == 0 || s.back() == 0 ? 0 : s.numel() / s.back(); }
 
-// Multiply-adds of one attention: its projections (queries and outputs E² a query token, keys and
-// values E² a key token), and QKᵀ and PV (E for each query token and key of its sequence).
-std::int64_t attention_multiply_adds(const Shape& query, const Shape& key, std::int64_t E, bool batch_first) {
-  const std::int64_t query_tokens = tokens(query), key_tokens = tokens(key);
-  const std::int64_t batches = key.size() == 3 ? (batch_first ? key[0] : key[1]) : 1;
-  const std::int64_t keys_per_query = batches == 0 ? 0 : key_tokens / batches;
-  return 2 * query_tokens * E * E + 2 * key_tokens * E * E + 2 * query_tokens * keys_per_query * E;
+// Multiply-adds of one attention call, as the MultiheadAttention itself counts them (projections,
+// QKᵀ and PV).
+std::int64_t attention_multiply_adds(const MultiheadAttention& attention, const Shape& query, const Shape& key) {
+  return attention.stats({query, key, key}, {query})->multiply_adds;
 }
 
 const char* activation_name(TransformerActivation a) { return a == TransformerActivation::GELU ? "gelu" : "relu"; }
@@ -114,7 +111,7 @@ std::string TransformerEncoderLayer::extra_repr() const { return layer_repr(opti
 
 std::optional<LayerStats> TransformerEncoderLayer::stats(const Shapes& inputs, const Shapes&) const {
   const Shape& x = inputs.at(0);
-  return LayerStats{.multiply_adds = attention_multiply_adds(x, x, options.d_model, options.batch_first) +
+  return LayerStats{.multiply_adds = attention_multiply_adds(*self_attn, x, x) +
                                      feed_forward_multiply_adds(tokens(x)),
                     .mixes_all_positions = true};
 }
@@ -167,9 +164,8 @@ std::string TransformerDecoderLayer::extra_repr() const { return layer_repr(opti
 std::optional<LayerStats> TransformerDecoderLayer::stats(const Shapes& inputs, const Shapes&) const {
   const Shape& tgt = inputs.at(0);
   const Shape& memory = inputs.size() >= 2 ? inputs[1] : tgt;
-  const std::int64_t E = options.d_model;
-  return LayerStats{.multiply_adds = attention_multiply_adds(tgt, tgt, E, options.batch_first) +
-                                     attention_multiply_adds(tgt, memory, E, options.batch_first) +
+  return LayerStats{.multiply_adds = attention_multiply_adds(*self_attn, tgt, tgt) +
+                                     attention_multiply_adds(*multihead_attn, tgt, memory) +
                                      feed_forward_multiply_adds(tokens(tgt)),
                     .mixes_all_positions = true};
 }
